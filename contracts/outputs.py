@@ -1,0 +1,135 @@
+"""Messages the kefu services publish (CONTRACT.md, "Output topics").
+
+Role-topic messages (an envelope plus `routing`) are in `contracts.routed`.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Id, OpenModel, StrictInt, Timestamp
+from .enums import (
+    AssignmentReason,
+    Audience,
+    DlqReason,
+    EscalationState,
+    NotificationKind,
+    Role,
+    SlaKind,
+    SubjectKind,
+)
+
+# --- kefu.assignments / kefu.escalations / kefu.notifications ---------------------------
+
+
+class Assignment(OpenModel):
+    """Who handles a conversation now; `agent_id` null means queued (no capacity)."""
+
+    conversation_id: Id
+    shop_id: Id
+    role: Role
+    agent_id: Id | None
+    reason: AssignmentReason
+    at: Timestamp
+    trace_id: str | None = None
+
+    @property
+    def kafka_key(self) -> str:
+        return self.conversation_id
+
+
+class Subject(OpenModel):
+    """What an escalation is about."""
+
+    kind: SubjectKind
+    id: Id = Field(description="conversation_id, order_id or case_id")
+
+
+class Escalation(OpenModel):
+    """A deadline warning or breach, or an event that escalates at once."""
+
+    escalation_id: Id = Field(description="derived deterministically from its cause")
+    shop_id: Id
+    role: Role
+    subject: Subject
+    sla: SlaKind
+    level: StrictInt = Field(ge=1, le=3, description="1 agent reminder, 2 supervisor, 3 manager")
+    state: EscalationState
+    deadline: Timestamp | None = Field(description="null for `raised` (no deadline)")
+    fired_at: Timestamp
+    trace_id: str | None = None
+
+    @property
+    def kafka_key(self) -> str:
+        return self.subject.id
+
+
+class Notification(OpenModel):
+    """A message to a buyer or a supervisor."""
+
+    notification_id: Id = Field(description="derived deterministically from its cause")
+    shop_id: Id
+    audience: Audience
+    kind: NotificationKind
+    channel: Id = Field(description="delivery channel, e.g. platform_im, sms, webhook")
+    locale: Id = Field(description="BCP 47, e.g. zh-CN")
+    text: str
+    order_id: Id | None = None
+    buyer_id: Id | None = None
+    created_at: Timestamp
+    conversation_id: Id | None = Field(None, description="for alerts about a conversation")
+    trace_id: str | None = None
+
+    @property
+    def kafka_key(self) -> str:
+        return self.order_id or self.conversation_id or self.notification_id
+
+
+# --- kefu.dlq ------------------------------------------------------------------------------
+
+
+class DeadLetter(OpenModel):
+    """A message that could not be processed; keyed like its source message."""
+
+    reason: DlqReason
+    detail: str = Field(description="human text naming the bad field")
+    source_topic: str
+    partition: StrictInt | None = None
+    offset: StrictInt | None = None
+    raw: str = Field(description="the original bytes as text, or base64 (see raw_encoding)")
+    raw_encoding: Literal["base64"] | None = None
+    failed_at: Timestamp
+    service: Id
+
+    @classmethod
+    def from_bytes(
+        cls,
+        raw: bytes,
+        *,
+        reason: DlqReason,
+        detail: str,
+        source_topic: str,
+        partition: int | None,
+        offset: int | None,
+        service: str,
+        failed_at: datetime,
+    ) -> DeadLetter:
+        """Keep `raw` as text when it is UTF-8, else as base64 with `raw_encoding`."""
+        try:
+            text, encoding = bytes(raw).decode("utf-8"), None
+        except UnicodeDecodeError:
+            text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        return cls(
+            reason=reason, detail=detail, source_topic=source_topic, partition=partition,
+            offset=offset, raw=text, raw_encoding=encoding, failed_at=failed_at, service=service,
+        )
+
+    def raw_bytes(self) -> bytes:
+        """The original bytes."""
+        if self.raw_encoding == "base64":
+            return base64.b64decode(self.raw)
+        return self.raw.encode("utf-8")

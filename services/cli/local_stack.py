@@ -1,0 +1,119 @@
+"""`kefu up`'s machinery: the embedded broker and Redis, the services as child
+processes, readiness polling and a clean stop that leaves no process behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
+
+
+@dataclass
+class Child:
+    service: str
+    http_port: int
+    log_path: Path
+    proc: subprocess.Popen
+
+    @property
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/readyz"
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path
+    services: list[str]
+    policy_file: Path | None = None
+    kafka_port: int | None = None
+    redis_port: int | None = None
+    partitions: int = 3
+    broker: EmbeddedBroker = field(init=False)
+    redis: EmbeddedRedis = field(init=False)
+    children: list[Child] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.broker = EmbeddedBroker(port=self.kafka_port or free_port(), log_path=logs / "broker.log")
+        self.redis = EmbeddedRedis(
+            port=self.redis_port or free_port(), data_dir=self.data_dir / "redis",
+            log_path=logs / "redis.log", aof=True,
+        )
+
+    def env(self, http_port: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            KEFU_KAFKA_BOOTSTRAP=self.broker.bootstrap,
+            KEFU_REDIS_URL=self.redis.url,
+            KEFU_HTTP_PORT=str(http_port),
+            KEFU_TOPIC_PARTITIONS=str(self.partitions),
+            KEFU_LOG_FORMAT="json",
+        )
+        if self.policy_file:
+            env["KEFU_POLICY_FILE"] = str(self.policy_file.resolve())
+        return env
+
+    def start_servers(self) -> None:
+        self.broker.start()
+        self.redis.start()
+
+    def start_services(self) -> None:
+        for service in self.services:
+            port = free_port()
+            log_path = self.data_dir / "logs" / f"{service}.log"
+            with open(log_path, "ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "services.cli.main", "run", service],
+                    env=self.env(port), stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            self.children.append(Child(service, port, log_path, proc))
+
+    def dead_children(self) -> list[Child]:
+        return [c for c in self.children if c.proc.poll() is not None]
+
+    async def wait_ready(self, timeout: float = 120.0) -> list[Child]:
+        """Poll every child's /readyz; returns the children that died (empty when ready)."""
+        pending = {c.service: c for c in self.children}
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+            while pending and time.monotonic() < deadline:
+                dead = self.dead_children()
+                if dead:
+                    return dead
+                for name, child in list(pending.items()):
+                    try:
+                        async with http.get(child.ready_url) as resp:
+                            if resp.status == 200:
+                                del pending[name]
+                    except aiohttp.ClientError:
+                        pass
+                await asyncio.sleep(0.3)
+        if pending:
+            raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(pending)}")
+        return []
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM every service, wait for them, kill stragglers, then the servers."""
+        for child in self.children:
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in self.children:
+            try:
+                child.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait(5)
+        self.broker.stop()
+        self.redis.stop()

@@ -1,0 +1,107 @@
+"""`kefu up`: the whole system on the embedded stack, with a demo feed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "up", help="run the whole system on the embedded broker and Redis",
+        description="Start the embedded Kafka-compatible broker and Redis-compatible server, "
+        "create the topics, start every service and a demo feed. Ctrl-C stops everything.",
+    )
+    parser.add_argument("--policy", type=Path, help="policy YAML file (default: built-ins)")
+    parser.add_argument("--no-demo", action="store_true", help="do not start the demo feed")
+    parser.add_argument("--kafka-port", type=int, help="broker port (default: a free one)")
+    parser.add_argument("--redis-port", type=int, help="Redis port (default: a free one)")
+    parser.add_argument("--partitions", type=int, default=3, help="partitions per topic")
+    parser.add_argument("--data-dir", type=Path, default=Path("var"),
+                        help="logs and Redis data (default ./var)")
+    parser.add_argument("--demo-speed", type=float, default=60.0,
+                        help="demo time compression: shop seconds per real second")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.policy is not None:
+        from services.core.policy import PolicyError, load_policy
+
+        try:
+            load_policy(args.policy)
+        except PolicyError as exc:
+            print(f"kefu: {exc}", file=sys.stderr)
+            return 2
+    try:
+        return asyncio.run(_up(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _up(args: argparse.Namespace) -> int:
+    from contracts.topics import ALL_TOPICS
+    from services.cli.local_stack import LocalStack
+    from services.cli.services import available_services
+    from services.core.kafka import create_topics
+    from services.core.settings import Settings
+
+    stack = LocalStack(
+        data_dir=args.data_dir, services=available_services(), policy_file=args.policy,
+        kafka_port=args.kafka_port, redis_port=args.redis_port, partitions=args.partitions,
+    )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    demo_task: asyncio.Task | None = None
+    try:
+        stack.start_servers()
+        settings = Settings(kafka_bootstrap=stack.broker.bootstrap, redis_url=stack.redis.url)
+        await create_topics(settings, list(ALL_TOPICS), partitions=args.partitions)
+        stack.start_services()
+        _print_layout(stack)
+        dead = await stack.wait_ready()
+        if dead:
+            for child in dead:
+                print(f"kefu: {child.service} exited ({child.proc.returncode}); see {child.log_path}",
+                      file=sys.stderr)
+            return 1
+        if not args.no_demo:
+            from services.demo.feed import run_feed
+
+            demo_task = asyncio.create_task(
+                run_feed(settings, speed=args.demo_speed, stopping=stopping)
+            )
+        print("kefu is ready", flush=True)
+        while not stopping.is_set():
+            dead = stack.dead_children()
+            if dead:
+                for child in dead:
+                    print(f"kefu: {child.service} died ({child.proc.returncode}); "
+                          f"see {child.log_path}", file=sys.stderr)
+                return 1
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+        return 0
+    finally:
+        print("kefu: stopping ...", flush=True)
+        stopping.set()
+        if demo_task is not None:
+            await asyncio.wait([demo_task], timeout=5)
+        await asyncio.to_thread(stack.stop)
+        print("kefu: stopped", flush=True)
+
+
+def _print_layout(stack) -> None:
+    print(f"broker   kafka://{stack.broker.bootstrap}   (log {stack.broker.log_path})")
+    print(f"redis    {stack.redis.url}   (log {stack.redis.log_path})")
+    for child in stack.children:
+        print(f"{child.service:<9}http://127.0.0.1:{child.http_port}/readyz /metrics   "
+              f"(log {child.log_path})")
+    print("waiting for services ...", flush=True)

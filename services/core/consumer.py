@@ -1,0 +1,131 @@
+"""The delivery rules as one reusable piece: a batch handler runs, every output is
+published and acked by the broker, after-ack effects run, and only then is the input
+committed. Transient failures are retried, poison records are dead-lettered, shutdown
+abandons uncommitted work for redelivery."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from aiokafka import ConsumerRecord, TopicPartition
+from faststream.kafka import KafkaMessage
+
+from services.core.dlq import dead_letter
+from services.core.logging import get_logger
+from services.core.metrics import Metrics
+from services.core.outputs import BatchOutcome, Outgoing
+from services.core.retry import ShuttingDown, is_transient, retry_transient
+
+BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
+JSON_HEADERS = {"content-type": "application/json"}
+
+log = get_logger("kefu.consumer")
+
+
+class BatchConsumer:
+    """Wraps a domain batch handler into a FastStream batch subscriber callback."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        handler: BatchHandler,
+        publishers: Mapping[str, Any],
+        metrics: Metrics,
+        stopping: asyncio.Event,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.service = service
+        self.handler = handler
+        self.publishers = publishers
+        self.metrics = metrics
+        self.stopping = stopping
+        self.max_backoff = max_backoff
+
+    async def __call__(self, msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        started = time.perf_counter()
+        try:
+            outcome = await self._retry("handle", lambda: self._handle(records))
+            await self._retry("publish", lambda: self.publish(outcome.outputs))
+            for effect in outcome.after_ack:
+                await self._retry("after_ack", effect)
+        except ShuttingDown:
+            log.info("batch abandoned for redelivery at shutdown", records=len(records))
+            await msg.nack()
+            return
+        await self._commit(msg)
+        topic = records[0].topic if records else ""
+        self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
+        self._record_lag(msg, records)
+
+    async def publish(self, outputs: Sequence[Outgoing]) -> None:
+        """Send every output, then wait until the broker acked all of them."""
+        futures = []
+        for out in outputs:
+            publisher = self.publishers[out.topic]
+            futures.append(
+                await publisher.publish(
+                    out.value, key=out.key.encode(), headers=JSON_HEADERS, no_confirm=True
+                )
+            )
+        if futures:
+            await asyncio.gather(*futures)
+        for out in outputs:
+            self.metrics.events_out.labels(out.topic).inc()
+
+    async def _handle(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
+        try:
+            return await self.handler(records)
+        except Exception as exc:
+            if is_transient(exc) or len(records) == 1:
+                if is_transient(exc):
+                    raise
+                return self._poison(records[0], exc)
+            # Isolate the poison record: process one by one, dead-letter only the culprit.
+            outcomes = []
+            for record in records:
+                outcomes.append(await self._handle((record,)))
+            return BatchOutcome.merge(outcomes)
+
+    def _poison(self, record: ConsumerRecord, exc: Exception) -> BatchOutcome:
+        log.exception("processing error; record dead-lettered", topic=record.topic,
+                      partition=record.partition, offset=record.offset)
+        self.metrics.dlq.labels("processing_error").inc()
+        detail = f"{type(exc).__name__}: {exc}"
+        letter = dead_letter(record, reason="processing_error", detail=detail, service=self.service)
+        return BatchOutcome(outputs=[letter])
+
+    async def _retry(self, step: str, func: Callable[[], Awaitable[Any]]) -> Any:
+        def on_retry(exc: BaseException, attempt: int, delay: float) -> None:
+            self.metrics.retries.labels(step).inc()
+            log.warning("transient failure; retrying", step=step, attempt=attempt,
+                        delay=round(delay, 2), error=f"{type(exc).__name__}: {exc}")
+
+        return await retry_transient(func, stopping=self.stopping, on_retry=on_retry,
+                                     cap=self.max_backoff)
+
+    async def _commit(self, msg: KafkaMessage) -> None:
+        try:
+            await msg.ack()
+        except Exception as exc:  # a rebalance took the partitions: the new owner redoes it
+            log.warning("commit failed; records will be redelivered", error=repr(exc))
+
+    def _record_lag(self, msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+        consumer = getattr(msg, "consumer", None)
+        if consumer is None or not hasattr(consumer, "highwater"):
+            return
+        next_offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            next_offsets[tp] = max(next_offsets.get(tp, 0), r.offset + 1)
+        for tp, position in next_offsets.items():
+            try:
+                high = consumer.highwater(tp)
+            except Exception:  # partition revoked meanwhile
+                continue
+            if high is not None:
+                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))

@@ -1,0 +1,75 @@
+"""Per-service HTTP endpoint: /healthz (live), /readyz (broker, Redis, group joined),
+/metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiokafka import ConsumerRebalanceListener
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.core.metrics import Metrics
+
+Check = Callable[[], Awaitable[bool]]
+
+
+class AssignmentTracker(ConsumerRebalanceListener):
+    """Rebalance listener that remembers the partitions a subscriber owns; a subscriber
+    is ready once it has joined its group (possibly with zero partitions, when there are
+    more replicas than partitions)."""
+
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.joined = False
+        self.partitions: set = set()
+        self.metrics = metrics
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        self.partitions -= set(revoked)
+        if self.metrics is not None:
+            for tp in revoked:
+                try:
+                    self.metrics.lag.remove(tp.topic, str(tp.partition))
+                except KeyError:
+                    pass
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self.partitions |= set(assigned)
+        self.joined = True
+
+
+class HealthServer:
+    def __init__(self, *, host: str, port: int, metrics: Metrics, checks: dict[str, Check]) -> None:
+        self.host, self.port, self.metrics, self.checks = host, port, metrics, checks
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "service": self.metrics.service})
+
+    async def _readyz(self, _: web.Request) -> web.Response:
+        results = {}
+        for name, check in self.checks.items():
+            try:
+                results[name] = bool(await check())
+            except Exception:
+                results[name] = False
+        ready = all(results.values())
+        return web.json_response({"ready": ready, "checks": results}, status=200 if ready else 503)
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        body = generate_latest(self.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,83 @@
+"""Kafka factories: the FastStream broker, security options and topic provisioning."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+from services.core.settings import Settings
+
+
+def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    if "SSL" not in settings.kafka_security_protocol:
+        return None
+    cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+    context = ssl.create_default_context(cafile=cafile)
+    if settings.kafka_ssl_certfile:
+        keyfile = str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None
+        context.load_cert_chain(str(settings.kafka_ssl_certfile), keyfile)
+    return context
+
+
+def broker_security(settings: Settings) -> BaseSecurity | None:
+    """TLS and SASL as FastStream security (also documented in the AsyncAPI servers)."""
+    context = _ssl_context(settings)
+    if not settings.kafka_security_protocol.startswith("SASL"):
+        return BaseSecurity(ssl_context=context) if context else None
+    user = settings.kafka_sasl_username or ""
+    secret = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256,
+            "SCRAM-SHA-512": SASLScram512}[settings.kafka_sasl_mechanism]
+    return sasl(user, secret, ssl_context=context)
+
+
+def client_security(settings: Settings) -> dict[str, Any]:
+    """The same options as aiokafka keyword arguments (admin client, demo, benchmarks)."""
+    security = broker_security(settings)
+    return parse_security(security) if security is not None else {}
+
+
+def create_broker(settings: Settings, *, service: str, logger: Any = None) -> KafkaBroker:
+    """A FastStream broker whose producer waits for all in-sync replicas (acks=all)."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"{settings.kafka_client_id}-{service}",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=5,
+        graceful_timeout=10.0,
+        logger=logger,
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at DEBUG
+        security=broker_security(settings),
+    )
+
+
+async def create_topics(settings: Settings, topics: list[str], partitions: int | None = None) -> list[str]:
+    """Create the missing topics; existing ones are left as they are. Returns those created."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.kafka_client_id}-admin",
+        **client_security(settings),
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        count = partitions or settings.topic_partitions
+        for topic in missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(topic, num_partitions=count, replication_factor=settings.topic_replication)]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        await admin.close()

@@ -1,0 +1,45 @@
+"""What a handler returns: messages to publish, and effects to run once they are acked."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import BaseModel
+
+AfterAck = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message for one topic: `value` is the UTF-8 JSON body."""
+
+    topic: str
+    key: str
+    value: bytes
+
+    @classmethod
+    def of(cls, topic: str, key: str, model: BaseModel | dict) -> Outgoing:
+        data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+        return cls(topic, key, orjson.dumps(data))
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """Outputs in the order they must be published (per key order is kept), plus callbacks
+    that record the batch as done (dedup marks, timer acks) after the broker acked them."""
+
+    outputs: list[Outgoing] = field(default_factory=list)
+    after_ack: list[AfterAck] = field(default_factory=list)
+
+    def extend(self, other: BatchOutcome) -> None:
+        self.outputs.extend(other.outputs)
+        self.after_ack.extend(other.after_ack)
+
+    @classmethod
+    def merge(cls, outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
+        merged = cls()
+        for outcome in outcomes:
+            merged.extend(outcome)
+        return merged

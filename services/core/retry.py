@@ -1,0 +1,62 @@
+"""Transient failures (Redis or the broker unreachable) are retried with backoff and
+never committed as done; anything else is a processing error for the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiokafka.errors import KafkaError
+from redis.exceptions import BusyLoadingError, ReadOnlyError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+T = TypeVar("T")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    BusyLoadingError,
+    ReadOnlyError,
+    KafkaError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class ShuttingDown(Exception):
+    """Raised instead of retrying once the service is stopping: the work is abandoned
+    uncommitted and will be redelivered."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
+async def retry_transient(
+    step: Callable[[], Awaitable[T]],
+    *,
+    stopping: asyncio.Event,
+    on_retry: Callable[[BaseException, int, float], None] | None = None,
+    base: float = 0.1,
+    cap: float = 30.0,
+) -> T:
+    """Run `step` until it succeeds; sleep with full-jitter exponential backoff between
+    transient failures; raise `ShuttingDown` if `stopping` is set meanwhile."""
+    attempt = 0
+    while True:
+        if stopping.is_set():
+            raise ShuttingDown()
+        try:
+            return await step()
+        except TRANSIENT_ERRORS as exc:
+            attempt += 1
+            delay = random.uniform(0, min(cap, base * 2**attempt))
+            if on_retry is not None:
+                on_retry(exc, attempt, delay)
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
+            except TimeoutError:
+                continue

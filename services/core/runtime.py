@@ -1,0 +1,131 @@
+"""ServiceRuntime: what every composition root builds on. It owns the broker, the Redis
+client, metrics, the health endpoint, background loops and graceful shutdown; services
+only register publishers, batch handlers and background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from services.core.consumer import BatchConsumer, BatchHandler
+from services.core.health import AssignmentTracker, HealthServer
+from services.core.kafka import create_broker
+from services.core.logging import configure_logging, get_logger
+from services.core.metrics import Metrics
+from services.core.redis import create_redis
+from services.core.settings import Settings
+
+Background = Callable[[], Awaitable[None]]
+
+
+async def _undecoded(msg: Any) -> None:
+    """Skip FastStream's JSON decoding: handlers parse raw bytes themselves, so that
+    undecodable input reaches the DLQ instead of failing before the handler."""
+    return None
+
+
+class ServiceRuntime:
+    def __init__(self, name: str, settings: Settings, *, configure_logs: bool = True) -> None:
+        if configure_logs:
+            configure_logging(settings.log_format, settings.log_level, service=name)
+        self.name = name
+        self.settings = settings
+        self.log = get_logger(f"kefu.{name}")
+        self.metrics = Metrics(name)
+        self.stopping = asyncio.Event()
+        self.broker = create_broker(settings, service=name, logger=get_logger("faststream"))
+        self.redis = create_redis(settings)
+        self.publishers: dict[str, Any] = {}
+        self.trackers: list[AssignmentTracker] = []
+        self._background: list[Background] = []
+        self._tasks: list[asyncio.Task] = []
+        self.health = HealthServer(
+            host=settings.http_host, port=settings.http_port_for(name), metrics=self.metrics,
+            checks={"redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined},
+        )
+
+    def publisher(self, topic: str, *, description: str, schema: Any = None) -> Any:
+        """Declare an output topic (it appears in the AsyncAPI document)."""
+        if topic not in self.publishers:
+            self.publishers[topic] = self.broker.publisher(
+                topic, title=f"{self.name}:{topic}", description=description, schema=schema
+            )
+        return self.publishers[topic]
+
+    def batch_subscriber(self, *topics: str, handler: BatchHandler, description: str) -> BatchConsumer:
+        """Consume `topics` in batches with commit-after-ack (see BatchConsumer)."""
+        consumer = BatchConsumer(
+            service=self.name, handler=handler, publishers=self.publishers, metrics=self.metrics,
+            stopping=self.stopping, max_backoff=self.settings.retry_max_backoff.total_seconds(),
+        )
+        tracker = AssignmentTracker(self.metrics)
+        self.trackers.append(tracker)
+
+        async def on_batch(msg: KafkaMessage) -> None:
+            await consumer(msg)
+
+        on_batch.__name__ = f"{self.name}_consume"
+        self.broker.subscriber(
+            *topics,
+            group_id=self.settings.group_id(self.name),
+            batch=True,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            max_records=self.settings.consumer_max_records,
+            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+            listener=tracker,
+            session_timeout_ms=self.settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.consumer_heartbeat_interval_ms,
+            rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
+            title=f"{self.name}:{','.join(topics)}",
+            description=description,
+            decoder=_undecoded,
+        )(on_batch)
+        return consumer
+
+    def background(self, loop: Background) -> None:
+        """A loop that runs while the service runs and returns once `stopping` is set."""
+        self._background.append(loop)
+
+    async def start(self) -> None:
+        await self.broker.start()
+        await self.health.start()
+        self._tasks = [asyncio.create_task(loop()) for loop in self._background]
+        self.log.info("service started", http_port=self.health.port)
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+            for task in self._tasks:
+                task.cancel()
+        await self.broker.stop()
+        await self.redis.aclose()
+        await self.health.stop()
+        self.log.info("service stopped")
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT, then stop fetching, finish or abandon in-flight work
+        (uncommitted work is redelivered), close clients and return 0."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        await self.start()
+        await self.stopping.wait()
+        self.log.info("shutdown requested")
+        await self.stop()
+        return 0
+
+    async def _redis_ok(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def _broker_ok(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def _joined(self) -> bool:
+        return all(t.joined for t in self.trackers)

@@ -1,0 +1,64 @@
+"""Runtime settings: one pydantic-settings class, read once in each composition root."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_PORTS = {"router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084}
+
+
+class Settings(BaseSettings):
+    """Every `KEFU_*` environment variable the services read (see README, "Settings")."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    policy_file: Path | None = None
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(
+        default=None, description="health/metrics port; default per service (router 8081 ...)"
+    )
+
+    # Kafka client security (real clusters; the embedded broker is PLAINTEXT).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = (
+        "PLAINTEXT"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_enable_idempotence: bool = Field(
+        default=False, description="idempotent producer; real Kafka only (Tansu lacks it)"
+    )
+    kafka_client_id: str = "kefu"
+
+    topic_partitions: int = Field(default=6, ge=1)
+    topic_replication: int = Field(default=1, ge=1)
+    consumer_max_records: int = Field(default=500, ge=1)
+    consumer_batch_timeout_ms: int = Field(default=100, ge=1)
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    consumer_rebalance_timeout_ms: int | None = Field(default=None, ge=1000)
+    group_prefix: str = "kefu"
+
+    max_event_bytes: int = Field(default=1024 * 1024, ge=1024)
+    dedup_window: timedelta = timedelta(days=7)
+    context_ttl: timedelta = timedelta(days=30)
+    retry_max_backoff: timedelta = timedelta(seconds=30)
+
+    def http_port_for(self, service: str) -> int:
+        return self.http_port if self.http_port is not None else SERVICE_PORTS.get(service, 8080)
+
+    def group_id(self, service: str) -> str:
+        return f"{self.group_prefix}-{service}"

@@ -1,0 +1,68 @@
+"""The router's batch handler: validate, drop duplicates, route, dead-letter the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+from redis.asyncio import Redis
+
+from contracts import InvalidEvent, parse_inbound
+from services.core.dlq import dead_letter
+from services.core.logging import get_logger
+from services.core.metrics import Metrics
+from services.core.outputs import BatchOutcome
+from services.router.context import RouterContext
+from services.router.route import ClassifierFor, route_event
+
+log = get_logger("kefu.router")
+
+
+class RouterHandler:
+    def __init__(
+        self, *, redis: Redis, classifier_for: ClassifierFor, metrics: Metrics,
+        max_event_bytes: int, context_ttl: int, dedup_ttl: int, service: str = "router",
+    ) -> None:
+        self.redis, self.classifier_for, self.metrics = redis, classifier_for, metrics
+        self.max_event_bytes, self.context_ttl, self.dedup_ttl = max_event_bytes, context_ttl, dedup_ttl
+        self.service = service
+
+    async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        parsed = []
+        for record in records:
+            event = self._parse(record, outcome)
+            if event is not None:
+                parsed.append(event)
+        ctx = RouterContext(self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl)
+        await ctx.load(event for event in parsed)
+        now = datetime.now(UTC)
+        for event in parsed:
+            self.metrics.events_in.labels("kefu.inbound", event.event_type).inc()
+            if ctx.is_duplicate(event.shop_id, event.event_id):
+                log.debug("duplicate dropped", event_id=event.event_id, shop_id=event.shop_id)
+                continue
+            ctx.mark_seen(event.shop_id, event.event_id)
+            outcome.outputs.extend(route_event(event, ctx, self.classifier_for, now))
+        outcome.after_ack.append(ctx.flush)
+        return outcome
+
+    def _parse(self, record: ConsumerRecord, outcome: BatchOutcome):
+        raw = record.value or b""
+        try:
+            if len(raw) > self.max_event_bytes:
+                raise InvalidEvent(
+                    "oversize", f"{len(raw)} bytes is over the limit of {self.max_event_bytes}"
+                )
+            return parse_inbound(raw)
+        except InvalidEvent as bad:
+            reason = str(bad.reason)
+            self.metrics.events_in.labels(record.topic, "invalid").inc()
+            self.metrics.dlq.labels(reason).inc()
+            log.info("invalid event dead-lettered", reason=reason, detail=bad.detail[:300],
+                     partition=record.partition, offset=record.offset)
+            outcome.outputs.append(
+                dead_letter(record, reason=reason, detail=bad.detail, service=self.service)
+            )
+            return None
