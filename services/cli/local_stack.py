@@ -44,10 +44,14 @@ class LocalStack:
     def __post_init__(self) -> None:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        self.broker = EmbeddedBroker(port=self.kafka_port or free_port(), log_path=logs / "broker.log")
+        self.broker = EmbeddedBroker(
+            port=self.kafka_port or free_port(), log_path=logs / "broker.log"
+        )
         self.redis = EmbeddedRedis(
-            port=self.redis_port or free_port(), data_dir=self.data_dir / "redis",
-            log_path=logs / "redis.log", aof=True,
+            port=self.redis_port or free_port(),
+            data_dir=self.data_dir / "redis",
+            log_path=logs / "redis.log",
+            aof=True,
         )
 
     def env(self, http_port: int) -> dict[str, str]:
@@ -74,7 +78,9 @@ class LocalStack:
             with open(log_path, "ab") as log:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "services.cli.main", "run", service],
-                    env=self.env(port), stdout=log, stderr=subprocess.STDOUT,
+                    env=self.env(port),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             self.children.append(Child(service, port, log_path, proc))

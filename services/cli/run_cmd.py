@@ -11,7 +11,8 @@ from services.cli.services import SERVICES, create_app, is_available
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="run one service (what a container runs)",
+        "run",
+        help="run one service (what a container runs)",
         description="Run one service against KEFU_KAFKA_BOOTSTRAP and KEFU_REDIS_URL.",
     )
     parser.add_argument("service", choices=SERVICES)

@@ -12,8 +12,12 @@ def register(subparsers) -> None:
     create = actions.add_parser(
         "create", help="create every missing kefu topic (existing ones are left alone)"
     )
-    create.add_argument("--partitions", type=int, default=None,
-                        help="partitions per new topic (default KEFU_TOPIC_PARTITIONS, 6)")
+    create.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="partitions per new topic (default KEFU_TOPIC_PARTITIONS, 6)",
+    )
     create.set_defaults(func=run_create)
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "up", help="run the whole system on the embedded broker and Redis",
+        "up",
+        help="run the whole system on the embedded broker and Redis",
         description="Start the embedded Kafka-compatible broker and Redis-compatible server, "
         "create the topics, start every service and a demo feed. Ctrl-C stops everything.",
     )
@@ -20,10 +21,15 @@ def register(subparsers) -> None:
     parser.add_argument("--kafka-port", type=int, help="broker port (default: a free one)")
     parser.add_argument("--redis-port", type=int, help="Redis port (default: a free one)")
     parser.add_argument("--partitions", type=int, default=3, help="partitions per topic")
-    parser.add_argument("--data-dir", type=Path, default=Path("var"),
-                        help="logs and Redis data (default ./var)")
-    parser.add_argument("--demo-speed", type=float, default=60.0,
-                        help="demo time compression: shop seconds per real second")
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("var"), help="logs and Redis data (default ./var)"
+    )
+    parser.add_argument(
+        "--demo-speed",
+        type=float,
+        default=60.0,
+        help="demo time compression: shop seconds per real second",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,8 +56,12 @@ async def _up(args: argparse.Namespace) -> int:
     from services.core.settings import Settings
 
     stack = LocalStack(
-        data_dir=args.data_dir, services=available_services(), policy_file=args.policy,
-        kafka_port=args.kafka_port, redis_port=args.redis_port, partitions=args.partitions,
+        data_dir=args.data_dir,
+        services=available_services(),
+        policy_file=args.policy,
+        kafka_port=args.kafka_port,
+        redis_port=args.redis_port,
+        partitions=args.partitions,
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -67,8 +77,10 @@ async def _up(args: argparse.Namespace) -> int:
         dead = await stack.wait_ready()
         if dead:
             for child in dead:
-                print(f"kefu: {child.service} exited ({child.proc.returncode}); see {child.log_path}",
-                      file=sys.stderr)
+                print(
+                    f"kefu: {child.service} exited ({child.proc.returncode}); see {child.log_path}",
+                    file=sys.stderr,
+                )
             return 1
         if not args.no_demo:
             from services.demo.feed import run_feed
@@ -81,8 +93,11 @@ async def _up(args: argparse.Namespace) -> int:
             dead = stack.dead_children()
             if dead:
                 for child in dead:
-                    print(f"kefu: {child.service} died ({child.proc.returncode}); "
-                          f"see {child.log_path}", file=sys.stderr)
+                    print(
+                        f"kefu: {child.service} died ({child.proc.returncode}); "
+                        f"see {child.log_path}",
+                        file=sys.stderr,
+                    )
                 return 1
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=1.0)
@@ -102,6 +117,8 @@ def _print_layout(stack) -> None:
     print(f"broker   kafka://{stack.broker.bootstrap}   (log {stack.broker.log_path})")
     print(f"redis    {stack.redis.url}   (log {stack.redis.log_path})")
     for child in stack.children:
-        print(f"{child.service:<9}http://127.0.0.1:{child.http_port}/readyz /metrics   "
-              f"(log {child.log_path})")
+        print(
+            f"{child.service:<9}http://127.0.0.1:{child.http_port}/readyz /metrics   "
+            f"(log {child.log_path})"
+        )
     print("waiting for services ...", flush=True)

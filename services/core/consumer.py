@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
@@ -20,7 +20,6 @@ from services.core.outputs import BatchOutcome, Outgoing
 from services.core.retry import ShuttingDown, is_transient, retry_transient
 
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
-JSON_HEADERS = {"content-type": "application/json"}
 
 log = get_logger("kefu.consumer")
 
@@ -33,14 +32,14 @@ class BatchConsumer:
         *,
         service: str,
         handler: BatchHandler,
-        publishers: Mapping[str, Any],
+        publish: Callable[[Sequence[Outgoing]], Awaitable[None]],
         metrics: Metrics,
         stopping: asyncio.Event,
         max_backoff: float = 30.0,
     ) -> None:
         self.service = service
         self.handler = handler
-        self.publishers = publishers
+        self.publish = publish
         self.metrics = metrics
         self.stopping = stopping
         self.max_backoff = max_backoff
@@ -62,21 +61,6 @@ class BatchConsumer:
         self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
         self._record_lag(msg, records)
 
-    async def publish(self, outputs: Sequence[Outgoing]) -> None:
-        """Send every output, then wait until the broker acked all of them."""
-        futures = []
-        for out in outputs:
-            publisher = self.publishers[out.topic]
-            futures.append(
-                await publisher.publish(
-                    out.value, key=out.key.encode(), headers=JSON_HEADERS, no_confirm=True
-                )
-            )
-        if futures:
-            await asyncio.gather(*futures)
-        for out in outputs:
-            self.metrics.events_out.labels(out.topic).inc()
-
     async def _handle(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         try:
             return await self.handler(records)
@@ -92,8 +76,12 @@ class BatchConsumer:
             return BatchOutcome.merge(outcomes)
 
     def _poison(self, record: ConsumerRecord, exc: Exception) -> BatchOutcome:
-        log.exception("processing error; record dead-lettered", topic=record.topic,
-                      partition=record.partition, offset=record.offset)
+        log.exception(
+            "processing error; record dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
         self.metrics.dlq.labels("processing_error").inc()
         detail = f"{type(exc).__name__}: {exc}"
         letter = dead_letter(record, reason="processing_error", detail=detail, service=self.service)
@@ -102,11 +90,17 @@ class BatchConsumer:
     async def _retry(self, step: str, func: Callable[[], Awaitable[Any]]) -> Any:
         def on_retry(exc: BaseException, attempt: int, delay: float) -> None:
             self.metrics.retries.labels(step).inc()
-            log.warning("transient failure; retrying", step=step, attempt=attempt,
-                        delay=round(delay, 2), error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "transient failure; retrying",
+                step=step,
+                attempt=attempt,
+                delay=round(delay, 2),
+                error=f"{type(exc).__name__}: {exc}",
+            )
 
-        return await retry_transient(func, stopping=self.stopping, on_retry=on_retry,
-                                     cap=self.max_backoff)
+        return await retry_transient(
+            func, stopping=self.stopping, on_retry=on_retry, cap=self.max_backoff
+        )
 
     async def _commit(self, msg: KafkaMessage) -> None:
         try:

@@ -24,11 +24,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float, proc: subprocess.Popen | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise EmbeddedError(f"process exited with {proc.returncode} before {host}:{port} opened")
+            raise EmbeddedError(
+                f"process exited with {proc.returncode} before {host}:{port} opened"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -128,7 +132,11 @@ class EmbeddedRedis(ManagedServer):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [valkey_binary(), "--port", str(self.port), "--bind", self.host]
         cmd += ["--dir", str(self.data_dir), "--save", "", "--protected-mode", "no"]
-        cmd += ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
+        cmd += (
+            ["--appendonly", "yes", "--appendfsync", "always"]
+            if self.aof
+            else ["--appendonly", "no"]
+        )
         return cmd
 
     @property

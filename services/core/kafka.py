@@ -33,8 +33,9 @@ def broker_security(settings: Settings) -> BaseSecurity | None:
         return BaseSecurity(ssl_context=context) if context else None
     user = settings.kafka_sasl_username or ""
     secret = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
-    sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256,
-            "SCRAM-SHA-512": SASLScram512}[settings.kafka_sasl_mechanism]
+    sasl = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}[
+        settings.kafka_sasl_mechanism
+    ]
     return sasl(user, secret, ssl_context=context)
 
 
@@ -59,7 +60,9 @@ def create_broker(settings: Settings, *, service: str, logger: Any = None) -> Ka
     )
 
 
-async def create_topics(settings: Settings, topics: list[str], partitions: int | None = None) -> list[str]:
+async def create_topics(
+    settings: Settings, topics: list[str], partitions: int | None = None
+) -> list[str]:
     """Create the missing topics; existing ones are left as they are. Returns those created."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap,
@@ -74,7 +77,13 @@ async def create_topics(settings: Settings, topics: list[str], partitions: int |
         for topic in missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(topic, num_partitions=count, replication_factor=settings.topic_replication)]
+                    [
+                        NewTopic(
+                            topic,
+                            num_partitions=count,
+                            replication_factor=settings.topic_replication,
+                        )
+                    ]
                 )
             except TopicAlreadyExistsError:
                 pass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream.kafka.annotations import KafkaMessage
@@ -17,10 +17,12 @@ from services.core.health import AssignmentTracker, HealthServer
 from services.core.kafka import create_broker
 from services.core.logging import configure_logging, get_logger
 from services.core.metrics import Metrics
+from services.core.outputs import Outgoing
 from services.core.redis import create_redis
 from services.core.settings import Settings
 
 Background = Callable[[], Awaitable[None]]
+JSON_HEADERS = {"content-type": "application/json"}
 
 
 async def _undecoded(msg: Any) -> None:
@@ -45,7 +47,9 @@ class ServiceRuntime:
         self._background: list[Background] = []
         self._tasks: list[asyncio.Task] = []
         self.health = HealthServer(
-            host=settings.http_host, port=settings.http_port_for(name), metrics=self.metrics,
+            host=settings.http_host,
+            port=settings.http_port_for(name),
+            metrics=self.metrics,
             checks={"redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined},
         )
 
@@ -57,11 +61,33 @@ class ServiceRuntime:
             )
         return self.publishers[topic]
 
-    def batch_subscriber(self, *topics: str, handler: BatchHandler, description: str) -> BatchConsumer:
+    async def publish(self, outputs: Sequence[Outgoing]) -> None:
+        """Send every output (in order), then wait until the broker acked all of them.
+        Raises on failure; callers retry (the same ids make a repeat harmless)."""
+        futures = []
+        for out in outputs:
+            publisher = self.publishers[out.topic]
+            futures.append(
+                await publisher.publish(
+                    out.value, key=out.key.encode(), headers=JSON_HEADERS, no_confirm=True
+                )
+            )
+        if futures:
+            await asyncio.gather(*futures)
+        for out in outputs:
+            self.metrics.events_out.labels(out.topic).inc()
+
+    def batch_subscriber(
+        self, *topics: str, handler: BatchHandler, description: str
+    ) -> BatchConsumer:
         """Consume `topics` in batches with commit-after-ack (see BatchConsumer)."""
         consumer = BatchConsumer(
-            service=self.name, handler=handler, publishers=self.publishers, metrics=self.metrics,
-            stopping=self.stopping, max_backoff=self.settings.retry_max_backoff.total_seconds(),
+            service=self.name,
+            handler=handler,
+            publish=self.publish,
+            metrics=self.metrics,
+            stopping=self.stopping,
+            max_backoff=self.settings.retry_max_backoff.total_seconds(),
         )
         tracker = AssignmentTracker(self.metrics)
         self.trackers.append(tracker)

@@ -24,19 +24,33 @@ def create_app(settings: Settings) -> ServiceRuntime:
         keywords = policy.for_shop(shop_id).routing.keywords
         return classifier_for(keywords)
 
-    runtime.publisher(topics.ROLE_PRESALE, schema=RoutedEvent,
-                      description="Pre-sale conversation events with routing")
-    runtime.publisher(topics.ROLE_AFTERSALE, schema=RoutedEvent,
-                      description="After-sale conversation events with routing")
-    runtime.publisher(topics.ORDERS, description="Validated order, logistics, after-sale and "
-                      "review envelopes, keyed by order_id")
+    runtime.publisher(
+        topics.ROLE_PRESALE,
+        schema=RoutedEvent,
+        description="Pre-sale conversation events with routing",
+    )
+    runtime.publisher(
+        topics.ROLE_AFTERSALE,
+        schema=RoutedEvent,
+        description="After-sale conversation events with routing",
+    )
+    runtime.publisher(
+        topics.ORDERS,
+        description="Validated order, logistics, after-sale and "
+        "review envelopes, keyed by order_id",
+    )
     runtime.publisher(topics.DLQ, schema=DeadLetter, description="Invalid inbound events")
     handler = RouterHandler(
-        redis=runtime.redis, classifier_for=shop_classifier, metrics=runtime.metrics,
+        redis=runtime.redis,
+        classifier_for=shop_classifier,
+        metrics=runtime.metrics,
         max_event_bytes=settings.max_event_bytes,
         context_ttl=int(settings.context_ttl.total_seconds()),
         dedup_ttl=int(settings.dedup_window.total_seconds()),
     )
-    runtime.batch_subscriber(topics.INBOUND, handler=handler,
-                             description="Every inbound event from shops and integrators")
+    runtime.batch_subscriber(
+        topics.INBOUND,
+        handler=handler,
+        description="Every inbound event from shops and integrators",
+    )
     return runtime

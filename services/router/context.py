@@ -86,10 +86,10 @@ class RouterContext:
         results = await pipe.execute()
         for key, found in zip(seen, results[: len(seen)], strict=True):
             self._seen[key] = bool(found)
-        rest = results[len(seen):]
+        rest = results[len(seen) :]
         for key, value in zip(values, rest[: len(values)], strict=True):
             self._values[key] = _text(value)
-        for key, raw in zip(orders, rest[len(values):], strict=True):
+        for key, raw in zip(orders, rest[len(values) :], strict=True):
             data = {_text(k): _text(v) for k, v in (raw or {}).items()}
             self._orders[key] = OrderState(
                 data.get("stage"), data.get("before_aftersale"), data.get("buyer_id")

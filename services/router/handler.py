@@ -21,11 +21,22 @@ log = get_logger("kefu.router")
 
 class RouterHandler:
     def __init__(
-        self, *, redis: Redis, classifier_for: ClassifierFor, metrics: Metrics,
-        max_event_bytes: int, context_ttl: int, dedup_ttl: int, service: str = "router",
+        self,
+        *,
+        redis: Redis,
+        classifier_for: ClassifierFor,
+        metrics: Metrics,
+        max_event_bytes: int,
+        context_ttl: int,
+        dedup_ttl: int,
+        service: str = "router",
     ) -> None:
         self.redis, self.classifier_for, self.metrics = redis, classifier_for, metrics
-        self.max_event_bytes, self.context_ttl, self.dedup_ttl = max_event_bytes, context_ttl, dedup_ttl
+        self.max_event_bytes, self.context_ttl, self.dedup_ttl = (
+            max_event_bytes,
+            context_ttl,
+            dedup_ttl,
+        )
         self.service = service
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
@@ -60,8 +71,13 @@ class RouterHandler:
             reason = str(bad.reason)
             self.metrics.events_in.labels(record.topic, "invalid").inc()
             self.metrics.dlq.labels(reason).inc()
-            log.info("invalid event dead-lettered", reason=reason, detail=bad.detail[:300],
-                     partition=record.partition, offset=record.offset)
+            log.info(
+                "invalid event dead-lettered",
+                reason=reason,
+                detail=bad.detail[:300],
+                partition=record.partition,
+                offset=record.offset,
+            )
             outcome.outputs.append(
                 dead_letter(record, reason=reason, detail=bad.detail, service=self.service)
             )

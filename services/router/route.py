@@ -16,7 +16,9 @@ from services.router.stages import next_state
 ClassifierFor = Callable[[str], object]  # shop_id -> Classifier
 
 
-def route_event(event, ctx: RouterContext, classifier_for: ClassifierFor, now: datetime) -> list[Outgoing]:
+def route_event(
+    event, ctx: RouterContext, classifier_for: ClassifierFor, now: datetime
+) -> list[Outgoing]:
     """The outputs of one new (not duplicate) event; updates `ctx` as the event's effect."""
     if event.event_type in ROLE_EVENT_TYPES:
         return _route_role_event(event, ctx, classifier_for, now)
@@ -34,13 +36,18 @@ def _route_role_event(event, ctx: RouterContext, classifier_for: ClassifierFor, 
     sticky = ctx.get(conv_key)
     if kind != EventType.BUYER_MESSAGE:
         role = sticky or Role.PRESALE.value
-        return [Outgoing(role_topic(role), payload.conversation_id, to_json_bytes(with_routing(event)))]
+        return [
+            Outgoing(role_topic(role), payload.conversation_id, to_json_bytes(with_routing(event)))
+        ]
     stage = _buyer_order_stage(event, ctx)
     decision = classifier_for(shop).classify(payload.text, order_stage=stage, sticky_role=sticky)
     routing = Routing.model_construct(
-        intent=Intent(decision.intent), role=Role(decision.role),
+        intent=Intent(decision.intent),
+        role=Role(decision.role),
         priority=Priority(decision.priority),
-        confidence=decision.confidence, reason=decision.reason, routed_at=now,
+        confidence=decision.confidence,
+        reason=decision.reason,
+        routed_at=now,
     )
     ctx.set(conv_key, decision.role)
     if payload.order_id:

@@ -19,8 +19,7 @@ async def router(stack, kafka):
 
 
 def buyer_says(text: str, *, shop: str, conv: str, buyer: str = "b1", order_id=None, **env):
-    payload = {"conversation_id": conv, "buyer_id": buyer, "message_id": unique("m"),
-               "text": text}
+    payload = {"conversation_id": conv, "buyer_id": buyer, "message_id": unique("m"), "text": text}
     if order_id:
         payload["order_id"] = order_id
     return example("buyer.message", event_id=unique("e"), shop_id=shop, payload=payload, **env)
@@ -45,7 +44,9 @@ async def routed(kafka, topic: str, shop: str, count: int = 1, settle: float = 0
 
 async def test_buyer_message_goes_to_its_role_with_routing(router, kafka):
     shop, conv = unique("shop"), unique("c")
-    await kafka.send(topics.INBOUND, buyer_says("亲，这件衣服有M码吗？", shop=shop, conv=conv), conv)
+    await kafka.send(
+        topics.INBOUND, buyer_says("亲，这件衣服有M码吗？", shop=shop, conv=conv), conv
+    )
     [body] = await routed(kafka, topics.ROLE_PRESALE, shop)
     routing = body["routing"]
     assert routing["intent"] == "product_inquiry"
@@ -84,10 +85,12 @@ async def test_logistics_question_follows_the_order_stage(router, kafka):
         await kafka.send(topics.INBOUND, event, event["payload"]["order_id"])
     await routed(kafka, topics.ORDERS, shop, count=3)
     c1, c2 = unique("c"), unique("c")
-    await kafka.send(topics.INBOUND, buyer_says("我的快递到哪了？", shop=shop, conv=c1,
-                                                order_id=shipped), c1)
-    await kafka.send(topics.INBOUND, buyer_says("where is my parcel?", shop=shop, conv=c2,
-                                                buyer="b2"), c2)
+    await kafka.send(
+        topics.INBOUND, buyer_says("我的快递到哪了？", shop=shop, conv=c1, order_id=shipped), c1
+    )
+    await kafka.send(
+        topics.INBOUND, buyer_says("where is my parcel?", shop=shop, conv=c2, buyer="b2"), c2
+    )
     [after] = await routed(kafka, topics.ROLE_AFTERSALE, shop)
     [before] = await routed(kafka, topics.ROLE_PRESALE, shop)
     assert after["payload"]["conversation_id"] == c1
@@ -97,28 +100,46 @@ async def test_logistics_question_follows_the_order_stage(router, kafka):
 
 async def test_conversation_role_is_sticky(router, kafka):
     shop, conv = unique("shop"), unique("c")
-    await kafka.send(topics.INBOUND, buyer_says("收到的衣服破了个洞，质量太差", shop=shop, conv=conv), conv)
+    await kafka.send(
+        topics.INBOUND, buyer_says("收到的衣服破了个洞，质量太差", shop=shop, conv=conv), conv
+    )
     await routed(kafka, topics.ROLE_AFTERSALE, shop)
     await kafka.send(topics.INBOUND, buyer_says("在吗", shop=shop, conv=conv), conv)
-    agent_reply = example("agent.message", event_id=unique("e"), shop_id=shop,
-                          payload={"conversation_id": conv, "agent_id": "a1",
-                                   "message_id": unique("m"), "text": "您好，在的"})
-    closed = example("conversation.closed", event_id=unique("e"), shop_id=shop,
-                     payload={"conversation_id": conv})
+    agent_reply = example(
+        "agent.message",
+        event_id=unique("e"),
+        shop_id=shop,
+        payload={
+            "conversation_id": conv,
+            "agent_id": "a1",
+            "message_id": unique("m"),
+            "text": "您好，在的",
+        },
+    )
+    closed = example(
+        "conversation.closed", event_id=unique("e"), shop_id=shop, payload={"conversation_id": conv}
+    )
     await kafka.send(topics.INBOUND, agent_reply, conv)
     await kafka.send(topics.INBOUND, closed, conv)
     bodies = await routed(kafka, topics.ROLE_AFTERSALE, shop, count=4)
     assert [b["event_type"] for b in bodies] == [
-        "buyer.message", "buyer.message", "agent.message", "conversation.closed"]
+        "buyer.message",
+        "buyer.message",
+        "agent.message",
+        "conversation.closed",
+    ]
     assert bodies[1]["routing"]["intent"] == "greeting"
     assert await routed(kafka, topics.ROLE_PRESALE, shop, count=0, settle=1.0) == []
 
 
 async def test_agent_status_goes_to_each_role_the_agent_serves(router, kafka):
     shop, agent = unique("shop"), unique("agent")
-    status = example("agent.status", event_id=unique("e"), shop_id=shop,
-                     payload={"agent_id": agent, "roles": ["presale", "aftersale"],
-                              "status": "online"})
+    status = example(
+        "agent.status",
+        event_id=unique("e"),
+        shop_id=shop,
+        payload={"agent_id": agent, "roles": ["presale", "aftersale"], "status": "online"},
+    )
     await kafka.send(topics.INBOUND, status, agent)
     for topic in (topics.ROLE_PRESALE, topics.ROLE_AFTERSALE):
         [(body, record)] = await kafka.collect(topic, on(shop), timeout=30)
@@ -127,8 +148,14 @@ async def test_agent_status_goes_to_each_role_the_agent_serves(router, kafka):
 
 async def test_order_events_go_to_orders_keyed_by_order(router, kafka):
     shop, order_id = unique("shop"), unique("o")
-    kinds = ["order.created", "order.paid", "order.shipped", "logistics.update",
-             "aftersale.requested", "review.posted"]
+    kinds = [
+        "order.created",
+        "order.paid",
+        "order.shipped",
+        "logistics.update",
+        "aftersale.requested",
+        "review.posted",
+    ]
     for kind in kinds:
         event = example(kind, event_id=unique("e"), shop_id=shop, payload={"order_id": order_id})
         await kafka.send(topics.INBOUND, event, order_id)
@@ -161,9 +188,11 @@ BAD_INPUTS = {
     "invalid_encoding": lambda shop: b'{"event_id": "\xff\xfe"}',
     "schema_violation": lambda shop: _valid_bytes(shop).replace(b'"buyer_id"', b'"buyer_idx"'),
     "unsupported_schema_version": lambda shop: _valid_bytes(shop).replace(
-        b'"schema_version":1', b'"schema_version":2'),
+        b'"schema_version":1', b'"schema_version":2'
+    ),
     "unknown_event_type": lambda shop: _valid_bytes(shop).replace(
-        b'"buyer.message"', b'"buyer.sneezed"'),
+        b'"buyer.message"', b'"buyer.sneezed"'
+    ),
     "naive_timestamp": lambda shop: _valid_bytes(shop).replace(b"+08:00", b""),
     "oversize": lambda shop: _valid_bytes(shop)[:-1] + b', "pad": "' + b"x" * 1_100_000 + b'"}',
 }
@@ -182,8 +211,11 @@ async def test_every_invalid_input_lands_in_the_dlq_with_its_bytes(router, kafka
     assert letter["detail"]
     import base64
 
-    original = (base64.b64decode(letter["raw"]) if letter.get("raw_encoding") == "base64"
-                else letter["raw"].encode())
+    original = (
+        base64.b64decode(letter["raw"])
+        if letter.get("raw_encoding") == "base64"
+        else letter["raw"].encode()
+    )
     assert original == raw
 
 

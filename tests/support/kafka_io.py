@@ -27,7 +27,9 @@ class KafkaIO:
         body = value if isinstance(value, bytes) else orjson.dumps(value)
         producer = await self.producer()
         await producer.send_and_wait(
-            topic, body, key=key.encode() if key else None,
+            topic,
+            body,
+            key=key.encode() if key else None,
             headers=[("content-type", b"application/json")],
         )
 
@@ -43,8 +45,11 @@ class KafkaIO:
         """Read `topic` from the beginning until `count` matching messages arrived (or
         `timeout`); then keep reading `settle` seconds more to catch unwanted extras."""
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=self.bootstrap, group_id=None,
-            auto_offset_reset="earliest", enable_auto_commit=False,
+            topic,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )
         await consumer.start()
         found: list[tuple[dict[str, Any], ConsumerRecord]] = []
@@ -75,7 +80,9 @@ class KafkaIO:
             self._producer = None
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> bool:
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1
+) -> bool:
     """Poll an (async or sync) predicate until true or `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

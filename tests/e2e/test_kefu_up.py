@@ -1,0 +1,58 @@
+"""`kefu up` brings the whole system up on the embedded stack, prints `kefu is ready`
+and on Ctrl-C stops everything, leaving nothing running."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def read_until(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]:
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        lines.append(line.rstrip("\n"))
+        if line.strip() == needle:
+            return lines
+    raise AssertionError(f"no {needle!r} within {timeout}s; output:\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("demo", [False, True], ids=["no-demo", "with-demo"])
+def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
+    args = [sys.executable, "-m", "services.cli.main", "up", "--data-dir", str(tmp_path)]
+    if not demo:
+        args.append("--no-demo")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = read_until(proc, "kefu is ready", timeout=180)
+        ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", "\n".join(lines))]
+        assert len(ports) >= 3, lines
+        assert all(port_open(p) for p in ports)
+        if demo:
+            time.sleep(3)  # let the demo feed run for a moment
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(0.5)
+    still_open = [p for p in ports if port_open(p)]
+    assert not still_open, f"something still listens on {still_open}"

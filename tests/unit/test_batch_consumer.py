@@ -1,0 +1,148 @@
+"""BatchConsumer's delivery rules with small fakes: commit only after every output was
+acked and after-ack effects ran; poison isolated to the DLQ; transient failures retried,
+never committed; shutdown abandons uncommitted work for redelivery."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+from aiokafka import ConsumerRecord
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from services.core.consumer import BatchConsumer
+from services.core.metrics import Metrics
+from services.core.outputs import BatchOutcome, Outgoing
+
+
+def record(offset: int, value: bytes = b"{}") -> ConsumerRecord:
+    return ConsumerRecord("kefu.inbound", 0, offset, 0, 0, b"k", value, None, 0, len(value), [])
+
+
+class FakeMessage:
+    """Records whether the batch was committed (ack) or rewound (nack)."""
+
+    def __init__(self, records, log):
+        self.raw_message = tuple(records)
+        self.log = log
+
+    async def ack(self):
+        self.log.append("commit")
+
+    async def nack(self):
+        self.log.append("rewind")
+
+
+class FakePublisher:
+    def __init__(self, log, fail_times=0):
+        self.log, self.fail_times, self.sent = log, fail_times, []
+
+    async def __call__(self, outputs):
+        if self.fail_times:
+            self.fail_times -= 1
+            raise RedisConnectionError("broker or redis down")
+        self.sent.extend(outputs)
+        self.log.append(f"acked {len(outputs)}")
+
+
+def consumer(handler, publish, stopping=None):
+    return BatchConsumer(
+        service="test",
+        handler=handler,
+        publish=publish,
+        metrics=Metrics("test"),
+        stopping=stopping or asyncio.Event(),
+        max_backoff=0.01,
+    )
+
+
+def echo_handler(log):
+    async def handle(records):
+        outputs = [Outgoing("out", "k", r.value) for r in records]
+
+        async def mark():
+            log.append("after_ack")
+
+        return BatchOutcome(outputs, [mark])
+
+    return handle
+
+
+async def test_commit_comes_after_acks_and_after_ack_effects():
+    log = []
+    publish = FakePublisher(log)
+    await consumer(echo_handler(log), publish)(FakeMessage([record(0), record(1)], log))
+    assert log == ["acked 2", "after_ack", "commit"]
+
+
+async def test_transient_publish_failure_is_retried_then_committed_once():
+    log = []
+    publish = FakePublisher(log, fail_times=3)
+    await consumer(echo_handler(log), publish)(FakeMessage([record(0)], log))
+    assert log == ["acked 1", "after_ack", "commit"]
+    assert len(publish.sent) == 1
+
+
+async def test_poison_record_is_dead_lettered_alone():
+    log = []
+
+    async def handle(records):
+        if any(r.value == b"boom" for r in records):
+            raise ValueError("cannot handle this")
+        return BatchOutcome([Outgoing("out", "k", r.value) for r in records])
+
+    publish = FakePublisher(log)
+    await consumer(handle, publish)(FakeMessage([record(0), record(1, b"boom"), record(2)], log))
+    topics = [out.topic for out in publish.sent]
+    assert topics == ["out", "kefu.dlq", "out"], "order kept, only the culprit dead-lettered"
+    letter = orjson.loads(publish.sent[1].value)
+    assert letter["reason"] == "processing_error" and "cannot handle this" in letter["detail"]
+    assert letter["raw"] == "boom" and letter["offset"] == 1
+    assert log[-1] == "commit"
+
+
+async def test_shutdown_during_retries_rewinds_instead_of_committing():
+    log = []
+    stopping = asyncio.Event()
+
+    async def handle(records):
+        stopping.set()
+        raise RedisConnectionError("redis down")
+
+    await consumer(handle, FakePublisher(log), stopping)(FakeMessage([record(0)], log))
+    assert log == ["rewind"]
+
+
+@pytest.mark.parametrize("fail_step", ["handle", "after_ack"])
+async def test_nothing_is_committed_while_a_dependency_is_down(fail_step):
+    log = []
+    stopping = asyncio.Event()
+    attempts = 0
+    retried_enough = asyncio.Event()
+
+    def count_attempt():
+        nonlocal attempts
+        attempts += 1
+        if attempts >= 5:
+            retried_enough.set()
+
+    async def handle(records):
+
+        async def mark():
+            count_attempt()
+            raise RedisConnectionError("redis down")
+
+        if fail_step == "handle":
+            count_attempt()
+            raise RedisConnectionError("redis down")
+        return BatchOutcome([], [mark])
+
+    task = asyncio.create_task(
+        consumer(handle, FakePublisher(log), stopping)(FakeMessage([record(0)], log))
+    )
+    await asyncio.wait_for(retried_enough.wait(), timeout=10)
+    assert "commit" not in log
+    stopping.set()
+    await task
+    assert log[-1] == "rewind"
