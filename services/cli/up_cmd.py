@@ -99,6 +99,9 @@ async def _up(args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
                 return 1
+            if demo_task is not None and demo_task.done():
+                _report_demo_end(demo_task)
+                demo_task = None
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=1.0)
             except TimeoutError:
@@ -111,6 +114,17 @@ async def _up(args: argparse.Namespace) -> int:
             await asyncio.wait([demo_task], timeout=5)
         await asyncio.to_thread(stack.stop)
         print("kefu: stopped", flush=True)
+
+
+def _report_demo_end(task: asyncio.Task) -> None:
+    """The services keep running when the demo feed ends; say why it ended."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        print(f"kefu: demo feed stopped: {error}", file=sys.stderr, flush=True)
+    else:
+        print(f"kefu: demo feed finished ({task.result()} events)", flush=True)
 
 
 def _print_layout(stack) -> None:
