@@ -1,0 +1,162 @@
+"""Business-hours clock arithmetic: pure functions, no I/O.
+
+Opening hours are wall-clock intervals per weekday in the shop's timezone. Each local
+day's intervals are turned into absolute (UTC) instants on their own, so DST changes are
+handled by zoneinfo: a wall time that does not exist (spring forward) maps with
+``fold=0``, an ambiguous one (fall back) to its first occurrence, and a shift spanning the
+change counts the real elapsed time (an 01:00-03:00 shift lasts 1 h on a spring-forward
+night, 01:00-02:00 lasts 2 h on a fall-back night). Work is per interval, so long
+durations skip whole days; nothing iterates per minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+__all__ = ["BusinessCalendar", "MINUTES_PER_DAY"]
+
+MINUTES_PER_DAY = 24 * 60
+_DAY = timedelta(days=1)
+_ZERO = timedelta(0)
+
+
+def _minutes(value: time | int, *, end: bool) -> int:
+    """Minutes since local midnight; an end of ``time(0, 0)`` means 24:00."""
+    if isinstance(value, time):
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise ValueError(f"business hours are whole minutes of wall time, got {value!r}")
+        minutes = value.hour * 60 + value.minute
+        return MINUTES_PER_DAY if end and minutes == 0 else minutes
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a datetime.time or minutes since midnight, got {value!r}")
+    return value
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+
+
+class BusinessCalendar:
+    """Weekly opening hours in one timezone, minus holidays.
+
+    ``weekly`` maps a weekday (0 = Monday .. 6 = Sunday) to ``(start, end)`` intervals,
+    each bound a ``datetime.time`` or an int of minutes since midnight (``1440`` or an
+    end of ``time(0)`` is 24:00). Intervals must satisfy ``start < end`` and must not
+    overlap; touching ones are merged. Missing weekdays are closed; ``holidays`` are
+    local dates with no business hours. A week with no hours at all is a ``ValueError``,
+    so the arithmetic below always terminates.
+    """
+
+    def __init__(
+        self,
+        tz: tzinfo,
+        weekly: Mapping[int, Sequence[tuple[time | int, time | int]]],
+        holidays: Iterable[date] = (),
+    ) -> None:
+        self.tz = tz
+        days: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        for weekday, intervals in weekly.items():
+            if weekday not in range(7):
+                raise ValueError(f"weekday must be 0 (Monday) .. 6 (Sunday), got {weekday!r}")
+            spans = sorted((_minutes(s, end=False), _minutes(e, end=True)) for s, e in intervals)
+            for start, end in spans:
+                if not 0 <= start < end <= MINUTES_PER_DAY:
+                    raise ValueError(f"invalid interval {start}..{end} min on weekday {weekday}")
+                if days[weekday] and start < days[weekday][-1][1]:
+                    raise ValueError(f"overlapping intervals on weekday {weekday}")
+                if days[weekday] and start == days[weekday][-1][1]:
+                    days[weekday][-1] = (days[weekday][-1][0], end)
+                else:
+                    days[weekday].append((start, end))
+        if not any(days):
+            raise ValueError("no business hours on any day of the week")
+        self.weekly: tuple[tuple[tuple[int, int], ...], ...] = tuple(map(tuple, days))
+        self.holidays: frozenset[date] = frozenset(holidays)
+
+    def __repr__(self) -> str:
+        return f"BusinessCalendar(tz={self.tz!r}, weekly={self.weekly!r}, holidays=...)"
+
+    def _instant(self, day: date, minute: int) -> datetime:
+        day, minute = (day + _DAY, 0) if minute == MINUTES_PER_DAY else (day, minute)
+        local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=self.tz)
+        return local.astimezone(UTC)
+
+    def _intervals(self, day: date) -> Iterator[tuple[datetime, datetime]]:
+        """Open intervals in UTC from local ``day`` on: ascending, disjoint, endless."""
+        prev: datetime | None = None
+        closed_days = 0
+        while True:
+            if day in self.holidays or not self.weekly[day.weekday()]:
+                closed_days += 1
+                if closed_days > 7 * (len(self.holidays) + 1):  # defensive: cannot happen
+                    raise ValueError("calendar has no business hours left")
+            else:
+                closed_days = 0
+                for start, end in self.weekly[day.weekday()]:
+                    lo, hi = self._instant(day, start), self._instant(day, end)
+                    if prev is not None and lo < prev:
+                        lo = prev  # DST gap folding: never count an instant twice
+                    if hi > lo:
+                        yield lo, hi
+                        prev = hi
+            day += _DAY
+
+    def _from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
+        # Start one local day early so nothing that could cover ``instant`` is missed.
+        return self._intervals(instant.astimezone(self.tz).date() - _DAY)
+
+    def add_business_time(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant at which ``duration`` of business time has elapsed since ``start``.
+
+        Counting begins at the next opening if ``start`` is outside business hours; a
+        budget that runs out exactly at closing time is due at closing time. ``start``
+        must be aware; the result is in the calendar's timezone. ``duration`` >= 0.
+        """
+        _require_aware(start, "start")
+        if duration < _ZERO:
+            raise ValueError(f"duration must not be negative, got {duration!r}")
+        if duration == _ZERO:
+            return start.astimezone(self.tz)
+        cursor, remaining = start.astimezone(UTC), duration
+        for lo, hi in self._from(cursor):
+            if hi <= cursor:
+                continue
+            lo = max(lo, cursor)
+            if remaining <= hi - lo:
+                return (lo + remaining).astimezone(self.tz)
+            remaining -= hi - lo
+            cursor = hi
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def business_time_between(self, a: datetime, b: datetime) -> timedelta:
+        """Business time elapsed from ``a`` to ``b`` (negative if ``b`` is before ``a``).
+
+        Inverse of ``add_business_time``: ``business_time_between(s, add_business_time(s,
+        d)) == d`` for every ``d >= 0``.
+        """
+        _require_aware(a, "a")
+        _require_aware(b, "b")
+        if b < a:
+            return -self.business_time_between(b, a)
+        lo_bound, hi_bound = a.astimezone(UTC), b.astimezone(UTC)
+        total = _ZERO
+        for lo, hi in self._from(lo_bound):
+            if lo >= hi_bound:
+                return total
+            overlap = min(hi, hi_bound) - max(lo, lo_bound)
+            if overlap > _ZERO:
+                total += overlap
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` (aware) falls inside business hours (start inclusive, end not)."""
+        _require_aware(at, "at")
+        instant = at.astimezone(UTC)
+        for lo, hi in self._from(instant):
+            if lo > instant:
+                return False
+            if instant < hi:
+                return True
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,49 @@
+"""Operator policy: per-shop SLAs, business hours, notification and routing settings.
+
+``load_policy(path)`` reads and validates a policy file (or the built-in defaults), and
+``Policy.for_shop(shop_id)`` gives a shop's effective, fully typed ``ShopPolicy``.
+"""
+
+from services.core.policy.errors import PolicyError
+from services.core.policy.loader import (
+    ENV_VAR,
+    Policy,
+    deep_merge,
+    load_policy,
+    load_policy_from_env,
+    parse_policy,
+)
+from services.core.policy.model import (
+    INTENTS,
+    AssignmentPolicy,
+    ResponseSla,
+    RoutingPolicy,
+    ShopPolicy,
+    SlaPolicy,
+)
+from services.core.policy.notify import (
+    ChannelsPolicy,
+    LogisticsUpdatesPolicy,
+    NotifyPolicy,
+    WebhookPolicy,
+)
+
+__all__ = [
+    "ENV_VAR",
+    "INTENTS",
+    "AssignmentPolicy",
+    "ChannelsPolicy",
+    "LogisticsUpdatesPolicy",
+    "NotifyPolicy",
+    "Policy",
+    "PolicyError",
+    "ResponseSla",
+    "RoutingPolicy",
+    "ShopPolicy",
+    "SlaPolicy",
+    "WebhookPolicy",
+    "deep_merge",
+    "load_policy",
+    "load_policy_from_env",
+    "parse_policy",
+]

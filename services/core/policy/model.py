@@ -1,0 +1,98 @@
+"""Pydantic models of one shop's effective policy (CONTRACT.md, "Policy file").
+
+Every field is required here: the built-in values live in ``defaults.yaml`` only, and the
+loader always validates a complete, merged mapping. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from services.core.business_hours import BusinessCalendar
+from services.core.policy.notify import NotifyPolicy
+from services.core.policy.types import (
+    DayKey,
+    Duration,
+    Intervals,
+    IsoDate,
+    StrictModel,
+    Text,
+    Zone,
+    resolve_week,
+)
+
+Intent = Literal[
+    "greeting", "product_inquiry", "bargaining", "order_change", "urge_shipment",
+    "logistics_inquiry", "return_refund", "quality_issue", "complaint",
+]  # fmt: skip
+INTENTS: tuple[str, ...] = get_args(Intent)
+
+
+class ResponseSla(StrictModel):
+    """Response clocks of one role's conversations (business time)."""
+
+    first_response: Duration
+    next_response: Duration
+
+
+class SlaPolicy(StrictModel):
+    """Deadlines per SLA; conversation clocks count business time only."""
+
+    presale: ResponseSla
+    aftersale: ResponseSla
+    ship_by: Duration
+    order_change_confirmation: Duration
+    aftersale_response: Duration
+    logistics_stalled: Duration
+
+
+class AssignmentPolicy(StrictModel):
+    """How long a buyer stays with the agent who last served them."""
+
+    sticky_window: Duration
+
+
+class RoutingPolicy(StrictModel):
+    """Extra router keywords per intent."""
+
+    keywords: dict[Intent, list[Text]]
+
+
+class ShopPolicy(StrictModel):
+    """The effective policy of one shop: ``default`` with the shop's overrides merged in.
+
+    Durations are ``timedelta``, ``timezone`` a ``ZoneInfo``, ``holidays`` dates and
+    ``business_hours`` minutes since midnight per key; ``calendar`` combines the last
+    three for deadline arithmetic.
+    """
+
+    timezone: Zone
+    business_hours: dict[DayKey, Intervals]
+    holidays: tuple[IsoDate, ...]
+    warn_at: Annotated[float, Field(strict=True, gt=0, lt=1)]
+    level3_after: Annotated[float, Field(strict=True, gt=1)]
+    sla: SlaPolicy
+    notify: NotifyPolicy
+    routing: RoutingPolicy
+    assignment: AssignmentPolicy
+    _calendar: BusinessCalendar = PrivateAttr()
+
+    @field_validator("business_hours")
+    @classmethod
+    def _some_hours(cls, hours: dict[str, list[tuple[int, int]]]) -> dict:
+        if not any(resolve_week(hours).values()):
+            raise ValueError("no business hours on any day of the week")
+        return hours
+
+    @model_validator(mode="after")
+    def _build_calendar(self) -> ShopPolicy:
+        weekly = resolve_week(self.business_hours)
+        self._calendar = BusinessCalendar(self.timezone, weekly, self.holidays)
+        return self
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """Business hours and holidays of this shop, in its timezone."""
+        return self._calendar

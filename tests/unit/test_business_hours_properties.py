@@ -1,0 +1,67 @@
+"""Round-trip properties of add_business_time / business_time_between (hypothesis)."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.core.business_hours import BusinessCalendar
+
+CALENDARS = [
+    # contract default
+    BusinessCalendar(ZoneInfo("Asia/Shanghai"), {d: [(480, 1440)] for d in range(7)}),
+    # split shifts, closed Sunday, Chinese holidays
+    BusinessCalendar(
+        ZoneInfo("Asia/Shanghai"),
+        {d: [(540, 720), (810, 1320)] for d in range(6)},
+        {date(2026, 10, d) for d in range(1, 8)} | {date(2026, 2, 17)},
+    ),
+    # office hours in a DST zone, and a night shift crossing the DST change hours
+    BusinessCalendar(ZoneInfo("America/New_York"), {d: [(540, 1020)] for d in range(5)}),
+    BusinessCalendar(ZoneInfo("Europe/London"), {d: [(0, 180), (1380, 1440)] for d in range(7)}),
+    BusinessCalendar(ZoneInfo("America/New_York"), {d: [(0, 1440)] for d in range(7)}),
+]
+
+instants = st.datetimes(
+    min_value=datetime(2025, 12, 1), max_value=datetime(2027, 2, 1), timezones=st.just(UTC)
+)
+durations = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20))
+calendars = st.sampled_from(CALENDARS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars, instants, durations)
+def test_between_inverts_add(cal: BusinessCalendar, start: datetime, budget: timedelta) -> None:
+    due = cal.add_business_time(start, budget)
+    assert due >= start
+    assert due.tzinfo is cal.tz
+    assert cal.business_time_between(start, due) == budget
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars, instants, instants)
+def test_add_inverts_between_up_to_closed_time(
+    cal: BusinessCalendar, a: datetime, b: datetime
+) -> None:
+    elapsed = cal.business_time_between(a, b)
+    assert cal.business_time_between(b, a) == -elapsed
+    if elapsed > timedelta(0):
+        due = cal.add_business_time(a, elapsed)
+        # the earliest instant with that much business time: b itself or the last closing
+        assert due <= b
+        assert cal.business_time_between(due, b) == timedelta(0)
+        if cal.is_open(b - timedelta(microseconds=1)):  # b is inside opening hours
+            assert due == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, instants, durations, durations)
+def test_additive_and_monotonic(
+    cal: BusinessCalendar, start: datetime, first: timedelta, second: timedelta
+) -> None:
+    middle = cal.add_business_time(start, first)
+    if second > timedelta(0):
+        assert cal.add_business_time(middle, second) == cal.add_business_time(start, first + second)
+    if first <= second:
+        assert middle <= cal.add_business_time(start, second)
