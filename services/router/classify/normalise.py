@@ -1,0 +1,151 @@
+"""Text normalisation shared by the lexicon compiler and the classifier.
+
+`normalise` turns a raw buyer message into one canonical string: NFKC (full-width to
+half-width), lower case, traditional to simplified Chinese (zhconv's table), runs of 3+
+identical characters collapsed ("在吗吗吗", "???", "soooo"), common Chinese typos and
+pinyin shorthand fixed. `en_view` turns that string into space-separated, lightly
+stemmed English tokens (contractions expanded, common misspellings fixed), so English
+keywords match on word boundaries and regardless of "ship/shipped/shipping".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import zhconv
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+ASCII_WORD = re.compile(r"[a-z0-9]")
+
+# Homophone typos and chat slang (already simplified) -> standard form.
+_ZH_FIXES = {
+    "神马": "什么", "啥时候": "什么时候", "几时": "什么时候", "何时": "什么时候",
+    "肿么": "怎么", "咋": "怎么", "木有": "没有", "米有": "没有", "没得": "没有",
+    "快地": "快递", "快第": "快递", "快弟": "快递", "物留": "物流", "发或": "发货",
+    "退宽": "退款", "退欵": "退款", "东东": "东西", "介个": "这个", "酱紫": "这样",
+    "好滴": "好的", "在嘛": "在吗", "在麽": "在吗", "在么": "在吗",
+}
+_PINYIN = {
+    "tuikuan": "退款", "tuihuo": "退货", "fahuo": "发货", "kuaidi": "快递",
+    "wuliu": "物流", "tousu": "投诉", "chaping": "差评", "huanhuo": "换货",
+}
+_ZH_FIX_RE = re.compile("|".join(sorted(map(re.escape, _ZH_FIXES), key=len, reverse=True)))
+_PINYIN_RE = re.compile(r"(?<![a-z])(?:" + "|".join(_PINYIN) + r")(?![a-z])")
+# Runs of 3+ letters/punctuation ("sooo", "???"); CJK keywords match inside runs anyway.
+_REPEAT = re.compile(r"([a-z?!.,~。，！？、…])\1{2,}")
+def _t2s_table() -> dict[int, str]:
+    """Traditional -> simplified, character by character, from zhconv's dictionary.
+
+    A str.translate table is ~30x faster than zhconv.convert and enough for keyword
+    matching (zhconv's phrase-level regional vocabulary changes matter to no keyword).
+    """
+    zhconv.convert("", "zh-hans")  # loads the dictionary
+    table = zhconv.zhconv.zhcdicts["zh2Hans"]
+    return {ord(k): v for k, v in table.items() if len(k) == 1 and len(v) == 1}
+
+
+_T2S = _t2s_table()
+_TRAD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_T2S)) + "]")
+_QUOTE_CHARS = re.compile("[\u2018\u2019`\u201c\u201d]")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def normalise(text: str) -> str:
+    """Return the canonical form of `text` that every keyword is matched against."""
+    if not text:
+        return ""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    t = " ".join(text.lower().split())
+    if _QUOTE_CHARS.search(t):
+        t = t.translate(_QUOTES)
+    if _REPEAT.search(t):
+        t = _REPEAT.sub(r"\1", t)
+    if ASCII_WORD.search(t) and _PINYIN_RE.search(t):
+        t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group()], t)
+    if CJK.search(t):
+        if _TRAD.search(t):
+            t = t.translate(_T2S)
+        if _ZH_FIX_RE.search(t):
+            t = _ZH_FIX_RE.sub(lambda m: _ZH_FIXES[m.group()], t)
+    return t
+
+
+_EN_FIXES = {
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "isnt": "is not",
+    "arent": "are not", "wasnt": "was not", "werent": "were not", "hasnt": "has not",
+    "havent": "have not", "hadnt": "had not", "cant": "can not", "cannot": "can not",
+    "couldnt": "could not", "wont": "will not", "wouldnt": "would not",
+    "shouldnt": "should not", "im": "i am", "ive": "i have",
+    "wheres": "where is", "whats": "what is", "whens": "when is", "hows": "how is",
+    "thats": "that is", "theres": "there is", "youre": "you are", "theyre": "they are",
+    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
+    "plse": "please", "thx": "thanks", "thanx": "thanks", "tks": "thanks", "ty": "thanks",
+    "recieve": "receive", "recieved": "received", "recived": "received",
+    "pacakge": "package", "packge": "package", "pakage": "package", "pkg": "package",
+    "parcle": "parcel", "adress": "address", "addres": "address", "refnd": "refund",
+    "refud": "refund", "shiping": "shipping", "shiped": "shipped", "delivary": "delivery",
+    "delievery": "delivery", "wat": "what", "wen": "when", "whr": "where", "b4": "before",
+    "tmr": "tomorrow", "tmrw": "tomorrow", "msg": "message", "cuz": "because",
+    "nvm": "never mind", "colour": "color", "ppl": "people",
+}
+_TOKEN = re.compile(r"[a-z0-9']+|[^\sa-z0-9']+")
+
+
+_PROTECTED = frozenset({"not", "no", "on", "in", "is", "us", "it", "do"})
+
+
+def _stem(word: str) -> str:
+    """Crude suffix stripper: shipped/shipping/ships -> ship, arrived/arrive -> arriv."""
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    for suf in ("ing", "ed", "es", "s"):
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            if suf == "s" and w.endswith(("ss", "us", "is")):
+                break
+            w = w[: -len(suf)]
+            if suf in ("ing", "ed") and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]
+            break
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    return w if w not in _PROTECTED else word
+
+
+_APOSTROPHES = {
+    "it's": "it is", "i'll": "i will", "you'll": "you will", "we'll": "we will",
+    "they'll": "they will", "can't": "can not", "won't": "will not", "what's": "what is",
+    "where's": "where is", "that's": "that is", "there's": "there is", "how's": "how is",
+    "when's": "when is", "who's": "who is", "let's": "let us", "i'd": "i would",
+}
+
+
+@lru_cache(maxsize=65536)
+def _word(tok: str) -> str:
+    if not ASCII_WORD.match(tok):
+        return tok
+    tok = tok.strip("'")
+    if "'" in tok:
+        if tok in _APOSTROPHES:
+            tok = _APOSTROPHES[tok]
+        elif tok.endswith("n't"):
+            tok = tok[:-3] + " not"
+        elif tok.endswith("'s"):
+            tok = tok[:-2]
+        tok = tok.replace("'", "")
+    return " ".join(_stem(w) for part in tok.split() for w in _split(part))
+
+
+def _split(word: str) -> list[str]:
+    return _EN_FIXES.get(word, word).split()
+
+
+def en_view(norm: str) -> str:
+    """Stemmed tokens of a normalised string joined and padded by single spaces.
+
+    Punctuation and CJK runs are kept as tokens, so phrases never match across them.
+    """
+    return " " + " ".join(_word(t) for t in _TOKEN.findall(norm)) + " "

@@ -1,0 +1,103 @@
+"""`kefu route` subcommand (services/cli/route_cmd.py)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from services.cli import route_cmd
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "intent_corpus.jsonl"
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="kefu")
+    route_cmd.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["route", *argv])
+
+
+def _lines(out: str) -> list[dict]:
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+def test_text_prints_one_json_line(capsys):
+    args = _parse("--text", "我的快递到哪了", "--stage", "shipped")
+    assert args.func(args) == 0
+    [out] = _lines(capsys.readouterr().out)
+    assert out["intent"] == "logistics_inquiry" and out["role"] == "aftersale"
+    assert set(out) == {"intent", "role", "priority", "confidence", "reason"}
+
+
+def test_sticky_role(capsys):
+    args = _parse("--text", "好的谢谢", "--sticky-role", "aftersale")
+    assert args.func(args) == 0
+    assert _lines(capsys.readouterr().out)[0]["role"] == "aftersale"
+
+
+def test_stdin_lines_with_errors(capsys, monkeypatch):
+    stdin = "\n".join([
+        json.dumps({"text": "质量太差，我要投诉", "order_stage": "delivered"}),
+        "{not json",
+        json.dumps({"order_stage": "paid"}),
+        json.dumps({"text": "hi", "order_stage": "teleported"}),
+        "",
+        json.dumps({"text": "when will you ship?", "sticky_role": "presale"}),
+    ]) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    args = _parse()
+    assert args.func(args) == 1
+    out = _lines(capsys.readouterr().out)
+    assert out[0]["intent"] == "complaint" and out[0]["priority"] == "urgent"
+    assert out[1]["line"] == 2 and "invalid JSON" in out[1]["error"]
+    assert out[2]["line"] == 3 and "text" in out[2]["error"]
+    assert out[3]["line"] == 4 and "teleported" in out[3]["error"]
+    assert out[4]["intent"] == "urge_shipment"
+    assert len(out) == 5
+
+
+def test_policy_keywords_per_shop(capsys, monkeypatch):
+    shops = {"default": {}, "shop-1": {"quality_issue": ["起球"]}}
+
+    def load_policy(path):
+        def for_shop(shop):
+            return types.SimpleNamespace(routing=types.SimpleNamespace(keywords=shops[shop]))
+        return types.SimpleNamespace(for_shop=for_shop)
+
+    fake = types.ModuleType("services.core.policy")
+    fake.load_policy = load_policy
+    monkeypatch.setitem(sys.modules, "services.core.policy", fake)
+    stdin = "\n".join(json.dumps({"text": "毛衣起球了", "shop_id": s}) for s in shops) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    args = _parse("--policy", "policy.yaml")
+    assert args.func(args) == 0
+    out = _lines(capsys.readouterr().out)
+    assert [o["intent"] for o in out] == ["product_inquiry", "quality_issue"]
+    args = _parse("--policy", "policy.yaml", "--shop", "shop-1", "--text", "起球")
+    assert args.func(args) == 0
+    assert _lines(capsys.readouterr().out)[0]["intent"] == "quality_issue"
+
+
+def test_report(capsys):
+    args = _parse("--report", str(CORPUS))
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "overall accuracy" in out and "quality_issue" in out
+
+
+def test_report_default_path_and_missing_file(capsys, monkeypatch, tmp_path):
+    assert _parse("--report").report == route_cmd.DEFAULT_CORPUS
+    monkeypatch.chdir(tmp_path)
+    args = _parse("--report")
+    assert args.func(args) == 2
+    assert "cannot read corpus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stage", ["created", "paid", "shipped", "delivered", "aftersale_open"])
+def test_stage_choices(stage):
+    assert _parse("--text", "x", "--stage", stage).stage == stage
