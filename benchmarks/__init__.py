@@ -1,0 +1,1 @@
+"""Benchmarks that run on the embedded stack: `python -m benchmarks.<name>`."""

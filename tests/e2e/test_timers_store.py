@@ -1,0 +1,201 @@
+"""TimerStore against a real Valkey: schedule, claim, ack, cancel, re-schedule, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from services.core.timers import TimerStore
+from tests.conftest import unique
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def redis(stack) -> AsyncIterator[Redis]:
+    client = Redis.from_url(stack.redis.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def store(redis) -> TimerStore:
+    return TimerStore(redis, unique("t"), shards=4)
+
+
+async def test_schedule_claim_ack(store: TimerStore, redis: Redis) -> None:
+    due = datetime.now(UTC) - timedelta(seconds=1)
+    await store.schedule("conv-1:first-response", due, b'{"shop":"s1"}')
+
+    claimed = await store.claim_due("replica-a")
+
+    assert [(c.timer_id, c.payload) for c in claimed] == [
+        ("conv-1:first-response", b'{"shop":"s1"}')
+    ]
+    assert claimed[0].due_at == pytest.approx(due.timestamp(), abs=0.001)
+    assert await store.count() == {"due": 0, "inflight": 1}
+    assert await store.claim_due("replica-b") == []  # in flight: nobody else gets it
+    assert await store.ack(claimed) == 1
+    assert await store.count() == {"due": 0, "inflight": 0}
+    assert await redis.keys(f"kefu:{{timers:{store.namespace}:*") == []  # nothing left over
+
+
+async def test_not_due_is_not_claimed(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule("later", now + 60, b"x")
+    await store.schedule("now", now - 0.001, b"y")
+
+    claimed = await store.claim_due("a", now=now)
+
+    assert [c.timer_id for c in claimed] == ["now"]
+    batch = await store.claim("a", now=now)
+    assert batch.timers == [] and not batch.more
+    assert batch.next_due_at == pytest.approx(now + 60, abs=0.001)
+    assert [c.timer_id for c in await store.claim_due("a", now=now + 61)] == ["later"]
+
+
+async def test_reschedule_moves_the_timer(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule("t1", now - 1, b"old")
+    await store.schedule("t1", now + 60, b"new")
+
+    assert await store.claim_due("a", now=now) == []
+    assert await store.count() == {"due": 1, "inflight": 0}
+    [claimed] = await store.claim_due("a", now=now + 60)
+    assert claimed.payload == b"new"
+    assert claimed.due_at == pytest.approx(now + 60, abs=0.001)
+
+
+async def test_cancel(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule_many([(f"c{i}", now - 1, b"p") for i in range(10)])
+
+    assert await store.cancel("c0") is True
+    assert await store.cancel("c0") is False
+    assert await store.cancel_many(["c1", "c2", "missing"]) == 2
+
+    claimed = await store.claim_due("a", now=now)
+    assert sorted(c.timer_id for c in claimed) == [f"c{i}" for i in range(3, 10)]
+    # Cancelling an in-flight timer: the later ack is a no-op and nothing fires again.
+    assert await store.cancel("c3") is True
+    assert await store.ack(claimed) == 6
+    assert await store.release_expired(now=now + 3600) == 0
+    assert await store.count() == {"due": 0, "inflight": 0}
+
+
+async def test_reschedule_while_in_flight_survives_the_ack(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule("t1", now - 1, b"first")
+    [claimed] = await store.claim_due("a", now=now)
+
+    await store.schedule("t1", now + 30, b"second")  # e.g. a customer message reset the clock
+    assert await store.ack([claimed]) == 1
+
+    assert await store.count() == {"due": 1, "inflight": 0}
+    [again] = await store.claim_due("a", now=now + 30)
+    assert again.payload == b"second" and again.due_at == pytest.approx(now + 30, abs=0.001)
+    assert await store.ack([again]) == 1
+    assert await store.count() == {"due": 0, "inflight": 0}
+
+
+async def test_lease_expiry_returns_the_timer_and_the_stale_ack_does_nothing(
+    store: TimerStore,
+) -> None:
+    now = time.time()
+    await store.schedule("t1", now - 5, b"p")
+    [stale] = await store.claim_due("a", now=now, lease=0.5)
+
+    assert await store.release_expired(now=now + 0.4) == 0  # lease still running
+    assert await store.release_expired(now=now + 0.6) == 1
+
+    [fresh] = await store.claim_due("b", now=now + 0.6)
+    assert fresh.timer_id == "t1"
+    assert fresh.due_at == pytest.approx(now - 5, abs=0.001)  # original due time kept
+    assert fresh.token != stale.token
+    assert await store.ack([stale]) == 0  # the old owner acks nothing
+    assert await store.extend([stale], lease=30) == 0
+    assert await store.count() == {"due": 0, "inflight": 1}
+    assert await store.ack([fresh]) == 1
+    assert await store.count() == {"due": 0, "inflight": 0}
+
+
+async def test_lease_expiry_in_real_time(store: TimerStore) -> None:
+    await store.schedule("t1", time.time() - 1, b"p")
+    [stale] = await store.claim_due("a", lease=0.2)
+    await asyncio.sleep(0.3)
+
+    assert await store.release_expired() == 1
+    [fresh] = await store.claim_due("b")
+    assert (fresh.timer_id, fresh.payload) == ("t1", b"p")
+    assert await store.ack([stale]) == 0
+
+
+async def test_expired_lease_of_a_rescheduled_timer_keeps_the_new_schedule(
+    store: TimerStore,
+) -> None:
+    now = time.time()
+    await store.schedule("t1", now - 1, b"old")
+    await store.claim_due("a", now=now, lease=1)
+    await store.schedule("t1", now + 60, b"new")
+
+    assert await store.release_expired(now=now + 2) == 1
+    assert await store.claim_due("b", now=now + 2) == []  # latest schedule wins
+    [claimed] = await store.claim_due("b", now=now + 60)
+    assert claimed.payload == b"new"
+
+
+async def test_extend_keeps_the_lease(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule("t1", now - 1, b"p")
+    claimed = await store.claim_due("a", now=now, lease=1)
+
+    assert await store.extend(claimed, lease=10, now=now + 0.5) == 1
+    assert await store.release_expired(now=now + 5) == 0
+    assert await store.release_expired(now=now + 11) == 1
+
+
+async def test_claim_respects_limit_across_shards_and_earliest_first(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule_many([(f"x{i}", now - 100 + i, b"") for i in range(50)])
+
+    seen: list[str] = []
+    for limit in (1, 3, 7, 100):
+        batch = await store.claim("a", now=now, limit=limit)
+        assert len(batch.timers) == min(limit, 50 - len(seen))
+        seen += [c.timer_id for c in batch.timers]
+    assert sorted(seen) == sorted(f"x{i}" for i in range(50))
+    assert len(set(seen)) == 50
+    batch = await store.claim("a", now=now)
+    assert batch.timers == [] and not batch.more and batch.next_due_at is None
+
+
+async def test_claim_reports_more_when_the_limit_cuts_a_backlog(store: TimerStore) -> None:
+    now = time.time()
+    await store.schedule_many([(f"x{i}", now - 1, b"") for i in range(40)])
+
+    batch = await store.claim("a", now=now, limit=10)
+
+    assert len(batch.timers) == 10 and batch.more
+
+
+async def test_schedule_many_large_batch_and_payloads(store: TimerStore) -> None:
+    now = time.time()
+    timers = [(f"big{i}", now - 1, f"payload-{i}".encode()) for i in range(5000)]
+    assert await store.schedule_many(timers) == 5000
+
+    claimed = []
+    while batch := await store.claim_due("a", now=now, limit=500):
+        claimed += batch
+    assert {c.timer_id: c.payload for c in claimed} == {t[0]: t[2] for t in timers}
+    assert await store.ack(claimed) == 5000
+    assert await store.count() == {"due": 0, "inflight": 0}
+
+
+async def test_rejects_naive_datetimes(store: TimerStore) -> None:
+    with pytest.raises(ValueError):
+        await store.schedule("t", datetime.now(), b"")  # noqa: DTZ005
