@@ -1,0 +1,137 @@
+"""Delivery channels: ``webhook`` (signed HTTP POST, retried) and ``log`` (development).
+
+Nothing here logs a secret, a request body or unmasked text."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from contracts import Notification
+from services.core.policy import WebhookPolicy
+from services.core.retry import ShuttingDown
+from services.notifier.masking import mask_sensitive
+from services.notifier.signing import ATTEMPT_HEADER, signed_headers
+
+MAX_BACKOFF = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    ok: bool
+    attempts: int
+    detail: str = ""
+
+
+def classify(status: int) -> str:
+    """``ok`` (2xx), ``retry`` (429, 5xx) or ``permanent`` (any other answer)."""
+    if 200 <= status < 300:
+        return "ok"
+    return "retry" if status == 429 or status >= 500 else "permanent"
+
+
+def backoff_delay(attempt: int, base: float, *, retry_after: float | None = None,
+                  rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter after failed attempt `attempt` (1-based): a
+    uniform draw in [d/2, d] for d = base * 2**(attempt-1), capped; at least the
+    receiver's Retry-After (capped too)."""
+    d = min(MAX_BACKOFF, base * 2 ** (attempt - 1))
+    delay = d / 2 + rand() * d / 2
+    if retry_after is not None:
+        delay = max(delay, min(MAX_BACKOFF, retry_after))
+    return delay
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def safe_url(url: str) -> str:
+    """Scheme, host and path only: a query string may carry a token."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
+
+
+class LogChannel:
+    """One structured log line per notification, phone numbers and addresses masked."""
+
+    def __init__(self, log) -> None:
+        self.log = log
+
+    async def deliver(self, n: Notification) -> Delivery:
+        self.log.info("notification", channel="log", notification_id=n.notification_id,
+                      shop_id=n.shop_id, kind=str(n.kind), audience=str(n.audience),
+                      order_id=n.order_id, buyer_id=n.buyer_id, locale=n.locale,
+                      text=mask_sensitive(n.text))
+        return Delivery(True, 1)
+
+
+class WebhookChannel:
+    """POSTs the Notification JSON, signed (see `signing`), retried with backoff and
+    jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``."""
+
+    def __init__(self, secrets: Mapping[str, str], *, stopping: asyncio.Event, log,
+                 connections: int = 256) -> None:
+        self.secrets, self.stopping, self.log = secrets, stopping, log
+        self.connections = connections
+        self.session: aiohttp.ClientSession | None = None
+        self.on_attempt: Callable[[str, str], None] = lambda shop, outcome: None
+
+    async def __aenter__(self) -> WebhookChannel:
+        connector = aiohttp.TCPConnector(limit=self.connections)
+        self.session = aiohttp.ClientSession(connector=connector)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    async def deliver(self, n: Notification, body: bytes, cfg: WebhookPolicy) -> Delivery:
+        secret = self.secrets.get(cfg.secret_env) if cfg.secret_env else None
+        detail = ""
+        for attempt in range(1, cfg.max_attempts + 1):
+            headers = signed_headers(secret, body, n.notification_id)
+            headers[ATTEMPT_HEADER] = str(attempt)
+            outcome, detail, retry_after = await self._post(cfg, body, headers)
+            self.on_attempt(n.shop_id, outcome)
+            report = self.log.debug if outcome == "ok" else self.log.warning
+            report("webhook attempt", shop_id=n.shop_id, notification_id=n.notification_id,
+                   attempt=attempt, outcome=outcome, detail=detail)
+            if outcome == "ok":
+                return Delivery(True, attempt, detail)
+            if outcome == "permanent" or attempt == cfg.max_attempts:
+                return Delivery(False, attempt, detail)
+            base = cfg.backoff_base.total_seconds()
+            await self._sleep(backoff_delay(attempt, base, retry_after=retry_after))
+        return Delivery(False, cfg.max_attempts, detail)
+
+    async def _post(self, cfg: WebhookPolicy, body: bytes, headers: dict[str, str]):
+        assert self.session is not None, "WebhookChannel used outside `async with`"
+        timeout = aiohttp.ClientTimeout(total=cfg.timeout.total_seconds())
+        try:
+            async with self.session.post(cfg.url, data=body, headers=headers, timeout=timeout,
+                                         allow_redirects=False) as response:
+                await response.read()
+                return (classify(response.status), f"HTTP {response.status}",
+                        _retry_after(response.headers.get("Retry-After")))
+        except TimeoutError:
+            return "retry", f"timeout after {cfg.timeout.total_seconds():g}s", None
+        except aiohttp.ClientError as exc:
+            return "retry", f"{type(exc).__name__}", None
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+        raise ShuttingDown()

@@ -1,0 +1,154 @@
+"""The notifier's batch handler: remember who holds what, decide the notifications,
+drop repeats and capped logistics updates, word them, and queue them in the outbox.
+
+Effects run after the (DLQ) outputs were acked and before the offsets are committed:
+queue in the outbox first, then the dedup marks and memory. A crash in between only
+re-queues the same notification ids, which the marks and the worker drop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from contracts import Assignment, Escalation, EventType, InvalidEvent, parse_inbound, to_json_bytes
+from contracts.codec import invalid_from
+from contracts.topics import ASSIGNMENTS, ESCALATIONS
+from services.core.dlq import dead_letter
+from services.core.logging import get_logger
+from services.core.metrics import Metrics
+from services.core.outputs import BatchOutcome
+from services.core.policy import Policy
+from services.notifier import keys
+from services.notifier.compose import compose
+from services.notifier.context import NotifierContext
+from services.notifier.decide import Draft, drafts_for_escalation, drafts_for_order_event
+from services.notifier.metrics import NotifierMetrics
+from services.notifier.outbox import Outbox
+from services.notifier.quiet import quiet_until
+
+log = get_logger("kefu.notifier")
+REMEMBERED = (EventType.ORDER_CREATED, EventType.ORDER_PAID)
+
+
+class NotifierHandler:
+    def __init__(self, *, redis: Redis, outbox: Outbox, policy: Policy,
+                 clock: Callable[[], datetime], metrics: Metrics, notes: NotifierMetrics,
+                 wake, context_ttl: int, dedup_ttl: int) -> None:
+        self.redis, self.outbox, self.policy, self.clock = redis, outbox, policy, clock
+        self.metrics, self.notes, self.wake = metrics, notes, wake
+        self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
+
+    async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        items = [(item, self._drafts(item)) for r in records
+                 if (item := self._parse(r, outcome)) is not None]
+        ctx = NotifierContext(self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl)
+        await ctx.load(**_keys_of(items))
+        now = self.clock()
+        entries = []
+        for item, drafts in items:
+            self._remember(item, ctx)
+            for draft in drafts:
+                if self._admit(draft, ctx, now):
+                    entries.append(self._entry(draft, ctx, now))
+        outcome.after_ack.append(lambda: self._flush(entries, ctx))
+        return outcome
+
+    def _parse(self, record: ConsumerRecord, outcome: BatchOutcome):
+        raw = record.value or b""
+        try:
+            if record.topic in (ESCALATIONS, ASSIGNMENTS):
+                model = Escalation if record.topic == ESCALATIONS else Assignment
+                try:
+                    item = model.model_validate_json(raw)
+                except ValidationError as exc:
+                    raise invalid_from(exc) from None
+                self.metrics.events_in.labels(record.topic, model.__name__.lower()).inc()
+                return item
+            event = parse_inbound(raw)
+            self.metrics.events_in.labels(record.topic, event.event_type).inc()
+            return event
+        except InvalidEvent as bad:
+            reason = str(bad.reason)
+            self.metrics.dlq.labels(reason).inc()
+            log.info("invalid record dead-lettered", topic=record.topic, reason=reason,
+                     detail=bad.detail[:300], partition=record.partition, offset=record.offset)
+            outcome.outputs.append(dead_letter(record, reason=reason, detail=bad.detail,
+                                               service="notifier"))
+            return None
+
+    def _drafts(self, item) -> list[Draft]:
+        if isinstance(item, Escalation):
+            return drafts_for_escalation(item)
+        if isinstance(item, Assignment):
+            return []
+        in_transit = self.policy.for_shop(item.shop_id).notify.logistics_updates.in_transit
+        return drafts_for_order_event(item, in_transit=in_transit)
+
+    @staticmethod
+    def _remember(item, ctx: NotifierContext) -> None:
+        if isinstance(item, Assignment):
+            ctx.remember_agent(item.shop_id, item.conversation_id, item.agent_id)
+        elif not isinstance(item, Escalation) and item.event_type in REMEMBERED:
+            p = item.payload
+            locale = getattr(p, "locale", None) or getattr(p, "buyer_locale", None)
+            ctx.remember_order(item.shop_id, p.order_id, p.buyer_id,
+                               locale if isinstance(locale, str) else None)
+
+    def _admit(self, draft: Draft, ctx: NotifierContext, now: datetime) -> bool:
+        shop, kind = draft.shop_id, draft.kind
+        if ctx.is_known(shop, draft.notification_id):
+            self.notes.skipped.labels(shop, kind, "duplicate").inc()
+            return False
+        if draft.capped:
+            cap = self.policy.for_shop(shop).notify.logistics_updates
+            now_ms, window_ms = int(now.timestamp() * 1000), int(cap.window.total_seconds() * 1000)
+            if ctx.logistics_sent(shop, draft.order_id, now_ms - window_ms) >= cap.max_per_order:
+                self.notes.skipped.labels(shop, kind, "logistics_cap").inc()
+                log.info("logistics update over the cap; skipped", shop_id=shop,
+                         order_id=draft.order_id, notification_id=draft.notification_id)
+                return False
+            ctx.count_logistics(shop, draft.order_id, draft.notification_id, now_ms, window_ms)
+        ctx.mark_queued(shop, draft.notification_id)
+        return True
+
+    def _entry(self, draft: Draft, ctx: NotifierContext, now: datetime):
+        policy = self.policy.for_shop(draft.shop_id)
+        who = ctx.recipient(draft.shop_id, draft.order_id, draft.conversation_id)
+        notification = compose(draft, who, policy, now)
+        due = now
+        if draft.audience == "buyer":
+            until = quiet_until(now, policy.notify.quiet_hours, policy.timezone)
+            if until is not None:
+                due = until
+                self.notes.deferred.labels(draft.shop_id, draft.kind).inc()
+                log.info("buyer notice held for quiet hours", shop_id=draft.shop_id,
+                         notification_id=draft.notification_id, until=until.isoformat())
+        return draft.notification_id, due, to_json_bytes(notification)
+
+    async def _flush(self, entries, ctx: NotifierContext) -> None:
+        if entries:
+            await self.outbox.put_many(entries)
+        await ctx.flush()
+        if entries:
+            self.wake.set()
+
+
+def _keys_of(items) -> dict[str, set[str]]:
+    orders, convs, logistics, ids = set(), set(), set(), set()
+    for item, drafts in items:
+        for d in drafts:
+            ids.add(keys.notification_key(d.shop_id, d.notification_id))
+            if d.order_id and d.audience == "buyer":
+                orders.add(keys.order_key(d.shop_id, d.order_id))
+            if d.conversation_id:
+                convs.add(keys.conversation_key(d.shop_id, d.conversation_id))
+            if d.capped:
+                logistics.add(keys.logistics_key(d.shop_id, d.order_id))
+        if not isinstance(item, Escalation | Assignment) and item.event_type in REMEMBERED:
+            orders.add(keys.order_key(item.shop_id, item.payload.order_id))
+    return {"orders": orders, "convs": convs, "logistics": logistics, "ids": ids}

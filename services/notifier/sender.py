@@ -1,0 +1,79 @@
+"""Sending one queued notification: record it on kefu.notifications, deliver it on its
+channel (or dead-letter it as ``delivery_failed``), then write the ``sent`` record.
+
+Redis and broker outages are retried (never skipped); a notification already marked
+sent is not delivered again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+
+from contracts import DeadLetter, Notification
+from contracts.topics import DLQ, NOTIFICATIONS
+from services.core.logging import get_logger
+from services.core.outputs import Outgoing
+from services.core.policy import Policy
+from services.core.retry import retry_transient
+from services.notifier import keys
+from services.notifier.channels import Delivery, LogChannel, WebhookChannel, safe_url
+from services.notifier.metrics import NotifierMetrics
+
+log = get_logger("kefu.notifier")
+Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
+
+
+class Sender:
+    def __init__(
+        self, *, redis: Redis, publish: Publish, policy: Policy, log_channel: LogChannel,
+        webhook: WebhookChannel, stopping: asyncio.Event, metrics: NotifierMetrics,
+        dedup_ttl: int, max_backoff: float = 30.0, dlq_metric=None,
+    ) -> None:
+        self.redis, self.publish, self.policy = redis, publish, policy
+        self.log_channel, self.webhook, self.stopping = log_channel, webhook, stopping
+        self.metrics, self.dedup_ttl, self.max_backoff = metrics, dedup_ttl, max_backoff
+        self.dlq_metric = dlq_metric
+
+    async def send(self, payload: bytes) -> None:
+        n = Notification.model_validate_json(payload)
+        key = keys.notification_key(n.shop_id, n.notification_id)
+        if await self._retry(lambda: self.redis.get(key)) == keys.SENT:
+            self.metrics.skipped.labels(n.shop_id, str(n.kind), "duplicate").inc()
+            return
+        await self._retry(lambda: self.publish([Outgoing(NOTIFICATIONS, n.kafka_key, payload)]))
+        result = await self._deliver(n, payload)
+        if not result.ok:
+            letter = self._dead_letter(n, payload, result)
+            await self._retry(lambda: self.publish([letter]))
+            if self.dlq_metric is not None:
+                self.dlq_metric.labels("delivery_failed").inc()
+            log.warning("delivery failed; notification dead-lettered", shop_id=n.shop_id,
+                        notification_id=n.notification_id, attempts=result.attempts)
+        self.metrics.sent.labels(n.shop_id, str(n.kind), str(n.audience),
+                                 "delivered" if result.ok else "failed").inc()
+        await self._retry(lambda: self.redis.set(key, keys.SENT, ex=self.dedup_ttl))
+
+    async def _deliver(self, n: Notification, payload: bytes) -> Delivery:
+        if n.channel != "webhook":
+            return await self.log_channel.deliver(n)
+        cfg = self.policy.for_shop(n.shop_id).notify.webhook
+        if cfg.url is None:
+            return Delivery(False, 0, "channel is webhook but the shop has no webhook.url")
+        return await self.webhook.deliver(n, payload, cfg)
+
+    def _dead_letter(self, n: Notification, payload: bytes, result: Delivery) -> Outgoing:
+        cfg = self.policy.for_shop(n.shop_id).notify.webhook
+        where = safe_url(cfg.url) if cfg.url else "(no url)"
+        letter = DeadLetter.from_bytes(
+            payload, reason="delivery_failed", source_topic=NOTIFICATIONS, partition=None,
+            offset=None, service="notifier", failed_at=datetime.now(UTC),
+            detail=f"{n.channel} delivery to {where} failed after {result.attempts} "
+                   f"attempt(s): {result.detail}",
+        )
+        return Outgoing.of(DLQ, n.kafka_key, letter)
+
+    async def _retry(self, step):
+        return await retry_transient(step, stopping=self.stopping, cap=self.max_backoff)

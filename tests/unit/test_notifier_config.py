@@ -1,0 +1,53 @@
+"""Start-up checks of the notifier: a bad template placeholder or an unset webhook
+secret stops the service with a message naming the shop and key; construction does
+not connect to anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.core.settings import Settings
+from services.notifier.app import create_app
+from services.notifier.config import NotifierConfigError
+
+WEBHOOK = """
+    notify:
+      channels: {buyer: webhook, supervisor: log}
+      webhook: {url: "https://hooks.example.cn/kefu", secret_env: SHOP_A_HOOK_SECRET}"""
+
+
+def settings(tmp_path: Path, text: str) -> Settings:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    # Ports nobody listens on: building the app must not connect.
+    return Settings(policy_file=path, kafka_bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:1")
+
+
+def test_unknown_placeholder_in_a_shop_override_stops_start_up(tmp_path):
+    text = """shops:
+  shop-a:
+    notify:
+      templates:
+        en: {shipped: "Shipped {order_id} with {courier}"}
+"""
+    with pytest.raises(NotifierConfigError) as info:
+        create_app(settings(tmp_path, text), environ={})
+    message = str(info.value)
+    assert "policy.yaml: shops.shop-a.notify.templates.en.shipped: unknown placeholder {courier}" \
+        in message
+
+
+def test_unset_webhook_secret_stops_start_up(tmp_path):
+    with pytest.raises(NotifierConfigError) as info:
+        create_app(settings(tmp_path, f"shops:\n  shop-a:{WEBHOOK}\n"), environ={})
+    assert ("shops.shop-a.notify.webhook.secret_env: environment variable SHOP_A_HOOK_SECRET "
+            "is not set") in str(info.value)
+
+
+def test_a_valid_policy_builds_without_connecting(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOP_A_HOOK_SECRET", "s3cret")
+    app = create_app(settings(tmp_path, f"shops:\n  shop-a:{WEBHOOK}\n"))
+    assert app.name == "notifier"
+    assert {"kefu.notifications", "kefu.dlq"} <= set(app.publishers)
