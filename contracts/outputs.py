@@ -102,6 +102,12 @@ class DeadLetter(OpenModel):
     offset: StrictInt | None = None
     raw: str = Field(description="the original bytes as text, or base64 (see raw_encoding)")
     raw_encoding: Literal["base64"] | None = None
+    raw_truncated: bool | None = Field(
+        None,
+        description="true when `raw` holds only the first bytes of a huge message; "
+        "the whole message stays at source_topic/partition/offset",
+    )
+    raw_size: StrictInt | None = Field(None, description="size of the original in bytes")
     failed_at: Timestamp
     service: Id
 
@@ -117,15 +123,30 @@ class DeadLetter(OpenModel):
         offset: int | None,
         service: str,
         failed_at: datetime,
+        max_raw_bytes: int | None = None,
     ) -> DeadLetter:
-        """Keep `raw` as text when it is UTF-8, else as base64 with `raw_encoding`."""
+        """Keep `raw` as text when it is UTF-8, else as base64 with `raw_encoding`; keep
+        at most `max_raw_bytes` of it (marked `raw_truncated`, with `raw_size`)."""
+        raw = bytes(raw)
+        size, truncated = len(raw), None
+        if max_raw_bytes is not None and size > max_raw_bytes:
+            raw, truncated = raw[:max_raw_bytes], True
         try:
             text, encoding = bytes(raw).decode("utf-8"), None
         except UnicodeDecodeError:
             text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
         return cls(
-            reason=reason, detail=detail, source_topic=source_topic, partition=partition,
-            offset=offset, raw=text, raw_encoding=encoding, failed_at=failed_at, service=service,
+            reason=reason,
+            detail=detail,
+            source_topic=source_topic,
+            partition=partition,
+            offset=offset,
+            raw=text,
+            raw_encoding=encoding,
+            failed_at=failed_at,
+            service=service,
+            raw_truncated=truncated,
+            raw_size=size if truncated else None,
         )
 
     def raw_bytes(self) -> bytes:

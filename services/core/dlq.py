@@ -11,9 +11,20 @@ from contracts.outputs import DeadLetter
 from contracts.topics import DLQ
 from services.core.outputs import Outgoing
 
+MAX_RAW_BYTES = 1024 * 1024
 
-def dead_letter(record: ConsumerRecord, *, reason: str, detail: str, service: str) -> Outgoing:
-    """The DLQ message for `record`; the key is the source key (or empty)."""
+
+def dead_letter(
+    record: ConsumerRecord,
+    *,
+    reason: str,
+    detail: str,
+    service: str,
+    max_raw_bytes: int = MAX_RAW_BYTES,
+) -> Outgoing:
+    """The DLQ message for `record`, keyed like it. Its raw bytes are kept up to
+    `max_raw_bytes` so the letter always fits the topic's message size limit; a longer
+    original stays readable at its source topic, partition and offset."""
     letter = DeadLetter.from_bytes(
         record.value or b"",
         reason=reason,
@@ -23,6 +34,7 @@ def dead_letter(record: ConsumerRecord, *, reason: str, detail: str, service: st
         offset=record.offset,
         service=service,
         failed_at=datetime.now(UTC),
+        max_raw_bytes=max_raw_bytes,
     )
     key = record.key.decode("utf-8", "replace") if record.key else ""
     return Outgoing.of(DLQ, key, letter)

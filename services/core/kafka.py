@@ -53,6 +53,7 @@ def create_broker(settings: Settings, *, service: str, logger: Any = None) -> Ka
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
         linger_ms=5,
+        max_request_size=settings.kafka_max_message_bytes,
         graceful_timeout=10.0,
         logger=logger,
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at DEBUG
@@ -82,6 +83,9 @@ async def create_topics(
                             topic,
                             num_partitions=count,
                             replication_factor=settings.topic_replication,
+                            topic_configs={
+                                "max.message.bytes": str(settings.kafka_max_message_bytes)
+                            },
                         )
                     ]
                 )

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=False, description="idempotent producer; real Kafka only (Tansu lacks it)"
     )
     kafka_client_id: str = "kefu"
+    kafka_max_message_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024 * 1024,
+        description="producer max request size and max.message.bytes of created topics",
+    )
 
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication: int = Field(default=1, ge=1)

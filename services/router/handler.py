@@ -79,6 +79,12 @@ class RouterHandler:
                 offset=record.offset,
             )
             outcome.outputs.append(
-                dead_letter(record, reason=reason, detail=bad.detail, service=self.service)
+                dead_letter(
+                    record,
+                    reason=reason,
+                    detail=bad.detail,
+                    service=self.service,
+                    max_raw_bytes=self.max_event_bytes,
+                )
             )
             return None

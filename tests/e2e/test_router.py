@@ -216,7 +216,11 @@ async def test_every_invalid_input_lands_in_the_dlq_with_its_bytes(router, kafka
         if letter.get("raw_encoding") == "base64"
         else letter["raw"].encode()
     )
-    assert original == raw
+    if reason == "oversize":
+        assert letter["raw_truncated"] is True and letter["raw_size"] == len(raw)
+        assert raw.startswith(original) and len(original) == 1024 * 1024
+    else:
+        assert original == raw
 
 
 async def test_schema_violation_names_the_field(router, kafka):

@@ -7,7 +7,7 @@ import asyncio
 from collections import Counter
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import example, topics
 from tests.conftest import unique
@@ -27,17 +27,18 @@ def message(shop: str, conv: str, text: str = "这个有货吗") -> dict:
 
 
 async def committed_total(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    """Sum of the group's committed offsets on kefu.inbound (read without joining)."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(group)
+        partitions = reader.partitions_for_topic(topics.INBOUND) or set()
+        total = 0
+        for partition in partitions:
+            offset = await reader.committed(TopicPartition(topics.INBOUND, partition))
+            total += offset or 0
+        return total
     finally:
-        await admin.close()
-    return sum(
-        meta.offset
-        for tp, meta in offsets.items()
-        if tp.topic == topics.INBOUND and meta.offset >= 0
-    )
+        await reader.stop()
 
 
 async def test_redis_outage_commits_nothing_and_loses_nothing(stack, kafka):
@@ -75,6 +76,10 @@ async def test_sigkill_mid_stream_loses_nothing(stack, kafka, tmp_path):
     settings = stack.settings(consumer_max_records=50)
     shop, total = unique("shop"), 3000
     events = [message(shop, f"conv-{i % 97}", f"第{i}条：什么时候发货？") for i in range(total)]
+
+    def of_shop(body, _record):
+        return body.get("shop_id") == shop
+
     first = ServiceProcess("router", settings, tmp_path).start()
     try:
         assert await first.ready(), "router did not become ready"
@@ -88,9 +93,7 @@ async def test_sigkill_mid_stream_loses_nothing(stack, kafka, tmp_path):
             for e in events
         ]
         await asyncio.gather(*futures)
-        partial = await kafka.collect(
-            topics.ROLE_PRESALE, lambda b, r: b.get("shop_id") == shop, count=300, timeout=60
-        )
+        partial = await kafka.collect(topics.ROLE_PRESALE, of_shop, count=300, timeout=60)
         assert partial, "router routed nothing before the kill"
     finally:
         first.kill()
@@ -98,8 +101,8 @@ async def test_sigkill_mid_stream_loses_nothing(stack, kafka, tmp_path):
     try:
         assert await second.ready(), "restarted router did not become ready"
         found = await kafka.collect(
-            topics.ROLE_PRESALE,
-            lambda b, r: b.get("shop_id") == shop,
+            (topics.ROLE_PRESALE, topics.ROLE_AFTERSALE),
+            of_shop,
             count=total,
             timeout=120,
             settle=2.0,

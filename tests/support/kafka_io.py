@@ -19,7 +19,9 @@ class KafkaIO:
 
     async def producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, acks="all", max_request_size=4 * 1024 * 1024
+            )
             await self._producer.start()
         return self._producer
 
@@ -35,21 +37,23 @@ class KafkaIO:
 
     async def collect(
         self,
-        topic: str,
+        topic: str | tuple[str, ...],
         match: Callable[[dict[str, Any], ConsumerRecord], bool],
         *,
         count: int = 1,
         timeout: float = 30.0,
         settle: float = 0.0,
     ) -> list[tuple[dict[str, Any], ConsumerRecord]]:
-        """Read `topic` from the beginning until `count` matching messages arrived (or
+        """Read `topic` (or several) from the beginning until `count` matching messages arrived (or
         `timeout`); then keep reading `settle` seconds more to catch unwanted extras."""
         consumer = AIOKafkaConsumer(
-            topic,
+            *((topic,) if isinstance(topic, str) else topic),
             bootstrap_servers=self.bootstrap,
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            fetch_max_bytes=16 * 1024 * 1024,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         await consumer.start()
         found: list[tuple[dict[str, Any], ConsumerRecord]] = []
