@@ -47,7 +47,7 @@ from .envelopes import (
 )
 from .examples import EXAMPLES, example
 from .ids import derive_id
-from .inbound import event_key, parse_inbound
+from .inbound import event_key, parse_inbound, parse_inbound_document
 from .outputs import Assignment, DeadLetter, Escalation, Notification, Subject
 from .payloads import (
     AftersaleRequested,
@@ -166,6 +166,7 @@ __all__ = [
     "OrderShippedEvent",
     "OrderStage",
     "parse_inbound",
+    "parse_inbound_document",
     "parse_routed",
     "Platform",
     "Priority",

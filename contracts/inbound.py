@@ -36,10 +36,16 @@ def check_envelope_header(data: dict[str, Any], known: Container[str]) -> None:
 
 def parse_inbound(raw: bytes) -> InboundEvent:
     """Decode and validate one inbound message. Raises InvalidEvent with a DLQ reason."""
+    return parse_inbound_document(raw)[0]
+
+
+def parse_inbound_document(raw: bytes) -> tuple[InboundEvent, dict[str, Any]]:
+    """Like `parse_inbound`, also returning the decoded JSON object exactly as sent, so
+    a valid event can be passed on without re-serialising it."""
     data = decode_object(raw)
     check_envelope_header(data, EVENT_MODELS)
     try:
-        return INBOUND_ADAPTER.validate_python(data)
+        return INBOUND_ADAPTER.validate_python(data), data
     except ValidationError as exc:
         raise invalid_from(exc, skip=1) from None  # skip the union tag in error locations
 

@@ -6,6 +6,7 @@ import logging
 import ssl
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -46,18 +47,29 @@ def client_security(settings: Settings) -> dict[str, Any]:
 
 
 def create_broker(settings: Settings, *, service: str, logger: Any = None) -> KafkaBroker:
-    """A FastStream broker whose producer waits for all in-sync replicas (acks=all)."""
+    """The FastStream broker that runs the subscribers. It creates no producer of its
+    own: outputs go through `create_producer` (see ServiceRuntime.publish)."""
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"{settings.kafka_client_id}-{service}",
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
-        linger_ms=5,
-        max_request_size=settings.kafka_max_message_bytes,
+        consumer_only=True,
         graceful_timeout=10.0,
         logger=logger,
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at DEBUG
         security=broker_security(settings),
+    )
+
+
+def create_producer(settings: Settings, *, service: str) -> AIOKafkaProducer:
+    """The producer every service publishes through: acks from all in-sync replicas."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.kafka_client_id}-{service}-out",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=5,
+        max_request_size=settings.kafka_max_message_bytes,
+        **client_security(settings),
     )
 
 

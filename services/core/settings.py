@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     )
     kafka_client_id: str = "kefu"
     kafka_max_message_bytes: int = Field(
-        default=2 * 1024 * 1024, ge=1024 * 1024,
+        default=2 * 1024 * 1024,
+        ge=1024 * 1024,
         description="producer max request size and max.message.bytes of created topics",
     )
 
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     topic_replication: int = Field(default=1, ge=1)
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=100, ge=1)
+    consumer_fetch_max_wait_ms: int = Field(default=25, ge=1)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
     consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     consumer_rebalance_timeout_ms: int | None = Field(default=None, ge=1000)

@@ -1,9 +1,14 @@
-"""The router's memory in Redis, seen through one batch: loaded in bulk (two round trips),
-read and updated in memory while the batch is routed in order, written back in one
-pipeline after the outputs were acked. Redis only ever holds completed events."""
+"""The router's memory in Redis, seen through one batch: loaded in bulk, read and
+updated in memory while the batch is routed in order, written back after the outputs
+were acked. Redis only ever holds completed events.
+
+Every key is a string under `kefu:{<shop>}:` (the shop is the hash tag), so a batch
+costs one MGET per shop and shop-hop, and one Lua write per shop: Redis Cluster safe.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
@@ -12,20 +17,37 @@ from contracts import EventType
 from services.core.redis import shop_key
 from services.router.stages import OrderState
 
+# KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds.
+SET_MANY = """
+local n = #KEYS
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[n + i])
+end
+return n
+"""
+
 
 def _text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _order_from(text: str | None) -> OrderState:
+    if not text:
+        return OrderState()
+    stage, before, buyer = (text.split("|", 2) + ["", ""])[:3]
+    return OrderState(stage or None, before or None, buyer or None)
+
+
+def _order_text(state: OrderState) -> str:
+    return f"{state.stage or ''}|{state.before_aftersale or ''}|{state.buyer_id or ''}"
+
+
 class RouterContext:
     def __init__(self, redis: Redis, *, ttl: int, dedup_ttl: int) -> None:
         self.redis, self.ttl, self.dedup_ttl = redis, ttl, dedup_ttl
-        self._seen: dict[str, bool] = {}
         self._values: dict[str, str | None] = {}
-        self._orders: dict[str, OrderState] = {}
-        self._dirty_values: set[str] = set()
-        self._dirty_orders: set[str] = set()
-        self._new_seen: list[str] = []
+        self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
+        self._set_many = redis.register_script(SET_MANY)
 
     # --- keys -------------------------------------------------------------------------
     @staticmethod
@@ -50,59 +72,51 @@ class RouterContext:
 
     # --- loading ----------------------------------------------------------------------
     async def load(self, events: Iterable) -> None:
-        seen, values, orders = set(), set(), set()
+        wanted: dict[str, set[str]] = defaultdict(set)
+        pointers: list[tuple[str, str]] = []  # (shop, key whose value is an order id)
         for event in events:
-            shop, payload = event.shop_id, event.payload
-            seen.add(self.seen_key(shop, event.event_id))
+            shop, payload, keys = event.shop_id, event.payload, wanted[event.shop_id]
+            keys.add(self.seen_key(shop, event.event_id))
             if hasattr(payload, "conversation_id"):
-                values.add(self.conversation_key(shop, payload.conversation_id))
+                keys.add(self.conversation_key(shop, payload.conversation_id))
             if event.event_type == EventType.BUYER_MESSAGE:
-                values.add(self.buyer_order_key(shop, payload.buyer_id))
+                pointer = self.buyer_order_key(shop, payload.buyer_id)
+                keys.add(pointer)
+                pointers.append((shop, pointer))
             if getattr(payload, "order_id", None):
-                orders.add(self.order_key(shop, payload.order_id))
+                keys.add(self.order_key(shop, payload.order_id))
             if getattr(payload, "case_id", None):
-                values.add(self.case_key(shop, payload.case_id))
-        await self._fetch(seen, values, orders)
+                pointer = self.case_key(shop, payload.case_id)
+                keys.add(pointer)
+                pointers.append((shop, pointer))
+        await self._fetch(wanted)
         # Second hop: orders named only through a buyer's latest order or a case.
-        referenced = set()
-        for key in values:
-            order_id = self._values.get(key)
-            if order_id and (":latest_order" in key or key.endswith(":order")):
-                shop = key.split("{", 1)[1].split("}", 1)[0]
-                referenced.add(self.order_key(shop, order_id))
-        await self._fetch(set(), set(), referenced - self._orders.keys())
+        hop: dict[str, set[str]] = defaultdict(set)
+        for shop, pointer in pointers:
+            order_id = self._values.get(pointer)
+            if order_id and self.order_key(shop, order_id) not in self._values:
+                hop[shop].add(self.order_key(shop, order_id))
+        await self._fetch(hop)
 
-    async def _fetch(self, seen: set[str], values: set[str], orders: set[str]) -> None:
-        seen, values, orders = list(seen), list(values), list(orders)
-        if not (seen or values or orders):
+    async def _fetch(self, wanted: dict[str, set[str]]) -> None:
+        groups = [list(keys) for keys in wanted.values() if keys]
+        if not groups:
             return
         pipe = self.redis.pipeline(transaction=False)
-        for key in seen:
-            pipe.exists(key)
-        for key in values:
-            pipe.get(key)
-        for key in orders:
-            pipe.hgetall(key)
-        results = await pipe.execute()
-        for key, found in zip(seen, results[: len(seen)], strict=True):
-            self._seen[key] = bool(found)
-        rest = results[len(seen) :]
-        for key, value in zip(values, rest[: len(values)], strict=True):
-            self._values[key] = _text(value)
-        for key, raw in zip(orders, rest[len(values) :], strict=True):
-            data = {_text(k): _text(v) for k, v in (raw or {}).items()}
-            self._orders[key] = OrderState(
-                data.get("stage"), data.get("before_aftersale"), data.get("buyer_id")
-            )
+        for keys in groups:
+            pipe.mget(keys)
+        for keys, values in zip(groups, await pipe.execute(), strict=True):
+            for key, value in zip(keys, values, strict=True):
+                self._values[key] = _text(value)
 
     # --- batch-local reads and writes -------------------------------------------------
     def is_duplicate(self, shop: str, event_id: str) -> bool:
-        return self._seen.get(self.seen_key(shop, event_id), False)
+        return self._values.get(self.seen_key(shop, event_id)) is not None
 
     def mark_seen(self, shop: str, event_id: str) -> None:
         key = self.seen_key(shop, event_id)
-        self._seen[key] = True
-        self._new_seen.append(key)
+        self._values[key] = "1"
+        self._dirty[key] = self.dedup_ttl
 
     def get(self, key: str) -> str | None:
         return self._values.get(key)
@@ -110,36 +124,25 @@ class RouterContext:
     def set(self, key: str, value: str) -> None:
         if self._values.get(key) != value:
             self._values[key] = value
-            self._dirty_values.add(key)
+            self._dirty[key] = self.ttl
 
     def order(self, shop: str, order_id: str) -> OrderState:
-        return self._orders.get(self.order_key(shop, order_id), OrderState())
+        return _order_from(self._values.get(self.order_key(shop, order_id)))
 
     def set_order(self, shop: str, order_id: str, state: OrderState) -> None:
-        key = self.order_key(shop, order_id)
-        if self._orders.get(key) != state:
-            self._orders[key] = state
-            self._dirty_orders.add(key)
+        self.set(self.order_key(shop, order_id), _order_text(state))
 
     async def flush(self) -> None:
-        """Write dedup marks and changed context, every key with a TTL, in one pipeline."""
-        if not (self._new_seen or self._dirty_values or self._dirty_orders):
+        """Write dedup marks and changed context, every key with a TTL: one Lua call per
+        shop, all in one pipeline."""
+        if not self._dirty:
             return
+        by_shop: dict[str, list[str]] = defaultdict(list)
+        for key in self._dirty:
+            by_shop[key.split("{", 1)[1].split("}", 1)[0]].append(key)
         pipe = self.redis.pipeline(transaction=False)
-        for key in self._new_seen:
-            pipe.set(key, 1, ex=self.dedup_ttl)
-        for key in self._dirty_values:
-            pipe.set(key, self._values[key], ex=self.ttl)
-        for key in self._dirty_orders:
-            state = self._orders[key]
-            fields = {
-                "stage": state.stage or "",
-                "before_aftersale": state.before_aftersale or "",
-                "buyer_id": state.buyer_id or "",
-            }
-            pipe.hset(key, mapping=fields)
-            pipe.expire(key, self.ttl)
+        for keys in by_shop.values():
+            args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
+            await self._set_many(keys=keys, args=args, client=pipe)
         await pipe.execute()
-        self._new_seen.clear()
-        self._dirty_values.clear()
-        self._dirty_orders.clear()
+        self._dirty.clear()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 from redis.asyncio import Redis
 
-from contracts import InvalidEvent, parse_inbound
+from contracts import INBOUND, InvalidEvent, parse_inbound_document
 from services.core.dlq import dead_letter
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
@@ -32,30 +33,30 @@ class RouterHandler:
         service: str = "router",
     ) -> None:
         self.redis, self.classifier_for, self.metrics = redis, classifier_for, metrics
-        self.max_event_bytes, self.context_ttl, self.dedup_ttl = (
-            max_event_bytes,
-            context_ttl,
-            dedup_ttl,
-        )
+        self.max_event_bytes = max_event_bytes
+        self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
         self.service = service
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
         parsed = []
         for record in records:
-            event = self._parse(record, outcome)
-            if event is not None:
-                parsed.append(event)
+            item = self._parse(record, outcome)
+            if item is not None:
+                parsed.append(item)
         ctx = RouterContext(self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl)
-        await ctx.load(event for event in parsed)
+        await ctx.load(event for event, _, _ in parsed)
         now = datetime.now(UTC)
-        for event in parsed:
-            self.metrics.events_in.labels("kefu.inbound", event.event_type).inc()
+        seen = Counter()
+        for event, raw, data in parsed:
+            seen[event.event_type] += 1
             if ctx.is_duplicate(event.shop_id, event.event_id):
                 log.debug("duplicate dropped", event_id=event.event_id, shop_id=event.shop_id)
                 continue
             ctx.mark_seen(event.shop_id, event.event_id)
-            outcome.outputs.extend(route_event(event, ctx, self.classifier_for, now))
+            outcome.outputs.extend(route_event(event, raw, data, ctx, self.classifier_for, now))
+        for event_type, count in seen.items():
+            self.metrics.events_in.labels(INBOUND, event_type).inc(count)
         outcome.after_ack.append(ctx.flush)
         return outcome
 
@@ -66,7 +67,8 @@ class RouterHandler:
                 raise InvalidEvent(
                     "oversize", f"{len(raw)} bytes is over the limit of {self.max_event_bytes}"
                 )
-            return parse_inbound(raw)
+            event, data = parse_inbound_document(raw)
+            return event, raw, data
         except InvalidEvent as bad:
             reason = str(bad.reason)
             self.metrics.events_in.labels(record.topic, "invalid").inc()

@@ -1,58 +1,61 @@
 """Where each valid inbound event goes (CONTRACT.md, "Output topics"). Works on the
-batch-local RouterContext only: no I/O here."""
+batch-local RouterContext only: no I/O here.
+
+A valid event is passed on as the producer sent it (its original bytes), so extra
+fields and formatting survive untouched; a buyer message gets its `routing` block
+added to the decoded JSON object."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from contracts import EventType, Intent, Priority, Role, event_key, to_json_bytes
-from contracts.routed import Routing, with_routing
+import orjson
+
+from contracts import EventType, Role, event_key
 from contracts.topics import ORDERS, ROLE_EVENT_TYPES, role_topic
 from services.core.outputs import Outgoing
 from services.router.context import RouterContext
 from services.router.stages import next_state
 
-ClassifierFor = Callable[[str], object]  # shop_id -> Classifier
+ClassifierFor = Callable[[str], Any]  # shop_id -> Classifier
 
 
 def route_event(
-    event, ctx: RouterContext, classifier_for: ClassifierFor, now: datetime
+    event,
+    raw: bytes,
+    data: dict[str, Any],
+    ctx: RouterContext,
+    classifier_for: ClassifierFor,
+    now: datetime,
 ) -> list[Outgoing]:
     """The outputs of one new (not duplicate) event; updates `ctx` as the event's effect."""
-    if event.event_type in ROLE_EVENT_TYPES:
-        return _route_role_event(event, ctx, classifier_for, now)
-    _track_order(event, ctx)
-    return [Outgoing(ORDERS, event_key(event), to_json_bytes(event))]
-
-
-def _route_role_event(event, ctx: RouterContext, classifier_for: ClassifierFor, now: datetime):
-    shop, payload = event.shop_id, event.payload
-    kind = event.event_type
+    kind, shop, payload = event.event_type, event.shop_id, event.payload
+    if kind not in ROLE_EVENT_TYPES:
+        _track_order(event, ctx)
+        return [Outgoing(ORDERS, event_key(event), raw)]
     if kind == EventType.AGENT_STATUS:
-        body = to_json_bytes(with_routing(event))
-        return [Outgoing(role_topic(role), payload.agent_id, body) for role in payload.roles]
+        return [Outgoing(role_topic(role), payload.agent_id, raw) for role in payload.roles]
     conv_key = ctx.conversation_key(shop, payload.conversation_id)
     sticky = ctx.get(conv_key)
     if kind != EventType.BUYER_MESSAGE:
-        role = sticky or Role.PRESALE.value
-        return [
-            Outgoing(role_topic(role), payload.conversation_id, to_json_bytes(with_routing(event)))
-        ]
-    stage = _buyer_order_stage(event, ctx)
-    decision = classifier_for(shop).classify(payload.text, order_stage=stage, sticky_role=sticky)
-    routing = Routing.model_construct(
-        intent=Intent(decision.intent),
-        role=Role(decision.role),
-        priority=Priority(decision.priority),
-        confidence=decision.confidence,
-        reason=decision.reason,
-        routed_at=now,
+        return [Outgoing(role_topic(sticky or Role.PRESALE), payload.conversation_id, raw)]
+    decision = classifier_for(shop).classify(
+        payload.text, order_stage=_buyer_order_stage(event, ctx), sticky_role=sticky
     )
     ctx.set(conv_key, decision.role)
     if payload.order_id:
         ctx.set(ctx.buyer_order_key(shop, payload.buyer_id), payload.order_id)
-    body = to_json_bytes(with_routing(event, routing))
+    routing = {
+        "intent": decision.intent,
+        "role": decision.role,
+        "priority": decision.priority,
+        "confidence": decision.confidence,
+        "reason": decision.reason,
+        "routed_at": now.isoformat(),
+    }
+    body = orjson.dumps({**data, "routing": routing})
     return [Outgoing(role_topic(decision.role), payload.conversation_id, body)]
 
 
@@ -77,8 +80,7 @@ def _track_order(event, ctx: RouterContext) -> None:
             order_id = ctx.get(case_key)
     if not order_id:
         return
-    state = next_state(ctx.order(shop, order_id), event)
-    ctx.set_order(shop, order_id, state)
+    ctx.set_order(shop, order_id, next_state(ctx.order(shop, order_id), event))
     buyer = getattr(payload, "buyer_id", None)
     if buyer and event.event_type in (EventType.ORDER_CREATED, EventType.ORDER_PAID):
         ctx.set(ctx.buyer_order_key(shop, buyer), order_id)

@@ -27,7 +27,8 @@ def unpack_claimed(packed: bytes, token: str) -> list[ClaimedTimer]:
         id_end = c + 1 + int(packed[pos:a])
         payload_end = id_end + int(packed[a + 1 : b])
         due = int(float(packed[b + 1 : c])) / 1000
-        timers.append(ClaimedTimer(packed[c + 1 : id_end].decode(), due,
-                                   packed[id_end:payload_end], token))
+        timers.append(
+            ClaimedTimer(packed[c + 1 : id_end].decode(), due, packed[id_end:payload_end], token)
+        )
         pos = payload_end
     return timers

@@ -56,7 +56,9 @@ end
 # within a call. Empty payload: none stored. An in-flight timer keeps its lease: the
 # re-schedule lands in `due` and survives the in-flight ack (which keeps the payload of
 # a timer that is due again). Returns how many timers were scheduled.
-SCHEDULE = _PRELUDE + """
+SCHEDULE = (
+    _PRELUDE
+    + """
 local blob = ARGV[1]
 local zadd, hset, hdel = {}, {}, {}
 local pos, n = 1, 0
@@ -83,10 +85,13 @@ call_many('HSET', KEYS[3], nil, hset)
 call_many('HDEL', KEYS[3], nil, hdel)
 return n
 """
+)
 
 # ARGV: ids. Removes the timer whether due or in flight (a later ack is then a no-op).
 # Returns how many of the ids existed.
-CANCEL = _PRELUDE + """
+CANCEL = (
+    _PRELUDE
+    + """
 local due = fetch_many('ZMSCORE', KEYS[1], ARGV)
 local inflight = fetch_many('ZMSCORE', KEYS[2], ARGV)
 local n = 0
@@ -99,6 +104,7 @@ call_many('HDEL', KEYS[3], nil, ARGV)
 call_many('HDEL', KEYS[4], nil, ARGV)
 return n
 """
+)
 
 # ARGV: now_ms, limit, lease_until_ms, token
 # Returns {next_due_ms or '', packed}: packed concatenates, per claimed timer,
@@ -106,7 +112,9 @@ return n
 # the client to parse than three per timer).
 # ZRANGEBYSCORE ... LIMIT 0 n returns the n lowest-ranked members, so ZREMRANGEBYRANK
 # 0 n-1 removes exactly those.
-CLAIM = _PRELUDE + """
+CLAIM = (
+    _PRELUDE
+    + """
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES',
                          'LIMIT', 0, tonumber(ARGV[2]))
 local parts = {}
@@ -133,10 +141,13 @@ end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {head[2] or '', table.concat(parts)}
 """
+)
 
 # ARGV: id, token, id, token, ...   Returns how many were acked.
 # Only the current claim's token acks; the payload goes unless the timer is due again.
-ACK = _PRELUDE + """
+ACK = (
+    _PRELUDE
+    + """
 local mine = owned(1)
 if #mine > 0 then
   call_many('HDEL', KEYS[4], nil, mine)
@@ -150,9 +161,12 @@ if #mine > 0 then
 end
 return #mine
 """
+)
 
 # ARGV: lease_until_ms, id, token, id, token, ...   Returns how many leases were kept.
-EXTEND = _PRELUDE + """
+EXTEND = (
+    _PRELUDE
+    + """
 local mine = owned(2)
 local leases = {}
 for j = 1, #mine do
@@ -162,11 +176,14 @@ end
 call_many('ZADD', KEYS[2], 'XX', leases)
 return #mine
 """
+)
 
 # ARGV: now_ms, limit.  Expired leases go back to `due` at their ORIGINAL due time so
 # they fire at once. NX: a timer re-scheduled while in flight keeps its new schedule
 # (the latest schedule wins, as it does for the payload). Returns how many were released.
-RELEASE = _PRELUDE + """
+RELEASE = (
+    _PRELUDE
+    + """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #ids == 0 then return 0 end
 local owners = fetch_many('HMGET', KEYS[4], ids)
@@ -183,3 +200,4 @@ call_many('ZREM', KEYS[2], nil, ids)
 call_many('HDEL', KEYS[4], nil, ids)
 return #ids
 """
+)

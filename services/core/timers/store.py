@@ -68,9 +68,7 @@ class TimerStore:
         while it is in flight (the new schedule survives the in-flight ack)."""
         await self.schedule_many([(timer_id, due_at, payload)])
 
-    async def schedule_many(
-        self, timers: Iterable[tuple[str, datetime | float, bytes]]
-    ) -> int:
+    async def schedule_many(self, timers: Iterable[tuple[str, datetime | float, bytes]]) -> int:
         """Upsert a batch in one pipelined round trip (one Lua call per shard and
         CHUNK timers). For the same id twice in a batch the last one wins. Returns how
         many distinct timers were scheduled."""
@@ -107,7 +105,11 @@ class TimerStore:
     # -- firing ----------------------------------------------------------------------
 
     async def claim_due(
-        self, owner: str, *, now: datetime | float | None = None, limit: int = 500,
+        self,
+        owner: str,
+        *,
+        now: datetime | float | None = None,
+        limit: int = 500,
         lease: float = 30.0,
     ) -> list[ClaimedTimer]:
         """Atomically move up to `limit` due timers into flight with a lease of `lease`
@@ -115,8 +117,13 @@ class TimerStore:
         return (await self.claim(owner, now=now, limit=limit, lease=lease)).timers
 
     async def claim(
-        self, owner: str, *, now: datetime | float | None = None, limit: int = 500,
-        lease: float = 30.0, sweep_every: float | None = None,
+        self,
+        owner: str,
+        *,
+        now: datetime | float | None = None,
+        limit: int = 500,
+        lease: float = 30.0,
+        sweep_every: float | None = None,
     ) -> ClaimBatch:
         """`claim_due` plus what the runner needs to decide how long to sleep.
 
@@ -184,7 +191,10 @@ class TimerStore:
         return int(sum(await self.lua.run(calls))) if calls else 0
 
     async def extend(
-        self, claimed: Sequence[ClaimedTimer], *, lease: float = 30.0,
+        self,
+        claimed: Sequence[ClaimedTimer],
+        *,
+        lease: float = 30.0,
         now: datetime | float | None = None,
     ) -> int:
         """Renew the leases of timers still owned by these claims; returns how many."""

@@ -1,9 +1,9 @@
 """Buyer-message intent classifier of the router.
 
-    from services.router.classify import classifier_for
-    c = classifier_for(policy.for_shop(shop_id).routing.keywords)
-    c.classify("不是要退货，我想问什么时候发货", order_stage="paid")
-    # Classification(intent='urge_shipment', role='presale', priority='normal', ...)
+from services.router.classify import classifier_for
+c = classifier_for(policy.for_shop(shop_id).routing.keywords)
+c.classify("不是要退货，我想问什么时候发货", order_stage="paid")
+# Classification(intent='urge_shipment', role='presale', priority='normal', ...)
 """
 
 from .classifier import Classification, Classifier, classifier_for
@@ -12,6 +12,12 @@ from .report import Report, accuracy_report, format_report
 from .roles import decide_role
 
 __all__ = [
-    "INTENTS", "Classification", "Classifier", "Report", "accuracy_report",
-    "classifier_for", "decide_role", "format_report",
+    "INTENTS",
+    "Classification",
+    "Classifier",
+    "Report",
+    "accuracy_report",
+    "classifier_for",
+    "decide_role",
+    "format_report",
 ]

@@ -52,8 +52,7 @@ class Classifier:
             for word in words:
                 (greet if intent == "greeting" else main).add(intent, str(word))
         self._main = {e: Matcher(main.words[e], main.gaps[e], english=e) for e in (False, True)}
-        self._greet = {e: Matcher(greet.words[e], greet.gaps[e], english=e)
-                       for e in (False, True)}
+        self._greet = {e: Matcher(greet.words[e], greet.gaps[e], english=e) for e in (False, True)}
 
     def _scan(self, matchers: dict[bool, Matcher], norm: str, ev: str | None):
         hits: list[tuple[Hit, bool]] = []
@@ -63,15 +62,16 @@ class Classifier:
             hits += [(h, True) for h in matchers[True].scan(ev)]
         return hits
 
-    def classify(self, text: str, *, order_stage: str | None = None,
-                 sticky_role: str | None = None) -> Classification:
+    def classify(
+        self, text: str, *, order_stage: str | None = None, sticky_role: str | None = None
+    ) -> Classification:
         """Classify one buyer message; the most actionable intent found wins.
 
         Messages over MAX_CHARS characters are judged on their head and tail (half each),
         which bounds the time any input can take.
         """
         if text and len(text) > MAX_CHARS:
-            text = text[: MAX_CHARS // 2] + "\n" + text[-(MAX_CHARS // 2):]
+            text = text[: MAX_CHARS // 2] + "\n" + text[-(MAX_CHARS // 2) :]
         norm = normalise(text or "")
         ev = en_view(norm) if ASCII_WORD.search(norm) else None
         kept: dict[str, list[str]] = {}

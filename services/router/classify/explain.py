@@ -9,7 +9,8 @@ from .matcher import Hit
 from .normalise import ASCII_WORD, CJK
 
 QUESTION = re.compile(
-    r"[?吗呢嘛]|么(?:$|[,.!~\s])|^(?:what|how|is|are|can|could|do|does|will|which|why)\b")
+    r"[?吗呢嘛]|么(?:$|[,.!~\s])|^(?:what|how|is|are|can|could|do|does|will|which|why)\b"
+)
 
 
 def content_size(norm: str, ev: str | None, greet: list[tuple[Hit, bool]]) -> int:
@@ -30,8 +31,9 @@ def _quote(intent: str, labels: list[str]) -> str:
     return intent + ' "' + '", "'.join(labels[:3]) + '"'
 
 
-def explain(intent: str, kept: dict[str, list[str]],
-            negated: dict[str, list[str]]) -> tuple[float, str]:
+def explain(
+    intent: str, kept: dict[str, list[str]], negated: dict[str, list[str]]
+) -> tuple[float, str]:
     """Confidence and operator-readable reason for an actionable intent.
 
     Confidence grows with the number of distinct deciding words and with a long
@@ -53,8 +55,9 @@ def explain(intent: str, kept: dict[str, list[str]],
     return round(min(0.95, max(0.3, conf)), 2), reason
 
 
-def explain_greeting(norm: str, greet: list[str],
-                     negated: dict[str, list[str]]) -> tuple[float, str]:
+def explain_greeting(
+    norm: str, greet: list[str], negated: dict[str, list[str]]
+) -> tuple[float, str]:
     """Confidence and reason when no actionable word was found."""
     if negated:
         notes = "; ".join(_quote(i, w) for i, w in negated.items())
@@ -63,5 +66,6 @@ def explain_greeting(norm: str, greet: list[str],
         return 0.95, "greeting: empty message" if not norm else "greeting: emoji/punctuation only"
     if greet:
         return 0.9, _quote("greeting", list(dict.fromkeys(greet))).replace(" ", ": ", 1) + (
-            " (no actionable words)")
+            " (no actionable words)"
+        )
     return 0.4, "greeting: no actionable words"

@@ -52,8 +52,13 @@ class Matcher:
     only where A is found is the short tail regex for B tried.
     """
 
-    def __init__(self, words: dict[str, list[tuple[str, str]]],
-                 gaps: list[tuple[str, str, str, str]], *, english: bool) -> None:
+    def __init__(
+        self,
+        words: dict[str, list[tuple[str, str]]],
+        gaps: list[tuple[str, str, str, str]],
+        *,
+        english: bool,
+    ) -> None:
         heads: dict[str, dict[str, list[tuple[str, str]]]] = {}
         for a, b, intent, label in gaps:
             heads.setdefault(a, {}).setdefault(b, []).append((intent, label))
@@ -61,13 +66,15 @@ class Matcher:
         for a, tails in heads.items():
             alt = "|".join(re.escape(b) for b in sorted(tails, key=len, reverse=True))
             gap = "(?: [a-z0-9']+){0,3} " if english else _ZH_PUNCT + "{0,6}?"
-            self._tails[a] = (re.compile(f"{gap}(?:{alt})" + ("(?= )" if english else "")),
-                              tails)
+            self._tails[a] = (re.compile(f"{gap}(?:{alt})" + ("(?= )" if english else "")), tails)
         # trie word -> (its hits, or those of its longest keyword prefix; gap heads it starts with)
         self._entries: dict[str, tuple[list[tuple[str, str]], int, list[str]]] = {}
         for w in set(words) | set(heads):
-            own = w if w in words else max((k for k in words if _prefix(k, w, english)),
-                                           key=len, default="")
+            own = (
+                w
+                if w in words
+                else max((k for k in words if _prefix(k, w, english)), key=len, default="")
+            )
             starts = [a for a in heads if _prefix(a, w, english)]
             self._entries[w] = (words.get(own, []), len(own), starts)
         trie = _trie_regex(self._entries)
@@ -106,14 +113,15 @@ class Matcher:
 def _prefix(short: str, long: str, english: bool) -> bool:
     """`short` is a prefix of `long` (ending at a token boundary for English)."""
     return long.startswith(short) and (
-        not english or len(long) == len(short) or long[len(short)] == " ")
+        not english or len(long) == len(short) or long[len(short)] == " "
+    )
 
 
 def _expand(entry: str) -> list[str]:
     m = _BRACES.search(entry)
     if not m:
         return [entry]
-    head, tail = entry[: m.start()], entry[m.end():]
+    head, tail = entry[: m.start()], entry[m.end() :]
     return [w for alt in m.group(1).split("|") for w in _expand(head + alt + tail)]
 
 

@@ -13,8 +13,10 @@ import re
 
 from .normalise import en_view, normalise
 
-_ZH_CUES = ("(?<!是)不是|不想|不用|不需要|不必|无需|没有要|没想|没打算|不打算|并非|并不是|"
-            "不会|不要|不再|没说要|没说")
+_ZH_CUES = (
+    "(?<!是)不是|不想|不用|不需要|不必|无需|没有要|没想|没打算|不打算|并非|并不是|"
+    "不会|不要|不再|没说要|没说"
+)
 _ZH_FILL = "[要想申请去给帮我你们再的说来找这个是做进行]{0,4}"
 _ZH_GENERAL = re.compile(f"(?:{_ZH_CUES}){_ZH_FILL}$")
 _ZH_BARE = {
@@ -24,14 +26,56 @@ _ZH_BARE = {
 }
 
 _EN_CUES = (
-    "not asking", "not asking for", "not requesting", "not about", "not a", "not for",
-    "not looking for", "not trying to", "not here to", "not planning to",
-    "not going to", "no need", "no need to", "no need for", "do not want", "do not need",
-    "don't want", "not want", "not need", "will not", "no longer", "never mind",
+    "not asking",
+    "not asking for",
+    "not requesting",
+    "not about",
+    "not a",
+    "not for",
+    "not looking for",
+    "not trying to",
+    "not here to",
+    "not planning to",
+    "not going to",
+    "no need",
+    "no need to",
+    "no need for",
+    "do not want",
+    "do not need",
+    "don't want",
+    "not want",
+    "not need",
+    "will not",
+    "no longer",
+    "never mind",
 )
-_EN_FILL = ("a", "an", "the", "to", "for", "any", "my", "this", "it", "that", "about",
-            "request", "ask", "file", "make", "get", "do", "be", "again", "yet", "open",
-            "is", "was", "are", "were")
+_EN_FILL = (
+    "a",
+    "an",
+    "the",
+    "to",
+    "for",
+    "any",
+    "my",
+    "this",
+    "it",
+    "that",
+    "about",
+    "request",
+    "ask",
+    "file",
+    "make",
+    "get",
+    "do",
+    "be",
+    "again",
+    "yet",
+    "open",
+    "is",
+    "was",
+    "are",
+    "were",
+)
 
 
 def _alt(words: tuple[str, ...]) -> str:

@@ -43,7 +43,8 @@ class Report:
     correct: int = 0
     role_correct: int = 0
     per_intent: dict[str, IntentStats] = field(
-        default_factory=lambda: {i: IntentStats() for i in INTENTS})
+        default_factory=lambda: {i: IntentStats() for i in INTENTS}
+    )
     per_lang: dict[str, list[int]] = field(default_factory=dict)  # lang -> [correct, total]
     failures: list[tuple[int, str, str, str]] = field(default_factory=list)
 
@@ -58,8 +59,9 @@ class Report:
         return self.role_correct / self.total if self.total else 1.0
 
 
-def accuracy_report(corpus_path: str | Path,
-                    line_filter: Callable[[int], bool] | None = None) -> Report:
+def accuracy_report(
+    corpus_path: str | Path, line_filter: Callable[[int], bool] | None = None
+) -> Report:
     """Classify every line of the corpus (built-in keywords only) and count hits.
 
     Each line: {"text", "intent", "role", "order_stage"?, "lang"?}. `line_filter`
@@ -93,10 +95,14 @@ def format_report(report: Report, *, failures: int = 0) -> str:
     out = [f"{'intent':<18} {'support':>7} {'precision':>9} {'recall':>7}"]
     for name, s in report.per_intent.items():
         out.append(f"{name:<18} {s.support:>7} {s.precision:>9.3f} {s.recall:>7.3f}")
-    out.append(f"overall accuracy {report.accuracy:.3f} ({report.correct}/{report.total}),"
-               f" role accuracy {report.role_accuracy:.3f}")
-    out.append("by script: " + ", ".join(f"{k} {c / t:.3f} ({c}/{t})"
-                                         for k, (c, t) in sorted(report.per_lang.items())))
+    out.append(
+        f"overall accuracy {report.accuracy:.3f} ({report.correct}/{report.total}),"
+        f" role accuracy {report.role_accuracy:.3f}"
+    )
+    out.append(
+        "by script: "
+        + ", ".join(f"{k} {c / t:.3f} ({c}/{t})" for k, (c, t) in sorted(report.per_lang.items()))
+    )
     for n, text, want, got in report.failures[:failures]:
         out.append(f"  line {n}: {text!r} expected {want}, got {got}")
     return "\n".join(out)

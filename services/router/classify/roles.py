@@ -7,15 +7,25 @@ ORDER_STAGES = ("created", "paid", "shipped", "delivered", "cancelled", "aftersa
 SHIPPED_STAGES = frozenset({"shipped", "delivered", "aftersale_open"})
 AFTERSALE_INTENTS = frozenset({"return_refund", "quality_issue", "complaint"})
 _STAGE_DEPENDENT = frozenset({"order_change", "logistics_inquiry"})
-_KNOWN = frozenset({
-    "greeting", "product_inquiry", "bargaining", "order_change", "urge_shipment",
-    "logistics_inquiry", "return_refund", "quality_issue", "complaint",
-})
+_KNOWN = frozenset(
+    {
+        "greeting",
+        "product_inquiry",
+        "bargaining",
+        "order_change",
+        "urge_shipment",
+        "logistics_inquiry",
+        "return_refund",
+        "quality_issue",
+        "complaint",
+    }
+)
 _PRIORITY = {"quality_issue": "high", "complaint": "urgent"}
 
 
-def decide_role(intent: str, order_stage: str | None = None,
-                sticky_role: str | None = None) -> tuple[str, str]:
+def decide_role(
+    intent: str, order_stage: str | None = None, sticky_role: str | None = None
+) -> tuple[str, str]:
     """Return (role, priority) for a buyer message of `intent`.
 
     - An after-sale conversation (sticky role `aftersale`) stays after-sale.
