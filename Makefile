@@ -33,7 +33,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check contracts services tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.router_throughput
+	$(BIN)/python -m benchmarks.router_bench
+	$(BIN)/python -m benchmarks.timer_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
