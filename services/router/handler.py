@@ -46,7 +46,7 @@ class RouterHandler:
                 parsed.append(item)
         ctx = RouterContext(self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl)
         await ctx.load(event for event, _, _ in parsed)
-        now = datetime.now(UTC)
+        routed_at = datetime.now(UTC).isoformat()
         seen = Counter()
         for event, raw, data in parsed:
             seen[event.event_type] += 1
@@ -54,7 +54,9 @@ class RouterHandler:
                 log.debug("duplicate dropped", event_id=event.event_id, shop_id=event.shop_id)
                 continue
             ctx.mark_seen(event.shop_id, event.event_id)
-            outcome.outputs.extend(route_event(event, raw, data, ctx, self.classifier_for, now))
+            outcome.outputs.extend(
+                route_event(event, raw, data, ctx, self.classifier_for, routed_at)
+            )
         for event_type, count in seen.items():
             self.metrics.events_in.labels(INBOUND, event_type).inc(count)
         outcome.after_ack.append(ctx.flush)

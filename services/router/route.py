@@ -8,7 +8,6 @@ added to the decoded JSON object."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -20,6 +19,7 @@ from services.router.context import RouterContext
 from services.router.stages import next_state
 
 ClassifierFor = Callable[[str], Any]  # shop_id -> Classifier
+ROLE_TOPICS = {role.value: role_topic(role) for role in Role}
 
 
 def route_event(
@@ -28,19 +28,20 @@ def route_event(
     data: dict[str, Any],
     ctx: RouterContext,
     classifier_for: ClassifierFor,
-    now: datetime,
+    routed_at: str,
 ) -> list[Outgoing]:
-    """The outputs of one new (not duplicate) event; updates `ctx` as the event's effect."""
+    """The outputs of one new (not duplicate) event; updates `ctx` as the event's effect.
+    `routed_at` is the batch's routing time, RFC 3339."""
     kind, shop, payload = event.event_type, event.shop_id, event.payload
     if kind not in ROLE_EVENT_TYPES:
         _track_order(event, ctx)
         return [Outgoing(ORDERS, event_key(event), raw)]
     if kind == EventType.AGENT_STATUS:
-        return [Outgoing(role_topic(role), payload.agent_id, raw) for role in payload.roles]
+        return [Outgoing(ROLE_TOPICS[role], payload.agent_id, raw) for role in payload.roles]
     conv_key = ctx.conversation_key(shop, payload.conversation_id)
     sticky = ctx.get(conv_key)
     if kind != EventType.BUYER_MESSAGE:
-        return [Outgoing(role_topic(sticky or Role.PRESALE), payload.conversation_id, raw)]
+        return [Outgoing(ROLE_TOPICS[sticky or Role.PRESALE], payload.conversation_id, raw)]
     decision = classifier_for(shop).classify(
         payload.text, order_stage=_buyer_order_stage(event, ctx), sticky_role=sticky
     )
@@ -53,10 +54,10 @@ def route_event(
         "priority": decision.priority,
         "confidence": decision.confidence,
         "reason": decision.reason,
-        "routed_at": now.isoformat(),
+        "routed_at": routed_at,
     }
     body = orjson.dumps({**data, "routing": routing})
-    return [Outgoing(role_topic(decision.role), payload.conversation_id, body)]
+    return [Outgoing(ROLE_TOPICS[decision.role], payload.conversation_id, body)]
 
 
 def _buyer_order_stage(event, ctx: RouterContext) -> str | None:
