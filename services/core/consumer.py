@@ -43,8 +43,17 @@ class BatchConsumer:
         self.metrics = metrics
         self.stopping = stopping
         self.max_backoff = max_backoff
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     async def __call__(self, msg: KafkaMessage) -> None:
+        self.idle.clear()
+        try:
+            await self._process(msg)
+        finally:
+            self.idle.set()
+
+    async def _process(self, msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         started = time.perf_counter()
         try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -17,14 +18,26 @@ Check = Callable[[], Awaitable[bool]]
 class AssignmentTracker(ConsumerRebalanceListener):
     """Rebalance listener that remembers the partitions a subscriber owns; a subscriber
     is ready once it has joined its group (possibly with zero partitions, when there are
-    more replicas than partitions)."""
+    more replicas than partitions).
 
-    def __init__(self, metrics: Metrics | None = None) -> None:
+    Before partitions are revoked it lets the in-flight batch finish and commit (up to
+    `drain_timeout` seconds), so a rebalance does not hand finished-but-uncommitted work
+    to the next owner; past the timeout the batch's commit fails and it is redone there.
+    """
+
+    def __init__(self, metrics: Metrics | None = None, drain_timeout: float = 20.0) -> None:
         self.joined = False
         self.partitions: set = set()
         self.metrics = metrics
+        self.drain_timeout = drain_timeout
+        self.in_flight: asyncio.Event | None = None  # set when no batch is in flight
 
     async def on_partitions_revoked(self, revoked) -> None:
+        if self.in_flight is not None and revoked:
+            try:
+                await asyncio.wait_for(self.in_flight.wait(), self.drain_timeout)
+            except TimeoutError:
+                pass
         self.partitions -= set(revoked)
         if self.metrics is not None:
             for tp in revoked:

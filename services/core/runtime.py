@@ -100,6 +100,7 @@ class ServiceRuntime:
             max_backoff=self.settings.retry_max_backoff.total_seconds(),
         )
         tracker = AssignmentTracker(self.metrics)
+        tracker.in_flight = consumer.idle
         self.trackers.append(tracker)
 
         async def on_batch(msg: KafkaMessage) -> None:

@@ -146,3 +146,29 @@ async def test_nothing_is_committed_while_a_dependency_is_down(fail_step):
     stopping.set()
     await task
     assert log[-1] == "rewind"
+
+
+async def test_revocation_waits_for_the_in_flight_batch_to_commit():
+    from aiokafka import TopicPartition
+
+    from services.core.health import AssignmentTracker
+
+    log = []
+    release = asyncio.Event()
+
+    async def slow(records):
+        await release.wait()
+        return BatchOutcome([Outgoing("out", "k", r.value) for r in records])
+
+    batch = consumer(slow, FakePublisher(log))
+    tracker = AssignmentTracker()
+    tracker.in_flight = batch.idle
+    task = asyncio.create_task(batch(FakeMessage([record(0)], log)))
+    await asyncio.sleep(0)
+    revoking = asyncio.create_task(tracker.on_partitions_revoked({TopicPartition("t", 0)}))
+    await asyncio.sleep(0.05)
+    assert not revoking.done(), "revocation must wait for the batch in flight"
+    release.set()
+    await revoking
+    assert log == ["acked 1", "commit"], "the batch committed before the partition left"
+    await task
