@@ -13,9 +13,11 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from contracts.enums import OrderStage, Role
+
 DEFAULT_CORPUS = "tests/data/intent_corpus.jsonl"
-_STAGES = ("created", "paid", "shipped", "delivered", "cancelled", "aftersale_open")
-_ROLES = ("presale", "aftersale")
+_STAGES = tuple(stage.value for stage in OrderStage)
+_ROLES = tuple(role.value for role in Role)
 
 Keywords = Mapping[str, Sequence[str]] | None
 

@@ -19,17 +19,9 @@ quality issue after.
 
 from __future__ import annotations
 
-INTENTS: tuple[str, ...] = (
-    "greeting",
-    "product_inquiry",
-    "bargaining",
-    "order_change",
-    "urge_shipment",
-    "logistics_inquiry",
-    "return_refund",
-    "quality_issue",
-    "complaint",
-)
+from contracts.enums import Intent
+
+INTENTS: tuple[str, ...] = tuple(intent.value for intent in Intent)
 """The nine intents in actionability order: a later one wins over an earlier one."""
 
 RANK: dict[str, int] = {name: i for i, name in enumerate(INTENTS)}

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-ROLES = ("presale", "aftersale")
-ORDER_STAGES = ("created", "paid", "shipped", "delivered", "cancelled", "aftersale_open")
+from contracts.enums import OrderStage, Role
+
+from .lexicon import INTENTS
+
+ROLES = tuple(role.value for role in Role)
+ORDER_STAGES = tuple(stage.value for stage in OrderStage)
 SHIPPED_STAGES = frozenset({"shipped", "delivered", "aftersale_open"})
 AFTERSALE_INTENTS = frozenset({"return_refund", "quality_issue", "complaint"})
 _STAGE_DEPENDENT = frozenset({"order_change", "logistics_inquiry"})
-_KNOWN = frozenset(
-    {
-        "greeting",
-        "product_inquiry",
-        "bargaining",
-        "order_change",
-        "urge_shipment",
-        "logistics_inquiry",
-        "return_refund",
-        "quality_issue",
-        "complaint",
-    }
-)
+_KNOWN = frozenset(INTENTS)
 _PRIORITY = {"quality_issue": "high", "complaint": "urgent"}
 
 
