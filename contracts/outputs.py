@@ -62,6 +62,10 @@ class Escalation(OpenModel):
     deadline: Timestamp | None = Field(description="null for `raised` (no deadline)")
     fired_at: Timestamp
     trace_id: str | None = None
+    action: str | None = Field(
+        None, description="what the agent should do now, e.g. `ship_as_ordered` when an "
+        "order change was not confirmed in time"
+    )
 
     @property
     def kafka_key(self) -> str:

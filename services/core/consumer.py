@@ -58,9 +58,16 @@ class BatchConsumer:
         started = time.perf_counter()
         try:
             outcome = await self._retry("handle", lambda: self._handle(records))
-            await self._retry("publish", lambda: self.publish(outcome.outputs))
-            for effect in outcome.after_ack:
-                await self._retry("after_ack", effect)
+            if outcome is not None:
+                await self._complete(outcome)
+            else:
+                # A record broke the handler: redo the batch one record at a time, each
+                # published and its effects applied before the next, so every record sees
+                # exactly the state it would have seen in the batch; only the culprit is
+                # dead-lettered.
+                for record in records:
+                    single = await self._retry("handle", lambda r=record: self._handle_one(r))
+                    await self._complete(single)
         except ShuttingDown:
             log.info("batch abandoned for redelivery at shutdown", records=len(records))
             await msg.nack()
@@ -70,26 +77,44 @@ class BatchConsumer:
         self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
         self._record_lag(msg, records)
 
-    async def _handle(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
+    async def _complete(self, outcome: BatchOutcome) -> None:
+        """Publish and wait for the acks, then run the after-ack effects."""
+        await self._retry("publish", lambda: self.publish(outcome.outputs))
+        for effect in outcome.after_ack:
+            await self._retry("after_ack", effect)
+
+    async def _handle(self, records: Sequence[ConsumerRecord]) -> BatchOutcome | None:
+        """The batch's outcome, or None when a record broke the handler (not transient)."""
         try:
             return await self.handler(records)
         except Exception as exc:
-            if is_transient(exc) or len(records) == 1:
-                if is_transient(exc):
-                    raise
+            if is_transient(exc):
+                raise
+            if len(records) == 1:
                 return self._poison(records[0], exc)
-            # Isolate the poison record: process one by one, dead-letter only the culprit.
-            outcomes = []
-            for record in records:
-                outcomes.append(await self._handle((record,)))
-            return BatchOutcome.merge(outcomes)
+            log.warning(
+                "a record broke the batch; isolating it",
+                records=len(records),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            return None
+
+    async def _handle_one(self, record: ConsumerRecord) -> BatchOutcome:
+        try:
+            return await self.handler((record,))
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return self._poison(record, exc)
 
     def _poison(self, record: ConsumerRecord, exc: Exception) -> BatchOutcome:
-        log.exception(
+        log.error(
             "processing error; record dead-lettered",
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
+            error=f"{type(exc).__name__}: {exc}",
+            exc_info=exc,
         )
         self.metrics.dlq.labels("processing_error").inc()
         detail = f"{type(exc).__name__}: {exc}"

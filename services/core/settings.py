@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     context_ttl: timedelta = timedelta(days=30)
     retry_max_backoff: timedelta = timedelta(seconds=30)
 
+    # SLA timer engine (role services and the notifier's outbox)
+    timer_lease: timedelta = Field(default=timedelta(seconds=30), gt=timedelta(0))
+    timer_poll_interval: timedelta = Field(default=timedelta(milliseconds=100), gt=timedelta(0))
+    timer_shards: int = Field(
+        default=16, ge=1, description="must be the same for every replica; never change it live"
+    )
+
     def http_port_for(self, service: str) -> int:
         return self.http_port if self.http_port is not None else SERVICE_PORTS.get(service, 8080)
 

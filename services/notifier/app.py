@@ -47,7 +47,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     runtime.publisher(topics.DLQ, schema=DeadLetter,
                       description="Invalid input, and notifications whose delivery failed")
     wake = asyncio.Event()
-    outbox = Outbox(runtime.redis, clock)
+    outbox = Outbox(runtime.redis, clock, shards=settings.timer_shards)
     webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log)
     webhook.on_attempt = lambda shop, outcome: notes.attempts.labels(shop, outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()

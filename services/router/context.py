@@ -27,6 +27,13 @@ return n
 """
 
 
+def declared(payload, name: str) -> str | None:
+    """A payload field the contract declares for this event type. Extra fields pass
+    through untouched and may hold anything (an integer `case_id` on a buyer message),
+    so they never decide routing or keys."""
+    return getattr(payload, name) if name in type(payload).model_fields else None
+
+
 def _text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -77,16 +84,16 @@ class RouterContext:
         for event in events:
             shop, payload, keys = event.shop_id, event.payload, wanted[event.shop_id]
             keys.add(self.seen_key(shop, event.event_id))
-            if hasattr(payload, "conversation_id"):
-                keys.add(self.conversation_key(shop, payload.conversation_id))
+            if conversation_id := declared(payload, "conversation_id"):
+                keys.add(self.conversation_key(shop, conversation_id))
             if event.event_type == EventType.BUYER_MESSAGE:
                 pointer = self.buyer_order_key(shop, payload.buyer_id)
                 keys.add(pointer)
                 pointers.append((shop, pointer))
-            if getattr(payload, "order_id", None):
-                keys.add(self.order_key(shop, payload.order_id))
-            if getattr(payload, "case_id", None):
-                pointer = self.case_key(shop, payload.case_id)
+            if order_id := declared(payload, "order_id"):
+                keys.add(self.order_key(shop, order_id))
+            if case_id := declared(payload, "case_id"):
+                pointer = self.case_key(shop, case_id)
                 keys.add(pointer)
                 pointers.append((shop, pointer))
         await self._fetch(wanted)

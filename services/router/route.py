@@ -15,7 +15,7 @@ import orjson
 from contracts import EventType, Role, event_key
 from contracts.topics import ORDERS, ROLE_EVENT_TYPES, role_topic
 from services.core.outputs import Outgoing
-from services.router.context import RouterContext
+from services.router.context import RouterContext, declared
 from services.router.stages import next_state
 
 ClassifierFor = Callable[[str], Any]  # shop_id -> Classifier
@@ -56,8 +56,23 @@ def route_event(
         "reason": decision.reason,
         "routed_at": routed_at,
     }
-    body = orjson.dumps({**data, "routing": routing})
-    return [Outgoing(ROLE_TOPICS[decision.role], payload.conversation_id, body)]
+    return [
+        Outgoing(
+            ROLE_TOPICS[decision.role],
+            payload.conversation_id,
+            with_routing_block(raw, data, routing),
+        )
+    ]
+
+
+def with_routing_block(raw: bytes, data: dict[str, Any], routing: dict[str, Any]) -> bytes:
+    """The producer's JSON object with `routing` appended, spliced into the original
+    bytes: nothing the producer sent is re-serialised (any nesting depth, any number
+    formatting survives). A producer-sent `routing` is replaced instead."""
+    if "routing" in data:
+        return orjson.dumps({**data, "routing": routing})
+    body = raw.rstrip()
+    return body[:-1].rstrip() + b',"routing":' + orjson.dumps(routing) + b"}"
 
 
 def _buyer_order_stage(event, ctx: RouterContext) -> str | None:
@@ -71,8 +86,8 @@ def _buyer_order_stage(event, ctx: RouterContext) -> str | None:
 
 def _track_order(event, ctx: RouterContext) -> None:
     shop, payload = event.shop_id, event.payload
-    order_id = getattr(payload, "order_id", None)
-    case_id = getattr(payload, "case_id", None)
+    order_id = declared(payload, "order_id")
+    case_id = declared(payload, "case_id")
     if case_id:
         case_key = ctx.case_key(shop, case_id)
         if order_id:
@@ -82,6 +97,6 @@ def _track_order(event, ctx: RouterContext) -> None:
     if not order_id:
         return
     ctx.set_order(shop, order_id, next_state(ctx.order(shop, order_id), event))
-    buyer = getattr(payload, "buyer_id", None)
+    buyer = declared(payload, "buyer_id")
     if buyer and event.event_type in (EventType.ORDER_CREATED, EventType.ORDER_PAID):
         ctx.set(ctx.buyer_order_key(shop, buyer), order_id)

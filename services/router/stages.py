@@ -23,7 +23,8 @@ def next_state(state: OrderState, event) -> OrderState:
     """The order state after `event` (an order, logistics or after-sale envelope)."""
     kind = event.event_type
     payload = event.payload
-    buyer = getattr(payload, "buyer_id", None) or state.buyer_id
+    declared_buyer = payload.buyer_id if "buyer_id" in type(payload).model_fields else None
+    buyer = declared_buyer or state.buyer_id
     stage = {
         EventType.ORDER_CREATED: OrderStage.CREATED,
         EventType.ORDER_PAID: OrderStage.PAID,
