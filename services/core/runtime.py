@@ -47,7 +47,10 @@ class ServiceRuntime:
         self.publishers: dict[str, Any] = {}
         self.producer: AIOKafkaProducer | None = None
         self.trackers: list[AssignmentTracker] = []
-        self._background: list[Background] = []
+        self.background_loops: list[Background] = []
+        self.consumers: list[tuple[tuple[str, ...], BatchConsumer]] = []
+        self.sink: Callable[[Sequence[Outgoing]], Awaitable[None]] | None = None
+        """Replaces the Kafka producer when set (the in-memory broker of the tests)."""
         self._tasks: list[asyncio.Task] = []
         self.health = HealthServer(
             host=settings.http_host,
@@ -71,21 +74,28 @@ class ServiceRuntime:
         Sends go straight to one aiokafka producer (acks=all): FastStream's per-message
         publish path cost more than the routing itself. The declared publishers remain
         the registry of output topics and describe them in the AsyncAPI document."""
+        unknown = {out.topic for out in outputs} - self.publishers.keys()
+        if unknown:
+            raise KeyError(f"{self.name} has no publisher declared for {sorted(unknown)}")
+        if self.sink is not None:
+            await self.sink(outputs)
+        else:
+            await self._send(outputs)
+        counts = Counter(out.topic for out in outputs)
+        for topic, count in counts.items():
+            self.metrics.events_out.labels(topic).inc(count)
+
+    async def _send(self, outputs: Sequence[Outgoing]) -> None:
         if self.producer is None:
             raise RuntimeError(f"{self.name} is not started")
         send = self.producer.send
         futures = []
         for out in outputs:
-            if out.topic not in self.publishers:
-                raise KeyError(f"{self.name} has no publisher declared for {out.topic}")
             futures.append(
                 await send(out.topic, out.value, key=out.key.encode(), headers=JSON_HEADERS)
             )
         if futures:
             await asyncio.gather(*futures)
-        counts = Counter(out.topic for out in outputs)
-        for topic, count in counts.items():
-            self.metrics.events_out.labels(topic).inc(count)
 
     def batch_subscriber(
         self, *topics: str, handler: BatchHandler, description: str
@@ -124,18 +134,19 @@ class ServiceRuntime:
             description=description,
             decoder=_undecoded,
         )(on_batch)
+        self.consumers.append((topics, consumer))
         return consumer
 
     def background(self, loop: Background) -> None:
         """A loop that runs while the service runs and returns once `stopping` is set."""
-        self._background.append(loop)
+        self.background_loops.append(loop)
 
     async def start(self) -> None:
         self.producer = create_producer(self.settings, service=self.name)
         await self.producer.start()
         await self.broker.start()
         await self.health.start()
-        self._tasks = [asyncio.create_task(loop()) for loop in self._background]
+        self._tasks = [asyncio.create_task(loop()) for loop in self.background_loops]
         self.log.info("service started", http_port=self.health.port)
 
     async def stop(self) -> None:
