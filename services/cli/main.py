@@ -6,7 +6,9 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ("up_cmd", "run_cmd", "topics_cmd", "demo_cmd", "contracts_cmd", "route_cmd")
+SUBCOMMANDS = (
+    "up_cmd", "run_cmd", "topics_cmd", "demo_cmd", "contracts_cmd", "route_cmd", "soak_cmd",
+)
 
 
 class KefuArgumentParser(argparse.ArgumentParser):

@@ -1,0 +1,63 @@
+"""Running the soak against an own embedded stack (broker, Redis, services)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.soak.console import say
+from benchmarks.soak.runner import Soak
+from benchmarks.soak.targets import Target
+
+
+async def run_embedded(args: argparse.Namespace, run_id: str) -> dict[str, Any]:
+    from contracts.topics import ALL_TOPICS
+    from services.cli.local_stack import LocalStack
+    from services.cli.services import available_services
+    from services.core.kafka import create_topics
+    from services.core.settings import Settings
+
+    temp = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="kefu-soak-")) if temp else args.data_dir
+    stack = LocalStack(data_dir=data_dir, services=available_services(),
+                       policy_file=args.policy, partitions=args.partitions)
+    clean = False
+    report: dict[str, Any] = {}
+    try:
+        stack.start_servers()
+        settings = Settings(kafka_bootstrap=stack.broker.bootstrap, redis_url=stack.redis.url)
+        await create_topics(settings, list(ALL_TOPICS), partitions=args.partitions)
+        stack.start_services()
+        say(f"embedded stack in {data_dir}: broker {stack.broker.bootstrap}, redis "
+            f"{stack.redis.url}; waiting for {', '.join(stack.services)} ...")
+        dead = await stack.wait_ready()
+        if dead:
+            raise RuntimeError("; ".join(f"{c.service} exited ({c.proc.returncode}), see "
+                                         f"{c.log_path}" for c in dead))
+        targets = [Target(c.service, f"http://127.0.0.1:{c.http_port}", c.proc.pid)
+                   for c in stack.children]
+        extra = {"broker": stack.broker.proc.pid, "redis": stack.redis.proc.pid,
+                 "soak": os.getpid()}
+        soak = Soak(args, bootstrap=stack.broker.bootstrap, redis_url=stack.redis.url,
+                    targets=targets, run_id=run_id)
+        report = await soak.run(extra)
+        died = stack.dead_children()
+        clean = not died
+        return report
+    finally:
+        await asyncio.to_thread(stack.stop)
+        if report:
+            for child in stack.children:
+                entry = report["services"].get(child.service)
+                if entry is not None:
+                    entry["exit_code_on_sigterm"] = child.proc.returncode
+            report["config"]["data_dir"] = None if temp and clean else str(data_dir)
+        if temp and clean:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        elif temp:
+            say(f"logs kept in {data_dir / 'logs'}")
