@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 _RFC3339_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -24,8 +24,23 @@ def _require_datetime_text(value: Any) -> Any:
     )
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_require_datetime_text)]
-"""RFC 3339 date-time with an offset; a time without offset is invalid (error `timezone_aware`)."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _within_range(value: datetime) -> datetime:
+    """Times outside 1970..2200 UTC are input errors, not dates to compute with (a
+    deadline of 9999-12-31 would overflow every clock that adds a budget to it)."""
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("time must be between 1970-01-01 and 2200-01-01 (UTC)")
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_require_datetime_text), AfterValidator(_within_range)
+]
+"""RFC 3339 date-time with an offset, between 1970 and 2200; a time without offset is
+invalid (error `timezone_aware`)."""
 
 Id = Annotated[str, Field(min_length=1)]
 """A non-empty identifier."""

@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.core.durations import parse_duration
+
+
+def _duration(value: Any) -> Any:
+    """Seconds (`604800`), the policy file's form (`7d`, `30s`, `500ms`) or ISO 8601
+    (`P7D`, `PT30S`)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return timedelta(seconds=float(text))
+        except ValueError:
+            pass
+        if text[:1] in ("P", "p", "-"):
+            return text
+        return parse_duration(text)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 SERVICE_PORTS = {"router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084}
 
@@ -57,13 +79,13 @@ class Settings(BaseSettings):
     group_prefix: str = "kefu"
 
     max_event_bytes: int = Field(default=1024 * 1024, ge=1024)
-    dedup_window: timedelta = timedelta(days=7)
-    context_ttl: timedelta = timedelta(days=30)
-    retry_max_backoff: timedelta = timedelta(seconds=30)
+    dedup_window: Duration = timedelta(days=7)
+    context_ttl: Duration = timedelta(days=30)
+    retry_max_backoff: Duration = timedelta(seconds=30)
 
     # SLA timer engine (role services and the notifier's outbox)
-    timer_lease: timedelta = Field(default=timedelta(seconds=30), gt=timedelta(0))
-    timer_poll_interval: timedelta = Field(default=timedelta(milliseconds=100), gt=timedelta(0))
+    timer_lease: Duration = Field(default=timedelta(seconds=30), gt=timedelta(0))
+    timer_poll_interval: Duration = Field(default=timedelta(milliseconds=100), gt=timedelta(0))
     timer_shards: int = Field(
         default=16, ge=1, description="must be the same for every replica; never change it live"
     )

@@ -72,7 +72,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     dispatcher = Dispatcher(
         outbox, sender.send, on_error=unsendable, stopping=runtime.stopping, wake=wake,
         owner=f"notifier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
-        on_held=notes.in_flight.set,
+        on_held=notes.in_flight.set, lease=settings.timer_lease.total_seconds(),
     )
 
     async def deliver() -> None:
