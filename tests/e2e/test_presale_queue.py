@@ -5,33 +5,12 @@ conversations back, and a first-response breach reassigns to a free agent."""
 from __future__ import annotations
 
 import pytest
-from redis.asyncio import Redis
 
 from contracts import topics
 from tests.conftest import unique
 from tests.e2e import role_replica as r
-from tests.support.services import running
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-async def presale(stack, kafka, tmp_path_factory):
-    policy = r.write_policy(tmp_path_factory.mktemp("queue-policy"))
-    async with running("presale", stack.settings(policy_file=policy)) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def redis(stack):
-    client = Redis.from_url(stack.redis.url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def shop(presale, kafka, redis):
-    return r.Shop(kafka, redis)
 
 
 async def test_queue_serves_priority_then_age_when_capacity_frees(shop, kafka) -> None:
