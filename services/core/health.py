@@ -27,6 +27,7 @@ class AssignmentTracker(ConsumerRebalanceListener):
 
     def __init__(self, metrics: Metrics | None = None, drain_timeout: float = 20.0) -> None:
         self.joined = False
+        self.assignments = 0  # how many times the group gave this consumer its partitions
         self.partitions: set = set()
         self.metrics = metrics
         self.drain_timeout = drain_timeout
@@ -48,6 +49,7 @@ class AssignmentTracker(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned) -> None:
         self.partitions |= set(assigned)
+        self.assignments += 1
         self.joined = True
 
 

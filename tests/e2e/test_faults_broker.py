@@ -69,6 +69,7 @@ async def test_services_reconnect_after_a_broker_restart_without_manual_action(
     await kafka.collect(topics.ASSIGNMENTS, lambda b, _: b["shop_id"] == shop, count=5,
                         timeout=30)
 
+    before = system.assignment_counts()
     if how == "restart":
         await asyncio.to_thread(stack.broker.restart)
     else:
@@ -78,6 +79,8 @@ async def test_services_reconnect_after_a_broker_restart_without_manual_action(
     await kafka.close()  # the test's own producer starts afresh, like any client would
     await create_topics(system.settings, list(ALL_TOPICS), partitions=TEST_PARTITIONS)
     assert await wait_until(system.healthy, timeout=60), "services did not reconnect by themselves"
+    assert await wait_until(lambda: system.rejoined(before), timeout=90), \
+        "consumers did not rejoin their groups on the restarted broker"
 
     items, sent = workload(shop)
     produced = await send_all(kafka, items)

@@ -430,6 +430,16 @@ class System:
         return sum(registry.get_sample_value("kefu_transient_retries_total", {"step": step}) or 0
                    for step in ("handle", "publish", "after_ack"))
 
+    def assignment_counts(self) -> list[int]:
+        return [t.assignments for app in self.apps.values() for t in app.trackers]
+
+    def rejoined(self, before: list[int]) -> bool:
+        """Every consumer was given its partitions again since `before`: after a broker
+        that lost its data comes back, only a rejoin resets the consumers' in-memory
+        positions to the new (empty) log; fetching on at the old positions would skip
+        the first records of the new log."""
+        return all(now > then for now, then in zip(self.assignment_counts(), before, strict=True))
+
     async def healthy(self) -> bool:
         """What /readyz checks, for every service: Redis, broker, group joined."""
         for app in self.apps.values():
