@@ -4,7 +4,6 @@ each kind once per cause (also when the cause is redelivered), signatures, retri
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from services.notifier.signing import (
 )
 from tests.conftest import unique
 from tests.support.kafka_io import wait_until
+from tests.support.services import started
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
@@ -54,16 +54,8 @@ def policy_text(url: str) -> str:
     return f"shops:\n  default:\n    notify:\n      quiet_hours: []{body}\n  {LOG}: {{}}\n"
 
 
-@asynccontextmanager
-async def running_notifier(settings, **kwargs):
-    app = create_app(settings, **kwargs)
-    await app.start()
-    try:
-        joined = await wait_until(lambda: all(t.joined for t in app.trackers), timeout=60)
-        assert joined, "notifier did not join its consumer group"
-        yield app
-    finally:
-        await app.stop()
+def running_notifier(settings, **kwargs):
+    return started(create_app(settings, **kwargs), "notifier")
 
 
 @pytest.fixture(scope="module")

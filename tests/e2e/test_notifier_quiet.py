@@ -4,7 +4,6 @@ The notifier's clock is injected, so "the end of quiet hours" is a clock move.""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from services.notifier.keys import SENT, notification_key
 from services.notifier.outbox import Outbox
 from tests.conftest import unique
 from tests.support.kafka_io import wait_until
+from tests.support.services import started
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
@@ -49,15 +49,8 @@ def quiet_policy(url: str) -> str:
 """
 
 
-@asynccontextmanager
-async def running_notifier(settings, clock):
-    app = create_app(settings, clock=clock)
-    await app.start()
-    try:
-        assert await wait_until(lambda: all(t.joined for t in app.trackers), timeout=60)
-        yield app
-    finally:
-        await app.stop()
+def running_notifier(settings, clock):
+    return started(create_app(settings, clock=clock), "notifier")
 
 
 @pytest.fixture(scope="module")
