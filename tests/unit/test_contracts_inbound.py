@@ -193,6 +193,35 @@ def test_times_with_offset_are_valid(stamp: str) -> None:
     assert parse_inbound(raw(example(EventType.BUYER_MESSAGE, occurred_at=stamp))).occurred_at
 
 
+@pytest.mark.parametrize(
+    ("stamp", "message"),
+    [
+        (1795000000, "RFC 3339 date-time with offset"),
+        ("1795000000", "RFC 3339 date-time with offset"),
+        ("2026-11-22", "RFC 3339 date-time with offset"),
+        ("２０２６-11-22T09:30:00Z", "RFC 3339 date-time with offset"),
+        (None, "RFC 3339 date-time with offset"),
+        ("1969-12-31T23:59:59Z", "between 1970-01-01 and 2200-01-01"),
+        ("1970-01-01T07:59:59+08:00", "between 1970-01-01 and 2200-01-01"),
+        ("2200-01-01T00:00:00Z", "between 1970-01-01 and 2200-01-01"),
+        ("9999-12-31T23:59:59-14:00", "between 1970-01-01 and 2200-01-01"),
+        ("2026-11-22T09:30:00+08:00 ", "valid datetime"),
+    ],
+)
+def test_bad_times_name_the_rule_they_break(stamp: object, message: str) -> None:
+    error = rejected(raw(example(EventType.BUYER_MESSAGE, occurred_at=stamp)))
+    assert error.reason is DlqReason.SCHEMA_VIOLATION
+    assert error.detail.startswith("occurred_at:") and message in error.detail
+
+
+@pytest.mark.parametrize(
+    "stamp", ["1970-01-01T00:00:00Z", "1970-01-01T08:00:00+08:00", "2199-12-31T23:59:59.999Z",
+              "2026-11-22 09:30:00+08:00", "2026-11-22t01:30:00z"],
+)
+def test_times_at_the_edges_of_the_rules_are_valid(stamp: str) -> None:
+    assert parse_inbound(raw(example(EventType.BUYER_MESSAGE, occurred_at=stamp))).occurred_at
+
+
 @pytest.mark.parametrize("version", [2, 99])
 def test_newer_schema_version_is_unsupported_before_anything_else(version: int) -> None:
     event = example(EventType.BUYER_MESSAGE, schema_version=version, event_type="buyer.voice")
