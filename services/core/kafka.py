@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import ssl
+from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from faststream.kafka import KafkaBroker
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
@@ -69,8 +71,24 @@ def create_producer(settings: Settings, *, service: str) -> AIOKafkaProducer:
         enable_idempotence=settings.kafka_enable_idempotence,
         linger_ms=5,
         max_request_size=settings.kafka_max_message_bytes,
+        partitioner=CachedKeyPartitioner(),
         **client_security(settings),
     )
+
+
+class CachedKeyPartitioner(DefaultPartitioner):
+    """aiokafka's default partitioner (murmur2 of the key, as the Java client does, so a
+    key lands on the same partition whoever produces it) with the hash of recent keys
+    cached: murmur2 is pure Python in aiokafka, and our keys (conversation, order and
+    agent ids) repeat for every event of the same conversation or order."""
+
+    def __init__(self, cache_size: int = 65_536) -> None:
+        self._hash = lru_cache(maxsize=cache_size)(murmur2)
+
+    def __call__(self, key, all_partitions, available):
+        if key is None:
+            return super().__call__(key, all_partitions, available)
+        return all_partitions[(self._hash(key) & 0x7FFFFFFF) % len(all_partitions)]
 
 
 async def create_topics(
