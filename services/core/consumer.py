@@ -146,11 +146,11 @@ class BatchConsumer:
         consumer = getattr(msg, "consumer", None)
         if consumer is None or not hasattr(consumer, "highwater"):
             return
-        next_offsets: dict[TopicPartition, int] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            next_offsets[tp] = max(next_offsets.get(tp, 0), r.offset + 1)
-        for tp, position in next_offsets.items():
+        next_offsets: dict[tuple[str, int], int] = {}
+        for r in records:  # offsets grow within a partition: the last record is the highest
+            next_offsets[r.topic, r.partition] = r.offset + 1
+        for (topic, partition), position in next_offsets.items():
+            tp = TopicPartition(topic, partition)
             try:
                 high = consumer.highwater(tp)
             except Exception:  # partition revoked meanwhile

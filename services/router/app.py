@@ -24,6 +24,8 @@ def create_app(settings: Settings) -> ServiceRuntime:
         keywords = policy.for_shop(shop_id).routing.keywords
         return classifier_for(keywords)
 
+    classifier_for(policy.default.routing.keywords)  # built now, not in the first batch
+
     runtime.publisher(
         topics.ROLE_PRESALE,
         schema=RoutedEvent,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 
 from redis.asyncio import Redis
 
@@ -31,7 +32,12 @@ def declared(payload, name: str) -> str | None:
     """A payload field the contract declares for this event type. Extra fields pass
     through untouched and may hold anything (an integer `case_id` on a buyer message),
     so they never decide routing or keys."""
-    return getattr(payload, name) if name in type(payload).model_fields else None
+    return getattr(payload, name) if name in _fields(type(payload)) else None
+
+
+@cache
+def _fields(model: type) -> frozenset[str]:
+    return frozenset(model.model_fields)
 
 
 def _text(value: bytes | str | None) -> str | None:

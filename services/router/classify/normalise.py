@@ -73,7 +73,7 @@ def _t2s_table() -> dict[int, str]:
 
 
 _T2S = _t2s_table()
-_TRAD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_T2S)) + "]")
+_TRADITIONAL = frozenset(map(chr, _T2S))
 _QUOTE_CHARS = re.compile("[\u2018\u2019`\u201c\u201d]")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -92,7 +92,7 @@ def normalise(text: str) -> str:
     if ASCII_WORD.search(t) and _PINYIN_RE.search(t):
         t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group()], t)
     if CJK.search(t):
-        if _TRAD.search(t):
+        if not _TRADITIONAL.isdisjoint(t):  # ~20x cheaper than translating every message
             t = t.translate(_T2S)
         if _ZH_FIX_RE.search(t):
             t = _ZH_FIX_RE.sub(lambda m: _ZH_FIXES[m.group()], t)
