@@ -16,6 +16,7 @@ from faststream.middlewares import AckPolicy
 
 from services.core.consumer import BatchConsumer, BatchHandler
 from services.core.health import AssignmentTracker, HealthServer
+from services.core.heap import settle_heap
 from services.core.kafka import create_broker, create_producer
 from services.core.logging import configure_logging, get_logger
 from services.core.metrics import Metrics
@@ -167,6 +168,7 @@ class ServiceRuntime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
+        settle_heap()
         await self.start()
         await self.stopping.wait()
         self.log.info("shutdown requested")
