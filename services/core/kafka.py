@@ -69,7 +69,7 @@ def create_producer(settings: Settings, *, service: str) -> AIOKafkaProducer:
         client_id=f"{settings.kafka_client_id}-{service}-out",
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
-        linger_ms=5,
+        linger_ms=0,
         max_request_size=settings.kafka_max_message_bytes,
         partitioner=CachedKeyPartitioner(),
         **client_security(settings),
