@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from services.router.classify import INTENTS, Classification, Classifier, classifier_for
@@ -159,26 +157,42 @@ def test_output_shape_and_reason(clf):
     assert clf.classify("asdf").reason == "greeting: no actionable words"
 
 
-def test_very_long_text_is_fast(clf):
+def test_very_long_text_is_judged_on_head_and_tail(clf):
     text = ("亲，这个宝贝还有货吗？颜色好看 nice color, " * 2500)[:100_000]
-    t0 = time.perf_counter()
-    got = clf.classify(text + "我要投诉")
-    assert got.intent == "complaint"
-    assert time.perf_counter() - t0 < 2.0
-    t0 = time.perf_counter()  # adversarial: a keyword at every position
+    assert clf.classify(text + "我要投诉").intent == "complaint"
+    assert clf.classify("我要投诉" + text).intent == "complaint"
+    middle = text[:50_000] + "我要投诉" + text[50_000:]  # neither head nor tail
+    assert clf.classify(middle).intent != "complaint"
+    # adversarial: a keyword at every position
     assert clf.classify("退" * 100_000).intent == "return_refund"
     assert clf.classify("不退" * 50_000).intent == "greeting"
-    assert time.perf_counter() - t0 < 3.0
 
 
-def test_throughput(clf):
-    msgs = ["在吗", "什么时候发货", "where is my parcel", "能便宜点吗", "收到的是坏的",
-            "請問有現貨嗎", "I want a refund", "我要投诉"] * 500
-    t0 = time.perf_counter()
-    for m in msgs:
-        clf.classify(m, order_stage="paid")
-    rate = len(msgs) / (time.perf_counter() - t0)
-    assert rate > 5000, rate  # ~20k+/s on a quiet machine; lenient for busy CI
+def test_a_recurring_message_follows_each_order_stage(clf):
+    text = "能换成红色的吗"
+    seen = [clf.classify(text, order_stage=stage).intent
+            for stage in ("paid", "delivered", "created", "shipped", None, "paid")]
+    assert seen == ["order_change", "return_refund", "order_change", "return_refund",
+                    "return_refund", "order_change"]
+    roles = [clf.classify("好的谢谢", sticky_role=role).role
+             for role in ("aftersale", "presale", "aftersale")]
+    assert roles == ["aftersale", "presale", "aftersale"]
+
+
+def test_a_recurring_message_keeps_each_shops_keywords():
+    text = "这件衣服掉毛好严重"
+    shop = classifier_for({"quality_issue": ["掉毛"]})
+    for _ in range(3):
+        assert shop.classify(text).intent == "quality_issue"
+        assert classifier_for(None).classify(text).intent != "quality_issue"
+
+
+def test_a_recurring_message_gets_the_same_answer_as_the_first_time(clf):
+    texts = ["在吗", "什么时候发货", "where is my parcel", "能便宜点吗", "收到的是坏的",
+             "請問有現貨嗎", "I want a refund", "我要投诉", "不是要退货，我想问什么时候发货"]
+    first = [Classifier().classify(t, order_stage="paid") for t in texts]
+    for _ in range(3):
+        assert [clf.classify(t, order_stage="paid") for t in texts] == first
 
 
 @pytest.mark.parametrize(

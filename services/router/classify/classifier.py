@@ -68,11 +68,24 @@ class Classifier:
         """Classify one buyer message; the most actionable intent found wins.
 
         Messages over MAX_CHARS characters are judged on their head and tail (half each),
-        which bounds the time any input can take.
+        which bounds the time any input can take. Short messages ("在吗", "好的谢谢",
+        template questions) recur all day: their intent is remembered (_recent_intent).
         """
-        if text and len(text) > MAX_CHARS:
+        text = text or ""
+        if len(text) > MAX_CHARS:
             text = text[: MAX_CHARS // 2] + "\n" + text[-(MAX_CHARS // 2) :]
-        norm = normalise(text or "")
+        shipped = order_stage not in _PRE_SHIPMENT
+        if len(text) <= REMEMBERED_CHARS:
+            intent, conf, reason = _recent_intent(self, text, shipped)
+        else:
+            intent, conf, reason = self.intent(text, shipped=shipped)
+        role, priority = decide_role(intent, order_stage, sticky_role)
+        return Classification(intent, role, priority, conf, reason)
+
+    def intent(self, text: str, *, shipped: bool) -> tuple[str, float, str]:
+        """(intent, confidence, reason) of a message; `shipped` is False only for an
+        order known to be before shipment (it decides the staged intents)."""
+        norm = normalise(text)
         ev = en_view(norm) if ASCII_WORD.search(norm) else None
         kept: dict[str, list[str]] = {}
         negated: dict[str, list[str]] = {}
@@ -80,7 +93,7 @@ class Classifier:
             if intent == "_neutral":
                 continue
             if intent in _STAGED:
-                intent = _STAGED[intent][order_stage not in _PRE_SHIPMENT]
+                intent = _STAGED[intent][shipped]
             neg = is_negated(ev if english else norm, start, intent, english=english)
             labels = (negated if neg else kept).setdefault(intent, [])
             if label not in labels:
@@ -88,17 +101,24 @@ class Classifier:
         if kept:
             intent = max(kept, key=RANK.__getitem__)
             conf, reason = explain(intent, kept, negated)
-        else:
-            greet = self._scan(self._greet, norm, ev)
-            if not negated and QUESTION.search(norm) and content_size(norm, ev, greet) >= 3:
-                intent, conf = "product_inquiry", 0.35
-                reason = "product_inquiry: a question without known keywords"
-            else:
-                intent = "greeting"
-                labels = list(dict.fromkeys(h[1] for h, _ in greet))
-                conf, reason = explain_greeting(norm, labels, negated)
-        role, priority = decide_role(intent, order_stage, sticky_role)
-        return Classification(intent, role, priority, conf, reason)
+            return intent, conf, reason
+        greet = self._scan(self._greet, norm, ev)
+        if not negated and QUESTION.search(norm) and content_size(norm, ev, greet) >= 3:
+            return "product_inquiry", 0.35, "product_inquiry: a question without known keywords"
+        labels = list(dict.fromkeys(h[1] for h, _ in greet))
+        conf, reason = explain_greeting(norm, labels, negated)
+        return "greeting", conf, reason
+
+
+REMEMBERED_CHARS = 200
+"""Messages up to this length have their intent remembered (most chat lines are)."""
+
+
+@lru_cache(maxsize=16_384)
+def _recent_intent(classifier: Classifier, text: str, shipped: bool) -> tuple[str, float, str]:
+    """Classifier.intent for recent short messages, across all keyword sets: at most
+    16,384 entries (a few MB) whatever the number of shops."""
+    return classifier.intent(text, shipped=shipped)
 
 
 @lru_cache(maxsize=256)
