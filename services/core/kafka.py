@@ -89,7 +89,7 @@ class CachedKeyPartitioner(DefaultPartitioner):
     cached: murmur2 is pure Python in aiokafka, and our keys (conversation, order and
     agent ids) repeat for every event of the same conversation or order."""
 
-    def __init__(self, cache_size: int = 65_536) -> None:
+    def __init__(self, cache_size: int = 16_384) -> None:
         self._hash = lru_cache(maxsize=cache_size)(murmur2)
 
     def __call__(self, key, all_partitions, available):
