@@ -11,6 +11,7 @@ from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
+from redis.utils import HIREDIS_AVAILABLE
 
 from services.core.settings import Settings
 
@@ -26,8 +27,9 @@ def create_redis(settings: Settings) -> Redis:
         socket_connect_timeout=2.0,
         health_check_interval=15,
     )
-    pool = client.connection_pool
-    pool.connection_class = _with_c_packer(pool.connection_class)
+    if HIREDIS_AVAILABLE:  # a dependency (redis[hiredis]); a bare redis-py still works
+        pool = client.connection_pool
+        pool.connection_class = _with_c_packer(pool.connection_class)
     return client
 
 
