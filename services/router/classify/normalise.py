@@ -69,7 +69,7 @@ def _t2s_table() -> dict[int, str]:
     """
     zhconv.convert("", "zh-hans")  # loads the dictionary
     table = zhconv.zhconv.zhcdicts["zh2Hans"]
-    return {ord(k): v for k, v in table.items() if len(k) == 1 and len(v) == 1}
+    return {ord(k): v for k, v in table.items() if len(k) == 1 and len(v) == 1 and k != v}
 
 
 _T2S = _t2s_table()
