@@ -1,8 +1,7 @@
-"""Keyword scanning: a trie-shaped regex per script, plus gap ("A…B") patterns.
+"""Keyword scanning: a character trie per script, plus gap ("A…B") patterns.
 
-All keywords of one script compile into a single regex whose alternation is shaped as
-a trie (the regex engine skips positions whose character starts no keyword); repeated
-searches find, at every position, the longest keyword starting there.
+All keywords of one script go into one trie; a scan finds, at every position, the
+longest keyword starting there.
 Overlapping keywords are all reported; a keyword inside a longer one ("运费" inside
 "运费险") is dropped, which is how longer phrases and `_neutral` words take precedence.
 """
@@ -17,30 +16,22 @@ from .normalise import CJK, en_view, normalise
 _ZH_PUNCT = r"[^,.!?;:，。！？；：、~\s]"
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _Table = dict[str, list[tuple[str, str]]]
+_END = ""  # never a character of the scanned text
 
 
 Hit = tuple[str, str, int, int]
 """One keyword occurrence: (intent, the word as the lexicon/shop wrote it, start, end)."""
 
 
-def _trie_regex(words: Iterable[str]) -> str:
-    trie: dict = {}
+def _trie(words: Iterable[str]) -> dict:
+    """Nested dicts, one level per character; the key _END holds the word ending there."""
+    root: dict = {}
     for w in words:
-        node = trie
+        node = root
         for ch in w:
             node = node.setdefault(ch, {})
-        node[""] = None
-
-    def build(node: dict) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return (body if len(branches) > 1 else f"(?:{body})") + "?"
-        return body
-
-    return build(trie)
+        node[_END] = w
+    return root
 
 
 class Matcher:
@@ -77,11 +68,8 @@ class Matcher:
             )
             starts = [a for a in heads if _prefix(a, w, english)]
             self._entries[w] = (words.get(own, []), len(own), starts)
-        trie = _trie_regex(self._entries)
-        self._lead = 1 if english else 0
-        self._re = None
-        if self._entries:
-            self._re = re.compile(f" ({trie})(?= )" if english else f"({trie})")
+        self._trie = _trie(self._entries)
+        self._english = english
 
     def scan(self, view: str) -> list[Hit]:
         """All keyword hits (intent, label, start, end) in `view`, in text order.
@@ -89,14 +77,9 @@ class Matcher:
         A keyword lying inside a longer keyword that starts earlier is left out.
         """
         hits: list[Hit] = []
-        rx, lead, entries, max_end, pos = self._re, self._lead, self._entries, -1, 0
-        while rx is not None:
-            m = rx.search(view, pos)
-            if m is None:
-                break
-            start = m.start() + lead
-            pos = start + 1 - lead
-            own, size, heads = entries[m.group(1)]
+        entries, max_end = self._entries, -1
+        for start, word in self._longest_words(view):
+            own, size, heads = entries[word]
             end = start + size
             if own and end > max_end:
                 max_end = end
@@ -108,6 +91,34 @@ class Matcher:
                     b = max((b for b in tails if t.group().endswith(b)), key=len)
                     hits.extend([(i, label, start, t.end()) for i, label in tails[b]])
         return hits
+
+    def _longest_words(self, view: str) -> list[tuple[int, str]]:
+        """(start, the longest trie word starting there) at every position that starts
+        one; English words start and end at token boundaries (the spaces of en_view).
+
+        A walk down nested dicts: about twice as fast on chat messages as one regex
+        alternation of every word, which `re` tries branch by branch."""
+        found = []
+        trie, english, size = self._trie, self._english, len(view)
+        get = trie.get
+        for i, ch in enumerate(view):
+            node = get(ch)
+            if node is None or (english and view[i - 1] != " "):
+                continue
+            j, longest = i + 1, None
+            while True:
+                word = node.get(_END)
+                if word is not None and (not english or (j < size and view[j] == " ")):
+                    longest = word
+                if j == size:
+                    break
+                node = node.get(view[j])
+                if node is None:
+                    break
+                j += 1
+            if longest is not None:
+                found.append((i, longest))
+        return found
 
 
 def _prefix(short: str, long: str, english: bool) -> bool:
