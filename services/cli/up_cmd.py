@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from services.core.waiting import wait_event
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -102,10 +104,7 @@ async def _up(args: argparse.Namespace) -> int:
             if demo_task is not None and demo_task.done():
                 _report_demo_end(demo_task)
                 demo_task = None
-            try:
-                await asyncio.wait_for(stopping.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
+            await wait_event(stopping, 1.0)
         return 0
     finally:
         print("kefu: stopping ...", flush=True)

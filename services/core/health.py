@@ -11,6 +11,7 @@ from aiokafka import ConsumerRebalanceListener
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.core.metrics import Metrics
+from services.core.waiting import wait_event
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -35,10 +36,7 @@ class AssignmentTracker(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked) -> None:
         if self.in_flight is not None and revoked:
-            try:
-                await asyncio.wait_for(self.in_flight.wait(), self.drain_timeout)
-            except TimeoutError:
-                pass
+            await wait_event(self.in_flight, self.drain_timeout)
         self.partitions -= set(revoked)
         if self.metrics is not None:
             for tp in revoked:

@@ -13,6 +13,8 @@ from redis.exceptions import BusyLoadingError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.core.waiting import wait_event
+
 T = TypeVar("T")
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -56,7 +58,5 @@ async def retry_transient(
             delay = random.uniform(0, min(cap, base * 2**attempt))
             if on_retry is not None:
                 on_retry(exc, attempt, delay)
-            try:
-                await asyncio.wait_for(stopping.wait(), timeout=delay)
-            except TimeoutError:
+            if not await wait_event(stopping, delay):
                 continue

@@ -15,6 +15,7 @@ from aiokafka.errors import KafkaError
 from contracts import INBOUND, InvalidEvent
 from services.core.kafka import client_security
 from services.core.settings import Settings
+from services.core.waiting import wait_event
 
 from .scenarios import hour_length, shop_hour, timeline
 from .story import HOUR, Story
@@ -136,9 +137,7 @@ class _Player:
                 continue
             if self.end is not None:
                 delay = min(delay, self.end - now)
-            try:
-                await asyncio.wait_for(self.stopping.wait(), delay)
-            except TimeoutError:
+            if not await wait_event(self.stopping, delay):
                 continue
             return False
 

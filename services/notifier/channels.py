@@ -15,6 +15,7 @@ import aiohttp
 from contracts import Notification
 from services.core.policy import WebhookPolicy
 from services.core.retry import ShuttingDown
+from services.core.waiting import wait_event
 from services.notifier.masking import mask_sensitive
 from services.notifier.signing import ATTEMPT_HEADER, signed_headers
 
@@ -130,8 +131,5 @@ class WebhookChannel:
             return "retry", f"{type(exc).__name__}", None
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            return
-        raise ShuttingDown()
+        if await wait_event(self.stopping, seconds):
+            raise ShuttingDown()

@@ -21,6 +21,7 @@ import orjson
 from services.core.logging import get_logger
 from services.core.retry import ShuttingDown
 from services.core.timers import TRANSIENT_REDIS_ERRORS, ClaimBatch, ClaimedTimer
+from services.core.waiting import wait_event
 from services.notifier.outbox import Outbox
 
 Send = Callable[[bytes], Awaitable[None]]
@@ -151,10 +152,7 @@ class Dispatcher:
         self.wake.set()
 
     async def _wait(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.wake.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+        await wait_event(self.wake, seconds)
         self.wake.clear()
 
     async def _abandon(self) -> None:

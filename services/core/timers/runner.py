@@ -12,7 +12,6 @@ import builtins
 import random
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 
 from redis.exceptions import (
     BusyLoadingError,
@@ -28,6 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from services.core.logging import get_logger
 from services.core.timers.model import ClaimedTimer
 from services.core.timers.store import TimerStore
+from services.core.waiting import wait_event
 
 FireFn = Callable[[list[ClaimedTimer]], Awaitable[None]]
 
@@ -177,8 +177,7 @@ class TimerRunner:
         await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        await wait_event(self.stopping, seconds)
 
 
 def _describe(exc: BaseException) -> str:

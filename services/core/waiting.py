@@ -1,0 +1,21 @@
+"""Waiting for an asyncio.Event with a time limit."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """True once `event` is set, False after `timeout` seconds without it.
+
+    Built on asyncio.timeout rather than asyncio.wait_for: on Python 3.11, wait_for can
+    swallow a cancellation that arrives as its timeout expires (CPython gh-86296), and a
+    loop that sleeps with it then ignores the cancel and runs on."""
+    if event.is_set():
+        return True
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
