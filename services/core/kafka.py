@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import MessageSizeTooLargeError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faststream.kafka import KafkaBroker
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
@@ -96,6 +99,53 @@ class CachedKeyPartitioner(DefaultPartitioner):
         if key is None:
             return super().__call__(key, all_partitions, available)
         return all_partitions[(self._hash(key) & 0x7FFFFFFF) % len(all_partitions)]
+
+
+Record = tuple[str, bytes, bytes]
+"""(topic, key, value) of one message to produce."""
+
+
+async def send_records(
+    producer: AIOKafkaProducer,
+    records: Iterable[Record],
+    *,
+    headers: list[tuple[str, bytes]],
+    partitioner: CachedKeyPartitioner,
+    max_request_size: int,
+) -> list[asyncio.Future]:
+    """Queue `records` (keyed, in order) for sending; returns one future per produce
+    batch, resolved when the broker acked it.
+
+    The same partitions, ordering and size limit as `producer.send()` per record, built
+    as one record batch per partition with aiokafka's batch API: `send()` is a coroutine,
+    a future and a partitioner lookup per record, which cost more than the records
+    themselves. A partition's records stay in order: a full batch is handed to the
+    producer before the next one for the same partition is started."""
+    builders: dict[tuple[str, int], Any] = {}
+    partitions: dict[str, list[int]] = {}
+    futures: list[asyncio.Future] = []
+    large = max_request_size // 2  # below this, no record can be too large
+    for topic, key, value in records:
+        if len(value) + len(key) > large:
+            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+            if size > max_request_size:
+                raise MessageSizeTooLargeError(
+                    f"a {size}-byte record for {topic} is over the maximum request size "
+                    f"({max_request_size})"
+                )
+        if topic not in partitions:
+            partitions[topic] = sorted(await producer.partitions_for(topic))
+        tp = topic, partitioner(key, partitions[topic], None)
+        builder = builders.get(tp)
+        if builder is None:
+            builder = builders[tp] = producer.create_batch()
+        if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+            futures.append(await producer.send_batch(builder, tp[0], partition=tp[1]))
+            builder = builders[tp] = producer.create_batch()
+            builder.append(timestamp=None, key=key, value=value, headers=headers)
+    for (topic, partition), builder in builders.items():
+        futures.append(await producer.send_batch(builder, topic, partition=partition))
+    return futures
 
 
 async def create_topics(
