@@ -1,7 +1,15 @@
 """The delivery rules as one reusable piece: a batch handler runs, every output is
 published and acked by the broker, after-ack effects run, and only then is the input
 committed. Transient failures are retried, poison records are dead-lettered, shutdown
-abandons uncommitted work for redelivery."""
+abandons uncommitted work for redelivery.
+
+Pipelined (`pipelined=True`), a batch's completion (acks, after-ack effects, commit)
+runs in the background while the next batch is handled; the next batch's outputs are
+published only once that completion is done, so outputs keep their order and the
+delivery rules stay as above. Its handler must read its own writes: the next batch is
+handled before the previous batch's after-ack effects are applied (the router's
+context carries them over).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaMessage
 
 from services.core.dlq import dead_letter
@@ -36,6 +44,7 @@ class BatchConsumer:
         metrics: Metrics,
         stopping: asyncio.Event,
         max_backoff: float = 30.0,
+        pipelined: bool = False,
     ) -> None:
         self.service = service
         self.handler = handler
@@ -43,14 +52,40 @@ class BatchConsumer:
         self.metrics = metrics
         self.stopping = stopping
         self.max_backoff = max_backoff
+        self.pipelined = pipelined
         self.idle = asyncio.Event()
+        """Set while no batch is being handled or completed (rebalances wait for it)."""
         self.idle.set()
+        self._handling = False
+        self._completing: asyncio.Task | None = None
 
     async def __call__(self, msg: KafkaMessage) -> None:
+        self._handling = True
         self.idle.clear()
         try:
             await self._process(msg)
         finally:
+            self._handling = False
+            self._update_idle()
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until the previous batch's background completion is over; past `timeout`
+        seconds cancel it (its batch stays uncommitted and is redelivered: a commit
+        retries for as long as the broker is away)."""
+        task = self._completing
+        if task is None:
+            return
+        done, _ = await asyncio.wait([task], timeout=timeout)
+        if not done:
+            log.warning("batch completion cancelled at shutdown; it will be redelivered")
+            task.cancel()
+            await asyncio.wait([task])
+        if self._completing is task:
+            self._completing = None
+
+    def _update_idle(self, *_: Any) -> None:
+        completing = self._completing is not None and not self._completing.done()
+        if not self._handling and not completing:
             self.idle.set()
 
     async def _process(self, msg: KafkaMessage) -> None:
@@ -58,9 +93,8 @@ class BatchConsumer:
         started = time.perf_counter()
         try:
             outcome = await self._retry("handle", lambda: self._handle(records))
-            if outcome is not None:
-                await self._complete(outcome)
-            else:
+            await self._previous_completed()
+            if outcome is None:
                 # A record broke the handler: redo the batch one record at a time, each
                 # published and its effects applied before the next, so every record sees
                 # exactly the state it would have seen in the batch; only the culprit is
@@ -68,11 +102,48 @@ class BatchConsumer:
                 for record in records:
                     single = await self._retry("handle", lambda r=record: self._handle_one(r))
                     await self._complete(single)
+            elif self.pipelined and not self.stopping.is_set():
+                self._completing = asyncio.create_task(
+                    self._complete_and_commit(outcome, msg, records, started)
+                )
+                self._completing.add_done_callback(self._update_idle)
+                return
+            else:
+                await self._complete(outcome)
         except ShuttingDown:
             log.info("batch abandoned for redelivery at shutdown", records=len(records))
             await msg.nack()
             return
-        await self._commit(msg)
+        await self._commit_batch(msg, records, started)
+
+    async def _previous_completed(self) -> None:
+        """Wait for the previous batch's background completion. If it was abandoned at
+        shutdown, so is this batch (its outputs must not overtake the previous ones)."""
+        task, self._completing = self._completing, None
+        if task is not None and not await task:
+            raise ShuttingDown()
+
+    async def _complete_and_commit(
+        self, outcome: BatchOutcome, msg: KafkaMessage, records: Sequence[ConsumerRecord],
+        started: float,
+    ) -> bool:
+        """The background completion of a pipelined batch; False if it was abandoned."""
+        try:
+            await self._complete(outcome)
+        except ShuttingDown:
+            log.info("batch abandoned for redelivery at shutdown", records=len(records))
+            return False
+        except Exception as exc:  # as an unpipelined batch's failure: logged, not committed
+            log.error("batch completion failed", error=f"{type(exc).__name__}: {exc}",
+                      exc_info=exc)
+            return True
+        await self._commit_batch(msg, records, started)
+        return True
+
+    async def _commit_batch(
+        self, msg: KafkaMessage, records: Sequence[ConsumerRecord], started: float
+    ) -> None:
+        await self._commit(msg, records)
         topic = records[0].topic if records else ""
         self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
         self._record_lag(msg, records)
@@ -136,9 +207,15 @@ class BatchConsumer:
             func, stopping=self.stopping, on_retry=on_retry, cap=self.max_backoff
         )
 
-    async def _commit(self, msg: KafkaMessage) -> None:
+    async def _commit(self, msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+        """Commit the offsets after this batch's records. Not the consumer's position:
+        when pipelined, the consumer has already fetched the next batch."""
+        consumer = getattr(msg, "consumer", None)
         try:
-            await msg.ack()
+            if isinstance(consumer, AIOKafkaConsumer):
+                await consumer.commit(_next_offsets(records))
+            else:  # FastStream's in-memory test broker and test doubles
+                await msg.ack()
         except Exception as exc:  # a rebalance took the partitions: the new owner redoes it
             log.warning("commit failed; records will be redelivered", error=repr(exc))
 
@@ -146,14 +223,16 @@ class BatchConsumer:
         consumer = getattr(msg, "consumer", None)
         if consumer is None or not hasattr(consumer, "highwater"):
             return
-        next_offsets: dict[tuple[str, int], int] = {}
-        for r in records:  # offsets grow within a partition: the last record is the highest
-            next_offsets[r.topic, r.partition] = r.offset + 1
-        for (topic, partition), position in next_offsets.items():
-            tp = TopicPartition(topic, partition)
+        for tp, position in _next_offsets(records).items():
             try:
                 high = consumer.highwater(tp)
             except Exception:  # partition revoked meanwhile
                 continue
             if high is not None:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))
+
+
+def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
+    """Per partition, the offset after the batch's last record."""
+    # Offsets grow within a partition: the last record of each partition wins.
+    return {TopicPartition(r.topic, r.partition): r.offset + 1 for r in records}

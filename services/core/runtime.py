@@ -17,7 +17,12 @@ from faststream.middlewares import AckPolicy
 from services.core.consumer import BatchConsumer, BatchHandler
 from services.core.health import AssignmentTracker, HealthServer
 from services.core.heap import settle_heap
-from services.core.kafka import create_broker, create_producer
+from services.core.kafka import (
+    CachedKeyPartitioner,
+    create_broker,
+    create_producer,
+    send_records,
+)
 from services.core.logging import configure_logging, get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import Outgoing
@@ -47,6 +52,7 @@ class ServiceRuntime:
         self.redis = create_redis(settings)
         self.publishers: dict[str, Any] = {}
         self.producer: AIOKafkaProducer | None = None
+        self.partitioner = CachedKeyPartitioner()
         self.trackers: list[AssignmentTracker] = []
         self.background_loops: list[Background] = []
         self.consumers: list[tuple[tuple[str, ...], BatchConsumer]] = []
@@ -72,8 +78,9 @@ class ServiceRuntime:
         """Send every output (in order), then wait until the broker acked all of them.
         Raises on failure; callers retry (the same ids make a repeat harmless).
 
-        Sends go straight to one aiokafka producer (acks=all): FastStream's per-message
-        publish path cost more than the routing itself. The declared publishers remain
+        Sends go straight to one aiokafka producer (acks=all), a record batch per
+        partition (`send_records`): FastStream's per-message publish path cost more than
+        the routing itself. The declared publishers remain
         the registry of output topics and describe them in the AsyncAPI document."""
         unknown = {out.topic for out in outputs} - self.publishers.keys()
         if unknown:
@@ -89,18 +96,20 @@ class ServiceRuntime:
     async def _send(self, outputs: Sequence[Outgoing]) -> None:
         if self.producer is None:
             raise RuntimeError(f"{self.name} is not started")
-        send = self.producer.send
-        futures = []
-        for out in outputs:
-            futures.append(
-                await send(out.topic, out.value, key=out.key.encode(), headers=JSON_HEADERS)
-            )
+        futures = await send_records(
+            self.producer,
+            ((out.topic, out.key.encode(), out.value) for out in outputs),
+            headers=JSON_HEADERS,
+            partitioner=self.partitioner,
+            max_request_size=self.settings.kafka_max_message_bytes,
+        )
         await all_acked(futures)
 
     def batch_subscriber(
-        self, *topics: str, handler: BatchHandler, description: str
+        self, *topics: str, handler: BatchHandler, description: str, pipelined: bool = False
     ) -> BatchConsumer:
-        """Consume `topics` in batches with commit-after-ack (see BatchConsumer)."""
+        """Consume `topics` in batches with commit-after-ack (see BatchConsumer; a
+        pipelined handler must read its own not yet applied after-ack effects)."""
         consumer = BatchConsumer(
             service=self.name,
             handler=handler,
@@ -108,6 +117,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             stopping=self.stopping,
             max_backoff=self.settings.retry_max_backoff.total_seconds(),
+            pipelined=pipelined,
         )
         tracker = AssignmentTracker(self.metrics)
         tracker.in_flight = consumer.idle
@@ -155,6 +165,8 @@ class ServiceRuntime:
             await asyncio.wait(self._tasks, timeout=5)
             for task in self._tasks:
                 task.cancel()
+        for _, consumer in self.consumers:  # the last pipelined batch commits before the
+            await consumer.drain(timeout=10)  # consumers close
         await self.broker.stop()
         if self.producer is not None:
             await self.producer.stop()

@@ -54,5 +54,6 @@ def create_app(settings: Settings) -> ServiceRuntime:
         topics.INBOUND,
         handler=handler,
         description="Every inbound event from shops and integrators",
+        pipelined=True,  # RouterContext starts from the previous batch's pending writes
     )
     return runtime

@@ -2,6 +2,10 @@
 updated in memory while the batch is routed in order, written back after the outputs
 were acked. Redis only ever holds completed events.
 
+The router is pipelined (services.core.consumer): a batch is routed while the previous
+batch's writes may still be on their way to Redis, so a context starts from those
+writes (`pending`) and reads only the other keys from Redis.
+
 Every key is a string under `kefu:{<shop>}:` (the shop is the hash tag), so a batch
 costs one MGET per shop and shop-hop, and one Lua write per shop: Redis Cluster safe.
 """
@@ -56,8 +60,11 @@ def _order_text(state: OrderState) -> str:
 
 
 class RouterContext:
-    def __init__(self, redis: Redis, *, ttl: int, dedup_ttl: int) -> None:
+    def __init__(
+        self, redis: Redis, *, ttl: int, dedup_ttl: int, pending: dict[str, str] | None = None
+    ) -> None:
         self.redis, self.ttl, self.dedup_ttl = redis, ttl, dedup_ttl
+        self._pending = pending or {}
         self._values: dict[str, str | None] = {}
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
         self._set_many = redis.register_script(SET_MANY)
@@ -112,7 +119,14 @@ class RouterContext:
         await self._fetch(hop)
 
     async def _fetch(self, wanted: dict[str, set[str]]) -> None:
-        groups = [list(keys) for keys in wanted.values() if keys]
+        pending, groups = self._pending, []
+        for keys in wanted.values():
+            if pending:
+                for key in keys & pending.keys():
+                    self._values[key] = pending[key]
+                keys = keys - pending.keys()
+            if keys:
+                groups.append(list(keys))
         if not groups:
             return
         pipe = self.redis.pipeline(transaction=False)
@@ -144,6 +158,10 @@ class RouterContext:
 
     def set_order(self, shop: str, order_id: str, state: OrderState) -> None:
         self.set(self.order_key(shop, order_id), _order_text(state))
+
+    def writes(self) -> dict[str, str]:
+        """The values `flush` will write (a next batch's `pending`)."""
+        return {key: self._values[key] for key in self._dirty}
 
     async def flush(self) -> None:
         """Write dedup marks and changed context, every key with a TTL: one Lua call per

@@ -36,6 +36,9 @@ class RouterHandler:
         self.max_event_bytes = max_event_bytes
         self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
         self.service = service
+        self._last_writes: dict[str, str] = {}
+        """The context writes of the batch routed last, until they are in Redis (the
+        next batch may be routed before: services.core.consumer, "pipelined")."""
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -44,7 +47,9 @@ class RouterHandler:
             item = self._parse(record, outcome)
             if item is not None:
                 parsed.append(item)
-        ctx = RouterContext(self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl)
+        ctx = RouterContext(
+            self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl, pending=self._last_writes
+        )
         await ctx.load(event for event, _, _ in parsed)
         routed_at = datetime.now(UTC).isoformat()
         seen = Counter()
@@ -59,7 +64,14 @@ class RouterHandler:
             )
         for event_type, count in seen.items():
             self.metrics.events_in.labels(INBOUND, event_type).inc(count)
-        outcome.after_ack.append(ctx.flush)
+        writes = self._last_writes = ctx.writes()
+
+        async def flush() -> None:
+            await ctx.flush()
+            if self._last_writes is writes:  # in Redis now, and Redis may change later
+                self._last_writes = {}
+
+        outcome.after_ack.append(flush)
         return outcome
 
     def _parse(self, record: ConsumerRecord, outcome: BatchOutcome):

@@ -36,10 +36,12 @@ class MemoryBroker:
         self.logs: dict[str, list[ConsumerRecord]] = defaultdict(list)
         self._subscribers: list[tuple[tuple[str, ...], Any, dict[str, int]]] = []
         self._tasks: list[asyncio.Task] = []
+        self._stopping: list[asyncio.Event] = []
 
     def attach(self, runtime) -> None:
         """Route the runtime's outputs here and feed its consumers from here."""
         runtime.sink = self.publish
+        self._stopping.append(runtime.stopping)
         for topics, consumer in runtime.consumers:
             self._subscribers.append((topics, consumer, dict.fromkeys(topics, 0)))
         self._tasks += [asyncio.create_task(loop()) for loop in runtime.background_loops]
@@ -66,6 +68,7 @@ class MemoryBroker:
                         continue
                     batch = _Batch(unread)
                     await consumer(batch)
+                    await consumer.drain()  # a pipelined consumer commits in the background
                     if batch.acked:
                         offsets[topic] += len(unread)
                         progressed = True
@@ -88,6 +91,12 @@ class MemoryBroker:
                 settle -= 0.05
 
     async def close(self) -> None:
+        """Stop the runtimes' background loops as ServiceRuntime.stop does: ask them to
+        stop, then cancel what did not (a cancel alone can be lost inside redis-py)."""
+        for stopping in self._stopping:
+            stopping.set()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

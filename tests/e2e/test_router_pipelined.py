@@ -1,0 +1,101 @@
+"""The router handles a batch while the previous batch's context may still be on its
+way to Redis (it is pipelined): on the real Redis, a batch routed before the previous
+one's writes landed must route exactly as if they had landed: duplicates dropped,
+order stages and conversation roles known."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from aiokafka import ConsumerRecord
+from redis.asyncio import Redis
+
+from contracts import INBOUND, topics
+from services.core.metrics import Metrics
+from services.router.classify import classifier_for
+from services.router.handler import RouterHandler
+from tests.conftest import unique
+from tests.e2e.test_router import buyer_says, order_event
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def redis(stack):
+    client = Redis.from_url(stack.redis.url)
+    yield client
+    await client.aclose()
+
+
+def says(text: str, *, shop: str, conv: str):
+    """A buyer message of buyer b1 that names no order (its stage is that of b1's
+    latest order, which only the first batch's writes know)."""
+    event = buyer_says(text, shop=shop, conv=conv, buyer="b1")
+    del event["payload"]["order_id"]
+    return event
+
+
+def batch(*events) -> list[ConsumerRecord]:
+    values = [orjson.dumps(e) for e in events]
+    return [ConsumerRecord(INBOUND, 0, i, 0, 0, b"k", v, None, 1, len(v), [])
+            for i, v in enumerate(values)]
+
+
+def roles(outcome) -> list[tuple[str, str]]:
+    return [(out.topic, orjson.loads(out.value)["payload"].get("text", ""))
+            for out in outcome.outputs if out.topic != topics.ORDERS]
+
+
+async def test_a_batch_sees_the_previous_batchs_writes_before_they_land(redis) -> None:
+    handler = RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                            metrics=Metrics("router-pipelined"), max_event_bytes=1 << 20,
+                            context_ttl=3600, dedup_ttl=3600)
+    shop, order, conv = unique("shop"), unique("order"), unique("conv")
+    complaint = says("再不处理我就投诉了！", shop=shop, conv=conv)
+    first = await handler(batch(
+        order_event("order.paid", shop=shop, order_id=order, buyer="b1"),
+        order_event("order.shipped", shop=shop, order_id=order),
+        complaint,
+    ))
+    assert roles(first) == [(topics.ROLE_AFTERSALE, "再不处理我就投诉了！")]
+
+    # The first batch's after-ack writes have not run: Redis knows nothing yet.
+    second = await handler(batch(
+        complaint,  # redelivered
+        says("我的快递到哪了？", shop=shop, conv=unique("conv")),
+        says("好的", shop=shop, conv=conv),
+    ))
+    assert roles(second) == [(topics.ROLE_AFTERSALE, "我的快递到哪了？"),
+                             (topics.ROLE_AFTERSALE, "好的")]
+
+    for outcome in (first, second):
+        for effect in outcome.after_ack:
+            await effect()
+    fresh = RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                          metrics=Metrics("router-fresh"), max_event_bytes=1 << 20,
+                          context_ttl=3600, dedup_ttl=3600)
+    third = await fresh(batch(complaint, says("好的", shop=shop, conv=conv)))
+    assert roles(third) == [(topics.ROLE_AFTERSALE, "好的")], "both batches' writes landed"
+
+
+
+async def test_once_written_redis_is_the_truth_again(redis) -> None:
+    """After a partition moved to another replica and back, what that replica wrote
+    counts: a router forgets its own writes once they are in Redis."""
+    def new_router(name: str) -> RouterHandler:
+        return RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                             metrics=Metrics(name), max_event_bytes=1 << 20,
+                             context_ttl=3600, dedup_ttl=3600)
+
+    async def routed(router: RouterHandler, *events):
+        outcome = await router(batch(*events))
+        for effect in outcome.after_ack:
+            await effect()
+        return outcome
+
+    here, there = new_router("router-here"), new_router("router-there")
+    shop, order = unique("shop"), unique("order")
+    await routed(here, order_event("order.paid", shop=shop, order_id=order, buyer="b1"))
+    await routed(there, order_event("order.shipped", shop=shop, order_id=order))
+    question = await routed(here, says("我的快递到哪了？", shop=shop, conv=unique("conv")))
+    assert roles(question) == [(topics.ROLE_AFTERSALE, "我的快递到哪了？")]
