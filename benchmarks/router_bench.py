@@ -355,12 +355,14 @@ class Baseline:
 
 
 async def baseline(settings: Settings, n: int, max_records: int,
-                   servers_cpu: Callable[[], float]) -> Baseline:
+                   servers_cpu: Callable[[], float], *, batched: bool = False) -> Baseline:
     """Consume RAW_IN, produce each record unchanged to RAW_OUT: batch getmany, queue
-    the batch's records, await their acks, commit the batch. The producer, the way
-    records are queued (`send_records`) and the wait for acks are those every kefu
-    service publishes through, so the ratio measures the router's own work. Events/s
-    from the first batch received to the last commit (group join excluded)."""
+    the batch's records, await their acks, commit the batch. The producer and the wait
+    for acks are those every kefu service publishes through (same acks, linger, batch
+    size and partitioner). Records are queued with `producer.send()` each, the plain
+    aiokafka way and the reference of the router's target; `batched` queues them with
+    `send_records` (a record batch per partition), as kefu's services do. Events/s from
+    the first batch received to the last commit (group join excluded)."""
     bootstrap = settings.kafka_bootstrap
     consumer = AIOKafkaConsumer(RAW_IN, bootstrap_servers=bootstrap,
                                 group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
@@ -378,10 +380,15 @@ async def baseline(settings: Settings, n: int, max_records: int,
                 continue
             if started is None:
                 started, cpu, servers = time.perf_counter(), time.process_time(), servers_cpu()
-            records = [(RAW_OUT, r.key, r.value) for rs in batch.values() for r in rs]
-            await all_acked(await send_records(
-                producer, records, headers=HEADERS, partitioner=partitioner,
-                max_request_size=settings.kafka_max_message_bytes))
+            records = [r for rs in batch.values() for r in rs]
+            if batched:
+                futures = await send_records(
+                    producer, [(RAW_OUT, r.key, r.value) for r in records], headers=HEADERS,
+                    partitioner=partitioner, max_request_size=settings.kafka_max_message_bytes)
+            else:
+                futures = [await producer.send(RAW_OUT, r.value, key=r.key, headers=HEADERS)
+                           for r in records]
+            await all_acked(futures)
             await consumer.commit()
             done += len(records)
         elapsed = time.perf_counter() - (started or time.perf_counter())
@@ -694,8 +701,8 @@ def fmt_rss(values: list[float | None]) -> str:
     return " + ".join("?" if v is None else f"{v:.0f} MB" for v in values)
 
 
-def report(args, workload: Workload, base: Baseline, one: RouterRun, two: RouterRun | None,
-           wall: float) -> str:
+def report(args, workload: Workload, base: Baseline, batched: Baseline, one: RouterRun,
+           two: RouterRun | None, wall: float) -> str:
     n = len(workload.records)
     row = "  {:<34}{:>13}{:>12}   {}".format
     lines = [
@@ -705,9 +712,12 @@ def report(args, workload: Workload, base: Baseline, one: RouterRun, two: Router
         "",
         row("", "throughput", "CPU/event", "ratio (target)"),
         row("baseline: raw aiokafka passthrough", fmt_rate(base.events_per_s),
-            f"{base.cpu_us_per_event:.0f} us", ""),
+            f"{base.cpu_us_per_event:.0f} us", "send() per record"),
+        row("  the same, with record batches", fmt_rate(batched.events_per_s),
+            f"{batched.cpu_us_per_event:.0f} us", "send_records, as kefu publishes"),
         row("router, 1 process", fmt_rate(one.events_per_s), f"{one.cpu_us_per_event:.0f} us",
-            f"{one.events_per_s / base.events_per_s:.2f}x baseline (>= 0.3, stretch 0.5)"),
+            f"{one.events_per_s / base.events_per_s:.2f}x baseline (>= 0.3, stretch 0.5); "
+            f"{one.events_per_s / batched.events_per_s:.2f}x with record batches"),
     ]
     if two is not None:
         lines.append(row(
@@ -739,9 +749,10 @@ def report(args, workload: Workload, base: Baseline, one: RouterRun, two: Router
         if r.dead_letters:
             note += f", {r.dead_letters} dead-lettered (unexpected)"
         lines.append(note)
-    lines.append(f"  baseline used {base.cores:.2f} cores (+ broker and Redis "
-                 f"{base.server_cores:.2f}); CPU/event = the process's CPU time per event, "
-                 f"which a busy machine hardly changes; total {wall:.0f}s")
+    lines.append(f"  baselines used {base.cores:.2f} and {batched.cores:.2f} cores (+ broker and "
+                 f"Redis {base.server_cores:.2f} and {batched.server_cores:.2f}); CPU/event = "
+                 f"the process's CPU time per event, which a busy machine hardly changes; "
+                 f"total {wall:.0f}s")
     return "\n".join(lines)
 
 
@@ -763,13 +774,17 @@ async def run(args: argparse.Namespace) -> int:
         await produce_all(broker.bootstrap, RAW_IN, workload.records)
         bench = Bench(args, broker, redis, workdir)
         base = await baseline(settings, args.events, args.max_records, bench.servers_cpu)
-        say(f"baseline {fmt_rate(base.events_per_s)}; router, 1 process ...")
+        batched = await baseline(settings, args.events, args.max_records, bench.servers_cpu,
+                                 batched=True)
+        say(f"baselines {fmt_rate(base.events_per_s)} and {fmt_rate(batched.events_per_s)}; "
+            "router, 1 process ...")
         one = await bench.router_run(workload, 1, latency=True)
         two = None
         if not args.skip_two:
             say("router, 2 processes ...")
             two = await bench.router_run(workload, 2)
-        print(report(args, workload, base, one, two, time.monotonic() - wall), flush=True)
+        print(report(args, workload, base, batched, one, two, time.monotonic() - wall),
+              flush=True)
         return 0
     except BaseException:
         failed = True
