@@ -101,9 +101,9 @@ class Matcher:
         found = []
         trie, english, size = self._trie, self._english, len(view)
         get = trie.get
-        for i, ch in enumerate(view):
-            node = get(ch)
-            if node is None or (english and view[i - 1] != " "):
+        for i in _token_starts(view) if english else range(size):
+            node = get(view[i])
+            if node is None:
                 continue
             j, longest = i + 1, None
             while True:
@@ -119,6 +119,15 @@ class Matcher:
             if longest is not None:
                 found.append((i, longest))
         return found
+
+
+def _token_starts(view: str) -> list[int]:
+    """Where the tokens of an en_view (" tok tok ") start."""
+    starts, at = [], 1
+    for token in view[1:-1].split(" "):
+        starts.append(at)
+        at += len(token) + 1
+    return starts
 
 
 def _prefix(short: str, long: str, english: bool) -> bool:
