@@ -119,8 +119,13 @@ class BatchConsumer:
     async def _previous_completed(self) -> None:
         """Wait for the previous batch's background completion. If it was abandoned at
         shutdown, so is this batch (its outputs must not overtake the previous ones)."""
-        task, self._completing = self._completing, None
-        if task is not None and not await task:
+        task = self._completing
+        if task is None:
+            return
+        await asyncio.wait([task])  # unlike `await task`, never raises the task's error
+        if self._completing is task:
+            self._completing = None
+        if task.cancelled() or not task.result():  # cancelled by drain() at shutdown
             raise ShuttingDown()
 
     async def _complete_and_commit(

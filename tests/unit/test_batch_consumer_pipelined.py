@@ -140,3 +140,18 @@ async def test_a_completion_that_cannot_finish_is_given_up_at_shutdown() -> None
     await asyncio.wait_for(consumer.drain(timeout=0.05), 5)
     assert log == ["handled 1"], "not committed: batch 1 will be redelivered"
     assert consumer.idle.is_set()
+
+
+async def test_the_batch_waiting_for_a_completion_given_up_at_shutdown_is_rewound() -> None:
+    log: list[str] = []
+    stopping = asyncio.Event()
+    publish = GatedPublisher(log)
+    publish.close("1")
+    consumer = pipelined(handler(log), publish, stopping)
+    await consumer(Batch("1", log))
+    second = asyncio.create_task(consumer(Batch("2", log)))
+    await asyncio.sleep(0.02)  # batch 2 is routed and waits for batch 1's acks
+    stopping.set()
+    await asyncio.wait_for(consumer.drain(timeout=0.05), 5)
+    await asyncio.wait_for(second, 5)
+    assert log == ["handled 1", "handled 2", "rewind 2"]
