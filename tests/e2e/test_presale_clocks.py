@@ -12,17 +12,9 @@ import pytest
 from contracts import topics
 from tests.conftest import unique
 from tests.e2e import role_replica as r
-from tests.support.services import running
 
 pytestmark = pytest.mark.e2e
 SETTLE_UNTIL = 6.0  # seconds after the start: every level 3 of the module is due by then
-
-
-@pytest.fixture(scope="module")
-async def presale(stack, kafka, tmp_path_factory):
-    policy = r.write_policy(tmp_path_factory.mktemp("presale-policy"))
-    async with running("presale", stack.settings(policy_file=policy)) as app:
-        yield app
 
 
 @pytest.fixture(scope="module")
