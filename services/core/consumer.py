@@ -148,10 +148,11 @@ class BatchConsumer:
     async def _commit_batch(
         self, msg: KafkaMessage, records: Sequence[ConsumerRecord], started: float
     ) -> None:
-        await self._commit(msg, records)
+        offsets = _next_offsets(records)
+        await self._commit(msg, offsets)
         topic = records[0].topic if records else ""
         self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
-        self._record_lag(msg, records)
+        self._record_lag(msg, offsets)
 
     async def _complete(self, outcome: BatchOutcome) -> None:
         """Publish and wait for the acks, then run the after-ack effects."""
@@ -212,23 +213,23 @@ class BatchConsumer:
             func, stopping=self.stopping, on_retry=on_retry, cap=self.max_backoff
         )
 
-    async def _commit(self, msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+    async def _commit(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> None:
         """Commit the offsets after this batch's records. Not the consumer's position:
         when pipelined, the consumer has already fetched the next batch."""
         consumer = getattr(msg, "consumer", None)
         try:
             if isinstance(consumer, AIOKafkaConsumer):
-                await consumer.commit(_next_offsets(records))
+                await consumer.commit(offsets)
             else:  # FastStream's in-memory test broker and test doubles
                 await msg.ack()
         except Exception as exc:  # a rebalance took the partitions: the new owner redoes it
             log.warning("commit failed; records will be redelivered", error=repr(exc))
 
-    def _record_lag(self, msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+    def _record_lag(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> None:
         consumer = getattr(msg, "consumer", None)
         if consumer is None or not hasattr(consumer, "highwater"):
             return
-        for tp, position in _next_offsets(records).items():
+        for tp, position in offsets.items():
             try:
                 high = consumer.highwater(tp)
             except Exception:  # partition revoked meanwhile
