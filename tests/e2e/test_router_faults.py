@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import example, topics
 from tests.conftest import unique
+from tests.support.faults import committed_offsets
+from tests.support.kafka_io import wait_until
 from tests.support.processes import ServiceProcess
 from tests.support.services import running
 
@@ -45,21 +48,30 @@ async def test_redis_outage_commits_nothing_and_loses_nothing(stack, kafka):
     settings = stack.settings()
     shop = unique("shop")
     async with running("router", settings):
-        await kafka.send(topics.INBOUND, message(shop, "c0"), "c0")
+        producer = await kafka.producer()
+        first = await producer.send_and_wait(topics.INBOUND, orjson.dumps(message(shop, "c0")),
+                                             key=b"c0")
         await kafka.collect(topics.ROLE_PRESALE, lambda b, r: b.get("shop_id") == shop)
         group = settings.group_id("router")
+
+        async def first_committed() -> bool:  # its output shows before its commit lands
+            offsets = await committed_offsets(stack.broker.bootstrap, group, topics.INBOUND)
+            return offsets.get(first.partition, 0) > first.offset
+
+        assert await wait_until(first_committed, timeout=30)
         before = await committed_total(stack.broker.bootstrap, group)
 
         stack.redis.stop()
-        during = [message(shop, f"c{i}") for i in range(1, 4)]
-        for event in during:
-            await kafka.send(topics.INBOUND, event, event["payload"]["conversation_id"])
-        await asyncio.sleep(3)
-        assert await committed_total(stack.broker.bootstrap, group) == before, (
-            "nothing may be committed while Redis is down"
-        )
-
-        stack.redis.start()
+        try:
+            during = [message(shop, f"c{i}") for i in range(1, 4)]
+            for event in during:
+                await kafka.send(topics.INBOUND, event, event["payload"]["conversation_id"])
+            await asyncio.sleep(3)
+            assert await committed_total(stack.broker.bootstrap, group) == before, (
+                "nothing may be committed while Redis is down"
+            )
+        finally:
+            stack.redis.start()
         found = await kafka.collect(
             topics.ROLE_PRESALE,
             lambda b, r: b.get("shop_id") == shop,
@@ -84,8 +96,6 @@ async def test_sigkill_mid_stream_loses_nothing(stack, kafka, tmp_path):
     try:
         assert await first.ready(), "router did not become ready"
         producer = await kafka.producer()
-        import orjson
-
         futures = [
             await producer.send(
                 topics.INBOUND, orjson.dumps(e), key=e["payload"]["conversation_id"].encode()
