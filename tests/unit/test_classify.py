@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.router.classify import INTENTS, Classification, Classifier, classifier_for
+from services.router.classify.normalise import normalise
 from services.router.classify.roles import decide_role
 
 
@@ -140,6 +145,28 @@ def test_emoji_typos_slang(clf):
     assert clf.classify("wheres my parcle??").intent == "logistics_inquiry"
     assert clf.classify("亲 宝贝包邮不").intent == "product_inquiry"
     assert clf.classify("我要tuikuan").intent == "return_refund"
+
+
+_WIDE_OR_COMPOSED = st.text(
+    st.sampled_from(
+        [chr(c) for c in range(0xFF01, 0xFF5F)]  # full-width ASCII
+        + ["\u3000", "\uffe5", "\u2026", "\u3002", "\u301c", "\uff61", "\uff76", "\uff9e"]
+        + ["\u0301", "\u0308", "\u3099", "①", "²", "ﬁ", "😀", "𠀋"]
+        + list("aAeE uU?!,.'发货退款吗没有不要了not refund where ship")
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_WIDE_OR_COMPOSED)
+def test_width_and_composition_do_not_change_the_answer(text):
+    """Full-width letters and punctuation, the ideographic space, combining marks and
+    other compatibility forms are read as their NFKC equivalents."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    assert normalise(text) == normalise(nfkc)
+    clf = classifier_for(None)
+    assert clf.intent(text, shipped=True) == clf.intent(nfkc, shipped=True)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "👍", "ok thanks", "在吗", "hello?", "？？？"])
