@@ -19,7 +19,6 @@ from functools import cache
 from redis.asyncio import Redis
 
 from contracts import EventType
-from services.core.redis import shop_key
 from services.router.stages import OrderState
 
 # KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds.
@@ -44,10 +43,6 @@ def _fields(model: type) -> frozenset[str]:
     return frozenset(model.model_fields)
 
 
-def _text(value: bytes | str | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _order_from(text: str | None) -> OrderState:
     if not text:
         return OrderState()
@@ -69,26 +64,27 @@ class RouterContext:
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
         self._set_many = redis.register_script(SET_MANY)
 
-    # --- keys -------------------------------------------------------------------------
+    # --- keys (services.core.redis.shop_key's layout, formatted in one step: several
+    # keys per event, thousands of events per second) --------------------------------
     @staticmethod
     def seen_key(shop: str, event_id: str) -> str:
-        return shop_key(shop, "seen", event_id)
+        return f"kefu:{{{shop}}}:seen:{event_id}"
 
     @staticmethod
     def order_key(shop: str, order_id: str) -> str:
-        return shop_key(shop, "order", order_id)
+        return f"kefu:{{{shop}}}:order:{order_id}"
 
     @staticmethod
     def conversation_key(shop: str, conversation_id: str) -> str:
-        return shop_key(shop, "conv", conversation_id, "role")
+        return f"kefu:{{{shop}}}:conv:{conversation_id}:role"
 
     @staticmethod
     def buyer_order_key(shop: str, buyer_id: str) -> str:
-        return shop_key(shop, "buyer", buyer_id, "latest_order")
+        return f"kefu:{{{shop}}}:buyer:{buyer_id}:latest_order"
 
     @staticmethod
     def case_key(shop: str, case_id: str) -> str:
-        return shop_key(shop, "case", case_id, "order")
+        return f"kefu:{{{shop}}}:case:{case_id}:order"
 
     # --- loading ----------------------------------------------------------------------
     async def load(self, events: Iterable) -> None:
@@ -132,9 +128,10 @@ class RouterContext:
         pipe = self.redis.pipeline(transaction=False)
         for keys in groups:
             pipe.mget(keys)
+        known = self._values
         for keys, values in zip(groups, await pipe.execute(), strict=True):
             for key, value in zip(keys, values, strict=True):
-                self._values[key] = _text(value)
+                known[key] = value.decode() if isinstance(value, bytes) else value
 
     # --- batch-local reads and writes -------------------------------------------------
     def is_duplicate(self, shop: str, event_id: str) -> bool:
@@ -169,8 +166,8 @@ class RouterContext:
         if not self._dirty:
             return
         by_shop: dict[str, list[str]] = defaultdict(list)
-        for key in self._dirty:
-            by_shop[key.split("{", 1)[1].split("}", 1)[0]].append(key)
+        for key in self._dirty:  # "kefu:{shop}:...": grouped by the hash tag
+            by_shop[key[6 : key.index("}")]].append(key)
         pipe = self.redis.pipeline(transaction=False)
         for keys in by_shop.values():
             args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
