@@ -38,11 +38,21 @@ def _with_c_packer(connection_class: type[AbstractConnection]) -> type[AbstractC
     """The URL's connection class (TCP, TLS or Unix socket) packing commands with
     hiredis's C packer. redis-py's sync connections already do so; its asyncio ones
     pack in Python, about 5x slower per argument, which showed in the router's profile
-    (a batch's MGETs and Lua writes carry thousands of keys)."""
+    (a batch's MGETs and Lua writes carry thousands of keys). redis-py's own hiredis
+    serializer also walks every argument in Python first (to copy bytearrays and
+    memoryviews), so that walk is left to the rare command that needs it."""
+    import hiredis  # only with HIREDIS_AVAILABLE
+
     serializer = HiredisRespSerializer()
 
     def pack_command(self, *args):
-        return serializer.pack(*args)
+        head = args[0]
+        if " " in head if isinstance(head, str) else b" " in head:
+            return serializer.pack(*args)  # "SCRIPT LOAD", ...: split into words
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:  # bytearray, memoryview: converted; anything else: DataError
+            return serializer.pack(*args)
 
     return type(f"CPacked{connection_class.__name__}", (connection_class,), {
         "pack_command": pack_command,

@@ -29,6 +29,8 @@ async def test_values_of_every_kind_round_trip(client) -> None:
         "float": 2.5,
         "large": "退" * 200_000,
         "spaces": "a b  c",
+        "bytearray": bytearray(b"from a bytearray"),
+        "memoryview": memoryview(b"from a memoryview"),
     }
     for name, value in values.items():
         await client.set(f"{prefix}:{name}", value, ex=60)
@@ -40,7 +42,16 @@ async def test_values_of_every_kind_round_trip(client) -> None:
         b"2.5",
         ("退" * 200_000).encode(),
         b"a b  c",
+        b"from a bytearray",
+        b"from a memoryview",
     ]
+
+
+async def test_a_command_named_in_two_words(client, stack) -> None:
+    """redis-py sends e.g. "SCRIPT LOAD" and "CONFIG GET" as one string."""
+    sha = await client.execute_command("SCRIPT LOAD", "return 7")
+    assert await client.evalsha(sha, 0) == 7
+    assert await client.execute_command("CONFIG GET", "port") == {"port": str(stack.redis.port)}
 
 
 async def test_pipelined_lua_with_many_keys(client) -> None:
