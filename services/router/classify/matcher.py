@@ -1,6 +1,6 @@
-"""Keyword scanning: a character trie per script, plus gap ("A…B") patterns.
+"""Keyword scanning: an Aho-Corasick automaton per script, plus gap ("A…B") patterns.
 
-All keywords of one script go into one trie; a scan finds, at every position, the
+All keywords of one script go into one automaton; a scan finds, at every position, the
 longest keyword starting there.
 Overlapping keywords are all reported; a keyword inside a longer one ("运费" inside
 "运费险") is dropped, which is how longer phrases and `_neutral` words take precedence.
@@ -9,29 +9,18 @@ Overlapping keywords are all reported; a keyword inside a longer one ("运费" i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+
+from ahocorasick_rs import AhoCorasick, Implementation
 
 from .normalise import CJK, en_view, normalise
 
 _ZH_PUNCT = r"[^,.!?;:，。！？；：、~\s]"
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _Table = dict[str, list[tuple[str, str]]]
-_END = ""  # never a character of the scanned text
 
 
 Hit = tuple[str, str, int, int]
 """One keyword occurrence: (intent, the word as the lexicon/shop wrote it, start, end)."""
-
-
-def _trie(words: Iterable[str]) -> dict:
-    """Nested dicts, one level per character; the key _END holds the word ending there."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[_END] = w
-    return root
 
 
 class Matcher:
@@ -58,7 +47,7 @@ class Matcher:
             alt = "|".join(re.escape(b) for b in sorted(tails, key=len, reverse=True))
             gap = "(?: [a-z0-9']+){0,3} " if english else _ZH_PUNCT + "{0,6}?"
             self._tails[a] = (re.compile(f"{gap}(?:{alt})" + ("(?= )" if english else "")), tails)
-        # trie word -> (its hits, or those of its longest keyword prefix; gap heads it starts with)
+        # entry word -> (its hits, or those of its longest keyword prefix; gap heads it starts with)
         self._entries: dict[str, tuple[list[tuple[str, str]], int, list[str]]] = {}
         for w in set(words) | set(heads):
             own = (
@@ -68,7 +57,12 @@ class Matcher:
             )
             starts = [a for a in heads if _prefix(a, w, english)]
             self._entries[w] = (words.get(own, []), len(own), starts)
-        self._trie = _trie(self._entries)
+        self._words = list(self._entries)
+        self._automaton = (  # a contiguous NFA: ~0.8 MB per Classifier, a DFA ~3.7 MB
+            AhoCorasick(self._words, implementation=Implementation.ContiguousNFA)
+            if self._words
+            else None
+        )
         self._english = english
 
     def scan(self, view: str) -> list[Hit]:
@@ -93,41 +87,23 @@ class Matcher:
         return hits
 
     def _longest_words(self, view: str) -> list[tuple[int, str]]:
-        """(start, the longest trie word starting there) at every position that starts
-        one; English words start and end at token boundaries (the spaces of en_view).
-
-        A walk down nested dicts: about twice as fast on chat messages as one regex
-        alternation of every word, which `re` tries branch by branch."""
-        found = []
-        trie, english, size = self._trie, self._english, len(view)
-        get = trie.get
-        for i in _token_starts(view) if english else range(size):
-            node = get(view[i])
-            if node is None:
+        """(start, the longest entry word starting there) at every position that starts
+        one, in text order; English words start and end at token boundaries (the spaces
+        of en_view). One pass of an Aho-Corasick automaton finds every occurrence of
+        every word (ahocorasick_rs: Rust, ~6x fewer instructions than walking a trie of
+        dicts in Python, which was the classifier's hottest loop)."""
+        if self._automaton is None:
+            return []
+        english, size = self._english, len(view)
+        longest: dict[int, tuple[int, int]] = {}  # start -> (end, word index)
+        for index, start, end in self._automaton.find_matches_as_indexes(view, overlapping=True):
+            if english and not (start and view[start - 1] == " " and end < size
+                                and view[end] == " "):
                 continue
-            j, longest = i + 1, None
-            while True:
-                word = node.get(_END)
-                if word is not None and (not english or (j < size and view[j] == " ")):
-                    longest = word
-                if j == size:
-                    break
-                node = node.get(view[j])
-                if node is None:
-                    break
-                j += 1
-            if longest is not None:
-                found.append((i, longest))
-        return found
-
-
-def _token_starts(view: str) -> list[int]:
-    """Where the tokens of an en_view (" tok tok ") start."""
-    starts, at = [], 1
-    for token in view[1:-1].split(" "):
-        starts.append(at)
-        at += len(token) + 1
-    return starts
+            if end > longest.get(start, (-1, 0))[0]:
+                longest[start] = (end, index)
+        words = self._words
+        return [(start, words[index]) for start, (_, index) in sorted(longest.items())]
 
 
 def _prefix(short: str, long: str, english: bool) -> bool:
