@@ -57,11 +57,10 @@ class Matcher:
             )
             starts = [a for a in heads if _prefix(a, w, english)]
             self._entries[w] = (words.get(own, []), len(own), starts)
-        self._words = list(self._entries)
+        words = list(self._entries)
+        self._info = [self._entries[w] for w in words]  # by the automaton's word index
         self._automaton = (  # a contiguous NFA: ~0.8 MB per Classifier, a DFA ~3.7 MB
-            AhoCorasick(self._words, implementation=Implementation.ContiguousNFA)
-            if self._words
-            else None
+            AhoCorasick(words, implementation=Implementation.ContiguousNFA) if words else None
         )
         self._english = english
 
@@ -71,9 +70,9 @@ class Matcher:
         A keyword lying inside a longer keyword that starts earlier is left out.
         """
         hits: list[Hit] = []
-        entries, max_end = self._entries, -1
-        for start, word in self._longest_words(view):
-            own, size, heads = entries[word]
+        info, max_end = self._info, -1
+        for start, index in self._longest_words(view):
+            own, size, heads = info[index]
             end = start + size
             if own and end > max_end:
                 max_end = end
@@ -86,24 +85,25 @@ class Matcher:
                     hits.extend([(i, label, start, t.end()) for i, label in tails[b]])
         return hits
 
-    def _longest_words(self, view: str) -> list[tuple[int, str]]:
-        """(start, the longest entry word starting there) at every position that starts
-        one, in text order; English words start and end at token boundaries (the spaces
-        of en_view). One pass of an Aho-Corasick automaton finds every occurrence of
-        every word (ahocorasick_rs: Rust, ~6x fewer instructions than walking a trie of
-        dicts in Python, which was the classifier's hottest loop)."""
+    def _longest_words(self, view: str) -> list[tuple[int, int]]:
+        """(start, index of the longest entry word starting there) at every position that
+        starts one, in text order; English words start and end at token boundaries (the
+        spaces of en_view).
+
+        One pass of an Aho-Corasick automaton (ahocorasick-rs: Rust) finds every
+        occurrence of every word, in order of their ends; so the last one reported for
+        a start is the longest. Walking a trie of dicts in Python instead took ~6x the
+        instructions and was the classifier's hottest loop."""
         if self._automaton is None:
             return []
-        english, size = self._english, len(view)
-        longest: dict[int, tuple[int, int]] = {}  # start -> (end, word index)
-        for index, start, end in self._automaton.find_matches_as_indexes(view, overlapping=True):
-            if english and not (start and view[start - 1] == " " and end < size
-                                and view[end] == " "):
-                continue
-            if end > longest.get(start, (-1, 0))[0]:
-                longest[start] = (end, index)
-        words = self._words
-        return [(start, words[index]) for start, (_, index) in sorted(longest.items())]
+        found = self._automaton.find_matches_as_indexes(view, overlapping=True)
+        if self._english:
+            last = len(view) - 1
+            longest = {s: i for i, s, e in found if s and view[s - 1] == " " and e <= last
+                       and view[e] == " "}
+        else:
+            longest = {s: i for i, s, _ in found}
+        return sorted(longest.items())
 
 
 def _prefix(short: str, long: str, english: bool) -> bool:
