@@ -4,8 +4,11 @@ a key's events stay together whoever produced them (the producer caches key hash
 from __future__ import annotations
 
 import pytest
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.core.kafka import CachedKeyPartitioner
+from services.core.kafka import CachedKeyPartitioner, murmur2
 
 # Partitions (out of 1000) that Kafka's Java client computes for these keys.
 JAVA = [(b"", 681), (b"a", 524), (b"ab", 434), (b"abc", 107), (b"123456789", 566),
@@ -18,6 +21,13 @@ def test_matches_the_java_client(key: bytes, partition: int) -> None:
     partitioner = CachedKeyPartitioner()
     assert partitioner(key, partitions, partitions) == partition
     assert partitioner(key, partitions, partitions) == partition  # cached answer
+
+
+@given(st.binary(max_size=80))
+def test_murmur2_is_the_java_clients_hash(key: bytes) -> None:
+    """Every length (whole 4-byte words and 0-3 tail bytes) and byte value, against
+    aiokafka's byte-by-byte port of the Java code."""
+    assert murmur2(key) == aiokafka_murmur2(key)
 
 
 def test_a_cached_hash_follows_a_changed_partition_count() -> None:
