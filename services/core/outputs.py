@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 from pydantic import BaseModel
@@ -11,9 +12,9 @@ from pydantic import BaseModel
 AfterAck = Callable[[], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message for one topic: `value` is the UTF-8 JSON body."""
+class Outgoing(NamedTuple):
+    """One message for one topic: `value` is the UTF-8 JSON body. A NamedTuple: as
+    immutable as a frozen dataclass, a third of its construction cost (one per output)."""
 
     topic: str
     key: str

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from contracts import EventType, OrderStage
 
 AFTERSALE_CLOSING = {"refunded", "closed", "rejected"}
 
 
-@dataclass(frozen=True, slots=True)
-class OrderState:
+class OrderState(NamedTuple):
     """What the router remembers of an order: its stage, the stage before an after-sale
     case opened (restored when the case ends) and the buyer."""
 

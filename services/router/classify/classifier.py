@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .explain import QUESTION, content_size, explain, explain_greeting
 from .lexicon import INTENTS, LEXICON, RANK
@@ -21,8 +21,7 @@ _STAGED = {  # pseudo-intent -> (before shipment, after shipment or unknown)
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(NamedTuple):
     """Router output for one buyer message (the `routing` object of the contract)."""
 
     intent: str
