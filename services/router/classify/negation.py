@@ -102,7 +102,8 @@ def is_negated(view: str, start: int, intent: str, *, english: bool) -> bool:
 
     `view` is the normalised text for Chinese keywords, or its `en_view` for English.
     """
-    lo = max(0, start - (60 if english else 12))
+    lo = start - (60 if english else 12)
+    lo = lo if lo > 0 else 0
     if not (_EN_ANY if english else _ZH_ANY).search(view, lo, start):
         return False  # no cue word near: the common case, decided by one cheap search
     general, bare = (_EN_GENERAL, _EN_BARE) if english else (_ZH_GENERAL, _ZH_BARE)

@@ -253,4 +253,4 @@ def en_view(norm: str) -> str:
 
     Punctuation and CJK runs are kept as tokens, so phrases never match across them.
     """
-    return " " + " ".join(_word(t) for t in _TOKEN.findall(norm)) + " "
+    return " " + " ".join(map(_word, _TOKEN.findall(norm))) + " "
