@@ -47,8 +47,9 @@ def _with_c_packer(connection_class: type[AbstractConnection]) -> type[AbstractC
 
     def pack_command(self, *args):
         head = args[0]
-        if " " in head if isinstance(head, str) else b" " in head:
-            return serializer.pack(*args)  # "SCRIPT LOAD", ...: split into words
+        space = " " if isinstance(head, str) else b" "
+        if space in head:  # "SCRIPT LOAD", "CONFIG GET": redis-py splits them into words
+            return serializer.pack(*args)
         try:
             return [hiredis.pack_command(args)]
         except TypeError:  # bytearray, memoryview: converted; anything else: DataError

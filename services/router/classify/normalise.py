@@ -75,6 +75,7 @@ def _t2s_table() -> dict[int, str]:
 _T2S = _t2s_table()
 _TRADITIONAL = frozenset(map(chr, _T2S))
 
+
 def _fullwidth_table() -> list[int]:
     """A str.translate table (indexed by BMP code point) that folds full-width
     ASCII (U+FF01-FF5E) and the ideographic space (U+3000) to ASCII, and keeps every
