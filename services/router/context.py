@@ -166,8 +166,8 @@ class RouterContext:
         if not self._dirty:
             return
         by_shop: dict[str, list[str]] = defaultdict(list)
-        for key in self._dirty:  # "kefu:{shop}:...": grouped by the hash tag
-            by_shop[key[6 : key.index("}")]].append(key)
+        for key in self._dirty:  # grouped by the hash tag: "kefu:{shop}:..."
+            by_shop[key[key.index("{") + 1 : key.index("}")]].append(key)
         pipe = self.redis.pipeline(transaction=False)
         for keys in by_shop.values():
             args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
