@@ -90,6 +90,8 @@ class EscalationState(StrEnum):
     WARNING = "warning"  # before the deadline
     BREACHED = "breached"  # at or after the deadline
     RAISED = "raised"  # escalates at once: complaint, negative review, platform intervention
+    RETRACTED = "retracted"  # a published warning or breach was false: the clock had stopped
+    RESOLVED = "resolved"  # the clock stopped after its breach (`resolved_at` says when)
 
 
 class SubjectKind(StrEnum):

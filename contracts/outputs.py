@@ -66,6 +66,10 @@ class Escalation(OpenModel):
         None, description="what the agent should do now, e.g. `ship_as_ordered` when an "
         "order change was not confirmed in time"
     )
+    resolved_at: Timestamp | None = Field(
+        None, description="`resolved` only: when the clock stopped (its stop event's "
+        "occurred_at), after the deadline"
+    )
 
     @property
     def kafka_key(self) -> str:

@@ -26,8 +26,11 @@ class Attachment(OpenModel):
 
 
 class OrderItem(OpenModel):
-    """One line of an order. All fields are optional; send what the platform gives."""
+    """One line of an order. All fields are optional; send what the platform gives, and
+    `item_id` above all: analytics counts products by it."""
 
+    item_id: Id | None = Field(None, description="the product (listing) id on the platform")
+    title: str | None = Field(None, description="the product title")
     sku: str | None = None
     name: str | None = None
     quantity: StrictInt | None = Field(None, ge=1)
@@ -43,6 +46,9 @@ class BuyerMessage(OpenModel):
     text: str
     order_id: Id | None = Field(None, description="order the chat is about, if known")
     attachments: list[Attachment] = Field(default_factory=list)
+    item_id: Id | None = Field(
+        None, description="the product the buyer asks about (the chat's product card)"
+    )
 
 
 class AgentMessage(OpenModel):
@@ -52,6 +58,7 @@ class AgentMessage(OpenModel):
     agent_id: Id
     message_id: Id
     text: str
+    script_id: Id | None = Field(None, description="the reply script the agent used, if any")
 
 
 class AgentStatusChange(OpenModel):
@@ -135,6 +142,7 @@ class AftersaleRequested(OpenModel):
     reason: str | None = None
     amount: Money | None = Field(None, description="amount claimed")
     respond_by: Timestamp | None = Field(None, description="the platform's response deadline")
+    item_id: Id | None = Field(None, description="the product the case is about")
 
 
 class AftersaleUpdated(OpenModel):
@@ -154,3 +162,4 @@ class ReviewPosted(OpenModel):
     buyer_id: Id
     rating: StrictInt = Field(ge=1, le=5)
     text: str | None = None
+    item_id: Id | None = Field(None, description="the product reviewed")
