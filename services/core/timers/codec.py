@@ -16,7 +16,7 @@ def pack_timer(timer_id: str, due_ms: int, payload: bytes) -> bytes:
     return b"%d:%d:%d:%b%b" % (len(tid), len(payload), due_ms, tid, payload)
 
 
-def unpack_claimed(packed: bytes, token: str) -> list[ClaimedTimer]:
+def unpack_claimed(packed: bytes, token: str, shard: str = "") -> list[ClaimedTimer]:
     """Parse the CLAIM script's "<len id>:<len payload>:<due ms>:<id><payload>"... blob."""
     timers = []
     pos, end = 0, len(packed)
@@ -28,7 +28,8 @@ def unpack_claimed(packed: bytes, token: str) -> list[ClaimedTimer]:
         payload_end = id_end + int(packed[a + 1 : b])
         due = int(float(packed[b + 1 : c])) / 1000
         timers.append(
-            ClaimedTimer(packed[c + 1 : id_end].decode(), due, packed[id_end:payload_end], token)
+            ClaimedTimer(packed[c + 1 : id_end].decode(), due, packed[id_end:payload_end], token,
+                         shard)
         )
         pos = payload_end
     return timers

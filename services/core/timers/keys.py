@@ -61,9 +61,16 @@ class TimerKeys:
         self.shards = shards
         self._by_shard = [self._make(i) for i in range(shards)]
 
-    def _make(self, shard: int) -> ShardKeys:
+    def _make(self, shard: int | str) -> ShardKeys:
         base = f"kefu:{{timers:{self.namespace}:{shard}}}"
         return ShardKeys(f"{base}:due", f"{base}:inflight", f"{base}:data", f"{base}:owner")
+
+    def named(self, name: str) -> ShardKeys:
+        """The keys of a shard named by its owner (e.g. an input partition,
+        `kefu.orders:3`), outside the numbered ones."""
+        if not name or any(c in name for c in "{}"):
+            raise ValueError(f"shard name must be non-empty without braces: {name!r}")
+        return self._make(name)
 
     def shard(self, shard: int) -> ShardKeys:
         return self._by_shard[shard]

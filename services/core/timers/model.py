@@ -24,6 +24,7 @@ class ClaimedTimer:
     due_at: float  # epoch seconds (millisecond precision)
     payload: bytes
     token: str
+    shard: str = ""  # the named shard it was claimed from (partition timers)
 
     @property
     def due_datetime(self) -> datetime:

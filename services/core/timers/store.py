@@ -51,7 +51,7 @@ class TimerStore:
         self.keys = TimerKeys(namespace, shards)
         self.namespace = namespace
         self.shards = shards
-        self.lua = ShardScripts(redis, self.keys)
+        self.lua = ShardScripts(redis)
         self.heads = ShardHeads()
         self._rotation = random.randrange(shards)
 
@@ -81,7 +81,7 @@ class TimerStore:
             heads[shard] = min(heads.get(shard, due_ms), due_ms)
             groups[shard].append(pack_timer(timer_id, due_ms, payload))
         calls = [
-            (self.lua.schedule, shard, [b"".join(chunk)])
+            (self.lua.schedule, self.keys.shard(shard), [b"".join(chunk)])
             for shard, packed in groups.items()
             for chunk in _chunks(packed, CHUNK)
         ]
@@ -96,7 +96,7 @@ class TimerStore:
     async def cancel_many(self, timer_ids: Iterable[str]) -> int:
         """Cancel a batch in one pipelined round trip; returns how many existed."""
         calls = [
-            (self.lua.cancel, shard, chunk)
+            (self.lua.cancel, self.keys.shard(shard), chunk)
             for shard, ids in self._group(timer_ids).items()
             for chunk in _chunks(ids, CHUNK)
         ]
@@ -152,7 +152,7 @@ class TimerStore:
             base, extra = divmod(budget, len(visit))
             allocs = [base + (1 if i < extra else 0) for i in range(len(visit))]
             calls = [
-                (self.lua.claim, shard, [now_ms, alloc, until_ms, token])
+                (self.lua.claim, self.keys.shard(shard), [now_ms, alloc, until_ms, token])
                 for shard, alloc in zip(visit, allocs, strict=True)
             ]
             full = []
@@ -184,7 +184,7 @@ class TimerStore:
         (the payload too, unless it was re-scheduled meanwhile). Returns how many were
         acked; fewer means leases were lost (reaped) and those timers fire again."""
         calls = [
-            (self.lua.ack, shard, chunk)
+            (self.lua.ack, self.keys.shard(shard), chunk)
             for shard, pairs in self._pairs(claimed).items()
             for chunk in _chunks(pairs, 2 * CHUNK)
         ]
@@ -200,7 +200,7 @@ class TimerStore:
         """Renew the leases of timers still owned by these claims; returns how many."""
         until = _now_ms(now) + round(lease * 1000)
         calls = [
-            (self.lua.extend, shard, [until, *chunk])
+            (self.lua.extend, self.keys.shard(shard), [until, *chunk])
             for shard, pairs in self._pairs(claimed).items()
             for chunk in _chunks(pairs, 2 * CHUNK)
         ]
@@ -213,7 +213,8 @@ class TimerStore:
         total = 0
         shards = list(range(self.shards))
         while shards:
-            calls = [(self.lua.release, shard, [now_ms, RELEASE_LIMIT]) for shard in shards]
+            calls = [(self.lua.release, self.keys.shard(shard), [now_ms, RELEASE_LIMIT])
+                     for shard in shards]
             replies = await self.lua.run(calls)
             total += sum(replies)
             for shard, n in zip(shards, replies, strict=True):

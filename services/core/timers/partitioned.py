@@ -1,0 +1,91 @@
+"""Timers kept per input partition, for services that fire on event time.
+
+Each input partition (`kefu.orders:3`) has its own timer shard, and only the process
+that owns the partition schedules, claims and acks its timers: firing is serialised
+with the handling of that partition's records, and a timer is claimed only once the
+partition's watermark has passed it (`services.core.watermark`). A new owner first
+returns the previous owner's in-flight timers (its leases no longer matter), and every
+owner returns its own expired leases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+from redis.asyncio import Redis
+
+from services.core.timers.codec import pack_timer, unpack_claimed
+from services.core.timers.keys import ShardKeys, TimerKeys
+from services.core.timers.lua import Call, ShardScripts
+from services.core.timers.model import ClaimedTimer
+
+RELEASE_ALL_MS = 2**53  # a lease expiry later than any: "release every lease"
+RELEASE_LIMIT = 1000
+
+
+class PartitionTimers:
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.namespace = namespace
+        self._keys = TimerKeys(namespace, shards=1)
+        self.lua = ShardScripts(redis)
+        self.keys = lru_cache(maxsize=4096)(self._keys.named)
+
+    # --- writes, run by the caller together (`run`) ---------------------------------
+    def schedule(self, shard: str, timers: Iterable[tuple[str, int, bytes]]) -> Call:
+        """Upsert (timer id, due epoch ms, payload) timers of one shard."""
+        packed = b"".join(pack_timer(tid, due_ms, payload) for tid, due_ms, payload in timers)
+        return self.lua.schedule, self.keys(shard), [packed]
+
+    def cancel(self, shard: str, timer_ids: list[str]) -> Call:
+        return self.lua.cancel, self.keys(shard), timer_ids
+
+    def ack(self, shard: str, claimed: Iterable[ClaimedTimer]) -> Call:
+        pairs = [part for t in claimed for part in (t.timer_id, t.token)]
+        return self.lua.ack, self.keys(shard), pairs
+
+    async def run(self, calls: list[Call]) -> list:
+        """The calls, in order, in one pipelined round trip."""
+        return await self.lua.run(calls) if calls else []
+
+    # --- firing ---------------------------------------------------------------------
+    async def claim(self, bounds: Mapping[str, int], *, owner: str, now_ms: int, limit: int,
+                    lease_ms: int) -> tuple[list[ClaimedTimer], bool]:
+        """Claim, per shard, up to `limit` timers due at or before its bound (epoch ms),
+        with a lease; returns them and whether some shard may hold more."""
+        if not bounds:
+            return [], False
+        token = f"{owner}:{uuid.uuid4().hex}"
+        shards = list(bounds)
+        calls = [(self.lua.claim, self.keys(s), [bounds[s], limit, now_ms + lease_ms, token])
+                 for s in shards]
+        claimed, more = [], False
+        for shard, (_head, packed) in zip(shards, await self.lua.run(calls), strict=True):
+            found = unpack_claimed(packed if isinstance(packed, bytes) else packed.encode(),
+                                   token, shard)
+            claimed += found
+            more = more or len(found) >= limit
+        return claimed, more
+
+    async def release(self, shards: Iterable[str], *, expired_before_ms: int) -> int:
+        """Return in-flight timers whose lease ends before `expired_before_ms` to `due`
+        at their original due time (`RELEASE_ALL_MS`: every lease, of any owner)."""
+        total = 0
+        pending = list(shards)
+        while pending:
+            calls = [(self.lua.release, self.keys(s), [expired_before_ms, RELEASE_LIMIT])
+                     for s in pending]
+            replies = await self.lua.run(calls)
+            total += sum(replies)
+            pending = [s for s, n in zip(pending, replies, strict=True) if n >= RELEASE_LIMIT]
+        return int(total)
+
+    async def count(self, shards: Iterable[str]) -> dict[str, int]:
+        """{'due': n, 'inflight': n} over `shards` (for tests and benchmarks)."""
+        keys: list[ShardKeys] = [self.keys(s) for s in shards]
+        async with self.lua.redis.pipeline(transaction=False) as pipe:
+            for k in keys:
+                pipe.zcard(k.due)
+                pipe.zcard(k.inflight)
+            replies = await pipe.execute()
+        return {"due": sum(replies[0::2]), "inflight": sum(replies[1::2])}
