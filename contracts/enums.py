@@ -114,6 +114,7 @@ class NotificationKind(StrEnum):
     STALLED_PARCEL = "stalled_parcel"
     DELIVERED = "delivered"
     ESCALATION_ALERT = "escalation_alert"
+    ESCALATION_RETRACTED = "escalation_retracted"
 
 
 class Audience(StrEnum):

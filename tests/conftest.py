@@ -38,6 +38,7 @@ class Stack:
             consumer_rebalance_timeout_ms=2000,
             consumer_batch_timeout_ms=50,
             retry_max_backoff="PT1S",
+            sla_grace="500ms",
         )
         values.update(overrides)
         return Settings(**values)

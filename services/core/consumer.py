@@ -25,6 +25,7 @@ from services.core.dlq import dead_letter
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
+from services.core.progress import PartitionProgress
 from services.core.retry import ShuttingDown, is_transient, retry_transient
 
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
@@ -45,6 +46,8 @@ class BatchConsumer:
         stopping: asyncio.Event,
         max_backoff: float = 30.0,
         pipelined: bool = False,
+        progress: PartitionProgress | None = None,
+        lock: asyncio.Lock | None = None,
     ) -> None:
         self.service = service
         self.handler = handler
@@ -53,6 +56,11 @@ class BatchConsumer:
         self.stopping = stopping
         self.max_backoff = max_backoff
         self.pipelined = pipelined
+        self.progress = progress
+        """Told what each committed batch read and proved (event-time watermarks)."""
+        self.lock = lock
+        """Held from handling a batch to its commit: other work on the same partitions
+        (the role services' timer firing) waits for it. Not with `pipelined`."""
         self.idle = asyncio.Event()
         """Set while no batch is being handled or completed (rebalances wait for it)."""
         self.idle.set()
@@ -63,7 +71,11 @@ class BatchConsumer:
         self._handling = True
         self.idle.clear()
         try:
-            await self._process(msg)
+            if self.lock is None:
+                await self._process(msg)
+            else:
+                async with self.lock:
+                    await self._process(msg)
         finally:
             self._handling = False
             self._update_idle()
@@ -99,9 +111,12 @@ class BatchConsumer:
                 # published and its effects applied before the next, so every record sees
                 # exactly the state it would have seen in the batch; only the culprit is
                 # dead-lettered.
+                outcome = BatchOutcome()
                 for record in records:
                     single = await self._retry("handle", lambda r=record: self._handle_one(r))
                     await self._complete(single)
+                    for tp, mark in single.watermarks.items():
+                        outcome.watermarks[tp] = max(mark, outcome.watermarks.get(tp, mark))
             elif self.pipelined and not self.stopping.is_set():
                 self._completing = asyncio.create_task(
                     self._complete_and_commit(outcome, msg, records, started)
@@ -114,7 +129,7 @@ class BatchConsumer:
             log.info("batch abandoned for redelivery at shutdown", records=len(records))
             await msg.nack()
             return
-        await self._commit_batch(msg, records, started)
+        await self._commit_batch(msg, records, started, outcome)
 
     async def _previous_completed(self) -> None:
         """Wait for the previous batch's background completion. If it was abandoned at
@@ -142,14 +157,17 @@ class BatchConsumer:
             log.error("batch completion failed", error=f"{type(exc).__name__}: {exc}",
                       exc_info=exc)
             return True
-        await self._commit_batch(msg, records, started)
+        await self._commit_batch(msg, records, started, outcome)
         return True
 
     async def _commit_batch(
-        self, msg: KafkaMessage, records: Sequence[ConsumerRecord], started: float
+        self, msg: KafkaMessage, records: Sequence[ConsumerRecord], started: float,
+        outcome: BatchOutcome,
     ) -> None:
         offsets = _next_offsets(records)
-        await self._commit(msg, offsets)
+        committed = await self._commit(msg, offsets)
+        if committed and self.progress is not None:
+            self.progress.completed(offsets, outcome.watermarks)
         topic = records[0].topic if records else ""
         self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
         self._record_lag(msg, offsets)
@@ -213,7 +231,7 @@ class BatchConsumer:
             func, stopping=self.stopping, on_retry=on_retry, cap=self.max_backoff
         )
 
-    async def _commit(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> None:
+    async def _commit(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> bool:
         """Commit the offsets after this batch's records. Not the consumer's position:
         when pipelined, the consumer has already fetched the next batch."""
         consumer = getattr(msg, "consumer", None)
@@ -222,8 +240,10 @@ class BatchConsumer:
                 await consumer.commit(offsets)
             else:  # FastStream's in-memory test broker and test doubles
                 await msg.ack()
+            return True
         except Exception as exc:  # a rebalance took the partitions: the new owner redoes it
             log.warning("commit failed; records will be redelivered", error=repr(exc))
+            return False
 
     def _record_lag(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> None:
         consumer = getattr(msg, "consumer", None)

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiokafka import ConsumerRebalanceListener
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.core.logging import get_logger
 from services.core.metrics import Metrics
+from services.core.progress import PartitionProgress, starting_offsets
 from services.core.waiting import wait_event
+
+log = get_logger("kefu.health")
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -26,18 +31,25 @@ class AssignmentTracker(ConsumerRebalanceListener):
     to the next owner; past the timeout the batch's commit fails and it is redone there.
     """
 
-    def __init__(self, metrics: Metrics | None = None, drain_timeout: float = 20.0) -> None:
+    def __init__(self, metrics: Metrics | None = None, drain_timeout: float = 20.0,
+                 progress: PartitionProgress | None = None,
+                 consumer_of: Callable[[], Any] | None = None) -> None:
         self.joined = False
         self.assignments = 0  # how many times the group gave this consumer its partitions
         self.partitions: set = set()
         self.metrics = metrics
         self.drain_timeout = drain_timeout
         self.in_flight: asyncio.Event | None = None  # set when no batch is in flight
+        self.progress = progress
+        self.consumer_of = consumer_of
+        self._tasks: set[asyncio.Task] = set()
 
     async def on_partitions_revoked(self, revoked) -> None:
         if self.in_flight is not None and revoked:
             await wait_event(self.in_flight, self.drain_timeout)
         self.partitions -= set(revoked)
+        if self.progress is not None:
+            self.progress.revoked(revoked)
         if self.metrics is not None:
             for tp in revoked:
                 try:
@@ -49,6 +61,25 @@ class AssignmentTracker(ConsumerRebalanceListener):
         self.partitions |= set(assigned)
         self.assignments += 1
         self.joined = True
+        if self.progress is not None and assigned:
+            self.progress.assigned(assigned)
+            task = asyncio.create_task(self._learn_start(set(assigned)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _learn_start(self, assigned: set) -> None:
+        """Where reading starts on new partitions: what nothing was read of yet counts
+        as read up to there (an idle partition is then caught up at once)."""
+        consumer = self.consumer_of() if self.consumer_of is not None else None
+        if consumer is None or self.progress is None:
+            return
+        try:
+            starts = await starting_offsets(consumer, assigned & self.partitions)
+        except Exception as exc:  # revoked again, or the broker went away: not caught up
+            log.info("starting offsets unknown", error=f"{type(exc).__name__}: {exc}")
+            return
+        for tp, offset in starts.items():
+            self.progress.started_at(tp, offset)
 
 
 class HealthServer:

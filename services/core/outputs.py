@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import orjson
+from aiokafka import TopicPartition
 from pydantic import BaseModel
 
 AfterAck = Callable[[], Awaitable[None]]
@@ -29,18 +30,10 @@ class Outgoing(NamedTuple):
 @dataclass(slots=True)
 class BatchOutcome:
     """Outputs in the order they must be published (per key order is kept), plus callbacks
-    that record the batch as done (dedup marks, timer acks) after the broker acked them."""
+    that record the batch as done (dedup marks, timer acks) after the broker acked them,
+    and what its records prove of each partition's event-time watermark (kept once the
+    batch is committed; see services.core.watermark)."""
 
     outputs: list[Outgoing] = field(default_factory=list)
     after_ack: list[AfterAck] = field(default_factory=list)
-
-    def extend(self, other: BatchOutcome) -> None:
-        self.outputs.extend(other.outputs)
-        self.after_ack.extend(other.after_ack)
-
-    @classmethod
-    def merge(cls, outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
-        merged = cls()
-        for outcome in outcomes:
-            merged.extend(outcome)
-        return merged
+    watermarks: dict[TopicPartition, int] = field(default_factory=dict)

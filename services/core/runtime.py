@@ -8,6 +8,7 @@ import asyncio
 import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -24,13 +25,29 @@ from services.core.kafka import (
     send_records,
 )
 from services.core.logging import configure_logging, get_logger
+from services.core.loop_lag import LoopLag
 from services.core.metrics import Metrics
 from services.core.outputs import Outgoing
+from services.core.progress import PartitionProgress
 from services.core.redis import create_redis
 from services.core.settings import Settings
+from services.core.watermark import WATERMARK_HEADER
 
 Background = Callable[[], Awaitable[None]]
 JSON_HEADERS = [("content-type", b"application/json")]
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One batch subscriber: its delivery rules (`consumer`) and FastStream's subscriber,
+    whose aiokafka consumer exists while the service runs."""
+
+    topics: tuple[str, ...]
+    consumer: BatchConsumer
+    subscriber: Any = None
+
+    def kafka_consumer(self) -> Any:
+        return getattr(self.subscriber, "consumer", None)
 
 
 async def _undecoded(msg: Any) -> None:
@@ -58,7 +75,13 @@ class ServiceRuntime:
         self.consumers: list[tuple[tuple[str, ...], BatchConsumer]] = []
         self.sink: Callable[[Sequence[Outgoing]], Awaitable[None]] | None = None
         """Replaces the Kafka producer when set (the in-memory broker of the tests)."""
+        self.stamp: Callable[[], int] | None = None
+        """When set, every output carries this service's watermark (header
+        `kefu-watermark`) for the services it feeds (see services.core.watermark)."""
         self._tasks: list[asyncio.Task] = []
+        self.lag = LoopLag()
+        """How late the event loop ran lately (for the event-time watermarks)."""
+        self.background_loops.append(lambda: self.lag.run(self.stopping))
         self.health = HealthServer(
             host=settings.http_host,
             port=settings.http_port_for(name),
@@ -96,20 +119,25 @@ class ServiceRuntime:
     async def _send(self, outputs: Sequence[Outgoing]) -> None:
         if self.producer is None:
             raise RuntimeError(f"{self.name} is not started")
+        headers = JSON_HEADERS
+        if self.stamp is not None:
+            headers = [*JSON_HEADERS, (WATERMARK_HEADER, str(self.stamp()).encode())]
         futures = await send_records(
             self.producer,
             ((out.topic, out.key.encode(), out.value) for out in outputs),
-            headers=JSON_HEADERS,
+            headers=headers,
             partitioner=self.partitioner,
             max_request_size=self.settings.kafka_max_message_bytes,
         )
         await all_acked(futures)
 
     def batch_subscriber(
-        self, *topics: str, handler: BatchHandler, description: str, pipelined: bool = False
-    ) -> BatchConsumer:
+        self, *topics: str, handler: BatchHandler, description: str, pipelined: bool = False,
+        progress: PartitionProgress | None = None, lock: asyncio.Lock | None = None,
+    ) -> Subscription:
         """Consume `topics` in batches with commit-after-ack (see BatchConsumer; a
-        pipelined handler must read its own not yet applied after-ack effects)."""
+        pipelined handler must read its own not yet applied after-ack effects). With
+        `progress`, what was read and stored of each partition is tracked."""
         consumer = BatchConsumer(
             service=self.name,
             handler=handler,
@@ -118,8 +146,12 @@ class ServiceRuntime:
             stopping=self.stopping,
             max_backoff=self.settings.retry_max_backoff.total_seconds(),
             pipelined=pipelined,
+            progress=progress,
+            lock=lock,
         )
-        tracker = AssignmentTracker(self.metrics)
+        subscription = Subscription(topics, consumer)
+        tracker = AssignmentTracker(self.metrics, progress=progress,
+                                    consumer_of=subscription.kafka_consumer)
         tracker.in_flight = consumer.idle
         self.trackers.append(tracker)
 
@@ -127,7 +159,7 @@ class ServiceRuntime:
             await consumer(msg)
 
         on_batch.__name__ = f"{self.name}_consume"
-        self.broker.subscriber(
+        subscription.subscriber = self.broker.subscriber(
             *topics,
             group_id=self.settings.group_id(self.name),
             batch=True,
@@ -143,9 +175,10 @@ class ServiceRuntime:
             title=f"{self.name}:{','.join(topics)}",
             description=description,
             decoder=_undecoded,
-        )(on_batch)
+        )
+        subscription.subscriber(on_batch)
         self.consumers.append((topics, consumer))
-        return consumer
+        return subscription
 
     def background(self, loop: Background) -> None:
         """A loop that runs while the service runs and returns once `stopping` is set."""

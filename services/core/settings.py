@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     context_ttl: Duration = timedelta(days=30)
     retry_max_backoff: Duration = timedelta(seconds=30)
 
+    sla_grace: Duration = Field(
+        default=timedelta(seconds=5), ge=timedelta(0),
+        description="allowed lateness of producers: a timer fires only once its partition "
+        "was read past its due time plus this",
+    )
+
     # SLA timer engine (role services and the notifier's outbox)
     timer_lease: Duration = Field(default=timedelta(seconds=30), gt=timedelta(0))
     timer_poll_interval: Duration = Field(default=timedelta(milliseconds=100), gt=timedelta(0))

@@ -47,16 +47,17 @@ def template_values(draft: Draft, who: Recipient, locale: str, policy: ShopPolic
     elif draft.kind == "delay_notice":
         values["reason"] = w.reason_words(f["reason"], locale)
         values["new_ship_by"] = w.format_date(f["new_ship_by"], policy.timezone, locale, today=now)
-    elif draft.kind == "escalation_alert":
+    elif draft.kind in ("escalation_alert", "escalation_retracted"):
         subject = w.pick(p.SUBJECT_WORDS, f["subject_kind"], locale, "{}").format(f["subject_id"])
         values |= {
             "level": w.pick(p.LEVEL_WORDS, f["level"], locale, f"L{f['level']}"),
             "sla": w.pick(p.SLA_WORDS, f["sla"], locale),
             "subject": subject,
-            "lateness": w.lateness(f["state"], f["deadline"], f["fired_at"], locale),
-            "holder": _holder(draft, who, locale),
             "role": w.pick(p.ROLE_WORDS, f["role"], locale),
         }
+        if draft.kind == "escalation_alert":
+            values["lateness"] = w.lateness(f["state"], f["deadline"], f["fired_at"], locale)
+            values["holder"] = _holder(draft, who, locale)
     return values
 
 

@@ -5,6 +5,9 @@ the same id and the dedup record drops the repeat:
 
 - buyer notices of order events: ``derive_id("notification", shop, event_id, kind, audience)``;
 - ``escalation_alert``: the same over the ``escalation_id``;
+- ``escalation_retracted``: over the ``escalation_id`` of the retraction, which names the
+  same deadline and level as the alert it takes back (supervisors hear of level 2 and
+  above, so only those are taken back);
 - ``stalled_parcel``: over the stall (order and deadline), not one escalation, so the
   warning, the breach and the level-3 escalation of one stall give one notice.
 """
@@ -69,10 +72,19 @@ def drafts_for_order_event(event: Envelope, *, in_transit: bool) -> list[Draft]:
     return []
 
 
+ALERTING = frozenset({"warning", "breached", "raised"})
+
+
 def drafts_for_escalation(esc: Escalation) -> list[Draft]:
-    """A supervisor alert at level 2 or above; a buyer notice for a stalled parcel."""
+    """A supervisor alert at level 2 or above, and its retraction when the deadline
+    turns out to have been met; a buyer notice for a stalled parcel. A `resolved`
+    deadline tells nobody anything new."""
     drafts = []
     subject = esc.subject
+    if esc.state == "retracted":
+        return [_supervisor(esc, "escalation_retracted")] if esc.level >= 2 else []
+    if esc.state not in ALERTING:
+        return []
     if esc.sla == "logistics_stalled" and subject.kind == "order":
         when = esc.deadline.astimezone(UTC).isoformat() if esc.deadline else esc.escalation_id
         stall = f"stall:{subject.id}:{when}"
@@ -81,14 +93,19 @@ def drafts_for_escalation(esc: Escalation) -> list[Draft]:
             "stalled_parcel", "buyer", order_id=subject.id, trace_id=esc.trace_id,
         ))
     if esc.level >= 2:
-        facts = {"level": esc.level, "sla": str(esc.sla), "state": str(esc.state),
-                 "subject_kind": str(subject.kind), "subject_id": subject.id,
-                 "deadline": esc.deadline, "fired_at": esc.fired_at, "role": str(esc.role)}
-        drafts.append(Draft(
-            notification_id(esc.shop_id, esc.escalation_id, "escalation_alert", "supervisor"),
-            esc.shop_id, "escalation_alert", "supervisor",
-            order_id=subject.id if subject.kind == "order" else None,
-            conversation_id=subject.id if subject.kind == "conversation" else None,
-            trace_id=esc.trace_id, facts=facts,
-        ))
+        drafts.append(_supervisor(esc, "escalation_alert"))
     return drafts
+
+
+def _supervisor(esc: Escalation, kind: str) -> Draft:
+    subject = esc.subject
+    facts = {"level": esc.level, "sla": str(esc.sla), "state": str(esc.state),
+             "subject_kind": str(subject.kind), "subject_id": subject.id,
+             "deadline": esc.deadline, "fired_at": esc.fired_at, "role": str(esc.role)}
+    return Draft(
+        notification_id(esc.shop_id, esc.escalation_id, kind, "supervisor"),
+        esc.shop_id, kind, "supervisor",
+        order_id=subject.id if subject.kind == "order" else None,
+        conversation_id=subject.id if subject.kind == "conversation" else None,
+        trace_id=esc.trace_id, facts=facts,
+    )

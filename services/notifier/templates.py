@@ -17,6 +17,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "delay_notice": frozenset({"order_id", "reason", "new_ship_by"}),
     "stalled_parcel": frozenset({"order_id"}),
     "escalation_alert": frozenset({"level", "sla", "subject", "lateness", "holder", "role"}),
+    "escalation_retracted": frozenset({"level", "sla", "subject", "role"}),
 }
 
 BUILT_IN: dict[str, dict[str, str]] = {
@@ -31,6 +32,8 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "stalled_parcel": "亲，您的订单{order_id}物流信息暂时没有更新，"
                           "我们正在联系快递公司核实情况，给您带来不便非常抱歉。",
         "escalation_alert": "【{level}】{subject}的{sla}{lateness}，当前负责人：{holder}。",
+        "escalation_retracted": "【撤回】此前关于{subject}的{sla}提醒（{level}）不成立："
+                                "已在时限内处理，无需跟进。",
     },
     "en": {
         "shipped": "Your order {order_id} has shipped with {carrier}, tracking number "
@@ -45,6 +48,8 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "stalled_parcel": "The tracking of your order {order_id} has not updated for a while. "
                           "We are checking with the carrier. Sorry for the wait.",
         "escalation_alert": "[{level}] {sla} on {subject} {lateness}; held by {holder}.",
+        "escalation_retracted": "[Retracted] The earlier {level} alert on {subject} ({sla}) "
+                                "was false: it was handled in time. No action needed.",
     },
 }  # fmt: skip
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts import EscalationState, SlaKind, SubjectKind
 from services.core.business_hours import BusinessCalendar
+from services.roles.clock_state import to_us
 
 _ZERO = timedelta(0)
 
@@ -75,3 +76,9 @@ def _milestones(warn: datetime, deadline: datetime, level3: datetime) -> tuple[M
 
 def deadline_of(milestones: tuple[Milestone, ...]) -> datetime:
     return next(m.at for m in milestones if m.level == 2)
+
+
+def due_times(milestones: tuple[Milestone, ...]) -> tuple[int, int, int]:
+    """Epoch µs of the warning (0 when there is none), the deadline and level 3."""
+    by_level = {m.level: to_us(m.at) for m in milestones}
+    return by_level.get(1, 0), by_level[2], by_level[3]

@@ -2,29 +2,25 @@
 
 Response clocks: `first_response` starts at the first unanswered buyer message of a
 session, `next_response` at a buyer message after an agent reply; further buyer messages
-while a clock runs do not restart it; an agent message stops it; `conversation.closed`
-stops it and ends the session (the next buyer message opens a new one)."""
+while a clock runs do not restart it; an agent message stops it at its `occurred_at`;
+`conversation.closed` stops it and ends the session (the next buyer message opens a new
+one). Stopping judges the clock on event time (`clock_state.stop`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 
-from contracts import Intent, Priority, SlaKind, SubjectKind
+from contracts import Intent, Priority, SlaKind
 from services.roles.assignment import QUEUED
-from services.roles.clocks import Clock, business_milestones, deadline_of
-
-# Fields the handler writes after ack; the assignment fields are written by Lua only.
-HANDLER_FIELDS = ("buyer", "priority", "opened", "clock", "cause", "started", "answered",
-                  "stopped", "trace")
-
-
-def _ms(at: datetime) -> int:
-    return round(at.timestamp() * 1000)
+from services.roles.clock_state import ClockState, Notice, stop, to_us
+from services.roles.clocks import business_milestones, due_times
 
 
 @dataclass(slots=True)
 class ConvState:
+    """`agent`, `reason`, `acause` (cause of the last assignment decision) and `at` are
+    written by the assignment script only; the rest by the partition's owner."""
+
     conv_id: str
     buyer: str = ""
     agent: str = ""
@@ -32,80 +28,74 @@ class ConvState:
     acause: str = ""
     at: int = 0
     priority: str = Priority.NORMAL.value
-    opened: int = 0
-    clock: str = ""
-    cause: str = ""
-    started: int = 0
+    opened: int = 0  # epoch ms of the session's first buyer message (queue order)
     answered: bool = False
-    stopped: str = ""
     trace: str = ""
+    clock: ClockState | None = None
+    complained: str = ""  # the clock cause whose stretch already raised a complaint
 
     @property
     def queued(self) -> bool:
         return not self.agent and self.reason == QUEUED
 
-    @classmethod
-    def from_hash(cls, conv_id: str, data: dict[str, str]) -> ConvState:
-        ints = {k: int(data[k]) for k in ("at", "opened", "started") if data.get(k)}
-        texts = {k: data[k] for k in ("buyer", "agent", "reason", "acause", "priority", "clock",
-                                      "cause", "stopped", "trace") if data.get(k)}
-        return cls(conv_id, **texts, **ints, answered=data.get("answered") == "1")
-
-    def handler_fields(self) -> dict[str, str]:
-        values = {k: getattr(self, k) for k in HANDLER_FIELDS}
-        values["answered"] = "1" if self.answered else ""
-        return {k: str(v) for k, v in values.items()}
+    @property
+    def running(self) -> ClockState | None:
+        """The response clock while it runs."""
+        return self.clock if self.clock is not None and self.clock.running else None
 
 
 @dataclass(slots=True)
 class Change:
-    started: SlaKind | None = None  # a response clock started, caused by this event
-    stopped: bool = False  # the running response clock stopped
-    complaint: bool = False  # raise a complaint escalation now
+    started: bool = False  # a response clock started, caused by this event
+    notices: list[Notice] = field(default_factory=list)  # owed by the clock it stopped
+    stopped: ClockState | None = None  # the clock this event stopped
+    complaint: bool = False  # raise a complaint escalation now (once per unanswered stretch)
     wants_agent: bool = False  # the conversation needs an agent
 
 
-def on_buyer_message(state: ConvState, event) -> Change:
+def on_buyer_message(conv: ConvState, event, role: str, policy, shard: str) -> Change:
     payload, routing = event.payload, getattr(event, "routing", None)
     change = Change()
-    state.buyer = payload.buyer_id
-    if not state.opened:
-        state.opened = _ms(event.occurred_at)
-    if routing is not None and Priority(routing.priority).rank > Priority(state.priority).rank:
-        state.priority = Priority(routing.priority).value
-    if not state.clock:
-        kind = SlaKind.NEXT_RESPONSE if state.answered else SlaKind.FIRST_RESPONSE
-        state.clock, state.cause, state.started = kind.value, event.event_id, _ms(event.occurred_at)
-        state.trace = event.trace_id or ""
-        change.started = kind
-    change.complaint = routing is not None and routing.intent == Intent.COMPLAINT
-    change.wants_agent = not state.agent
+    conv.buyer = payload.buyer_id
+    if not conv.opened:
+        conv.opened = to_us(event.occurred_at) // 1000
+    if routing is not None and Priority(routing.priority).rank > Priority(conv.priority).rank:
+        conv.priority = Priority(routing.priority).value
+    if conv.running is None:
+        sla = SlaKind.NEXT_RESPONSE if conv.answered else SlaKind.FIRST_RESPONSE
+        conv.clock = response_clock(sla, event, role, policy, shard)
+        conv.trace = event.trace_id or ""
+        change.started = True
+    if routing is not None and routing.intent == Intent.COMPLAINT:
+        stretch = conv.running.cause if conv.running is not None else event.event_id
+        change.complaint = conv.complained != stretch
+        conv.complained = stretch
+    change.wants_agent = not conv.agent
     return change
 
 
-def on_agent_message(state: ConvState, event) -> Change:
-    state.answered = True
-    return _stop(state)
+def on_agent_message(conv: ConvState, event) -> Change:
+    conv.answered = True
+    return _stop(conv, event)
 
 
-def on_closed(state: ConvState, event) -> Change:
-    change = _stop(state)
-    state.answered, state.opened, state.priority = False, 0, Priority.NORMAL.value
+def on_closed(conv: ConvState, event) -> Change:
+    change = _stop(conv, event)
+    conv.answered, conv.opened, conv.priority = False, 0, Priority.NORMAL.value
     return change
 
 
-def _stop(state: ConvState) -> Change:
-    if not state.clock:
+def _stop(conv: ConvState, event) -> Change:
+    clock = conv.running
+    if clock is None:
         return Change()
-    state.stopped, state.clock, state.started = state.cause, "", 0
-    return Change(stopped=True)
+    return Change(notices=stop(clock, to_us(event.occurred_at)), stopped=clock)
 
 
-def response_clock(state: ConvState, event, role: str, policy) -> Clock:
-    """The response clock `state` just started (business time of the shop's calendar)."""
-    sla = SlaKind(state.clock)
+def response_clock(sla: SlaKind, event, role: str, policy, shard: str) -> ClockState:
+    """The response clock a buyer message starts (business time of the shop's calendar)."""
     budget = getattr(getattr(policy.sla, role), sla.value)
-    milestones = business_milestones(policy.calendar, event.occurred_at, budget, policy.warn_at,
-                                     policy.level3_after)
-    return Clock(event.shop_id, role, SubjectKind.CONVERSATION, state.conv_id, sla, state.cause,
-                 deadline_of(milestones), milestones, event.trace_id)
+    milestones = business_milestones(policy.calendar, event.occurred_at, budget,
+                                     policy.warn_at, policy.level3_after)
+    return ClockState(sla.value, event.event_id, to_us(event.occurred_at),
+                      due_times(milestones), shard, trace=event.trace_id or "")

@@ -1,21 +1,21 @@
 """Deterministic ids, timer payloads and the escalation and assignment messages (pure).
 
-    timer_id      = derive_id("timer", shop, role, subject kind, subject id, slot, state, level)
+    timer_id      = derive_id("timer", shop, role, subject kind, subject id, slot)
     escalation_id = derive_id("escalation", shop, role, subject kind, subject id, sla, cause,
                               state, level)
 
 A clock's `cause` is what started it: the buyer message's event_id for a response clock,
 `<order or case id>@<deadline>` for a platform deadline, the event_id (or, for complaints,
 the cause of the conversation's unanswered stretch) for a `raised` escalation. A re-fire
-or a redelivery repeats the same id; a new deadline (a delay, a fresh scan) is a new cause.
-Timer ids do not depend on the cause: a restarted clock upserts its three timers.
+or a redelivery repeats the same id; a new deadline (a delay, a fresh scan) is a new
+cause. A clock has one timer (for its next milestone), whatever its cause: a restarted
+clock moves it. A correction (`retracted`, `resolved`) has its own state in the id.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import orjson
 
@@ -30,15 +30,14 @@ from contracts import (
     SubjectKind,
     derive_id,
 )
-from services.roles.clocks import Clock
+from services.roles.clock_state import ClockState, Notice, from_us
 
-LEVELS = ((EscalationState.WARNING, 1), (EscalationState.BREACHED, 2),
-          (EscalationState.BREACHED, 3))
+RESPONSE_SLOT = "response"
+"""A conversation runs one response clock at a time (first or next): one timer slot."""
 
 
-def timer_ids(shop: str, role: str, kind: str, subject_id: str, slot: str) -> list[str]:
-    return [derive_id("timer", shop, role, kind, subject_id, slot, state, str(level))
-            for state, level in LEVELS]
+def timer_id(shop: str, role: str, kind: str, subject_id: str, slot: str) -> str:
+    return derive_id("timer", shop, role, kind, subject_id, slot)
 
 
 def escalation_id(shop: str, role: str, kind: str, subject_id: str, sla: str, cause: str,
@@ -47,65 +46,70 @@ def escalation_id(shop: str, role: str, kind: str, subject_id: str, sla: str, ca
 
 
 @dataclass(frozen=True, slots=True)
-class Due:
-    """What a timer carries: everything its escalation needs."""
+class TimerPayload:
+    """What a clock's timer carries: where its clock is stored, and which milestone of
+    which cause it waits for (a timer of an older cause or a published milestone is
+    stale and fires nothing)."""
+
+    shop: str
+    kind: str
+    subject_id: str
+    slot: str
+    cause: str
+    index: int
+
+    def encode(self) -> bytes:
+        return orjson.dumps([self.shop, self.kind, self.subject_id, self.slot, self.cause,
+                             self.index])
+
+    @classmethod
+    def decode(cls, raw: bytes) -> TimerPayload:
+        shop, kind, subject_id, slot, cause, index = orjson.loads(raw)
+        if not all(isinstance(v, str) for v in (shop, kind, subject_id, slot, cause)) \
+                or type(index) is not int:
+            raise ValueError("not a role timer payload")
+        return cls(shop, kind, subject_id, slot, cause, index)
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """Who an escalation is about: shop, role, subject kind and id."""
 
     shop: str
     role: str
     kind: str
     subject_id: str
-    sla: str
-    cause: str
-    state: str
-    level: int
-    deadline: str | None
-    trace_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def encode(self) -> bytes:
-        return orjson.dumps({s: getattr(self, s) for s in self.__slots__})
-
-    @classmethod
-    def decode(cls, raw: bytes) -> Due:
-        return cls(**orjson.loads(raw))
-
-    @property
-    def escalation_id(self) -> str:
-        return escalation_id(self.shop, self.role, self.kind, self.subject_id, self.sla,
-                             self.cause, self.state, self.level)
 
 
-def timer_ops(clock: Clock) -> dict[str, tuple[str, datetime, bytes] | None]:
-    """Timer id -> (timer_id, due_at, payload) to schedule, or None to cancel (a clock
-    without a warning cancels a warning left by the previous clock in the slot)."""
-    ids = dict(zip(LEVELS, timer_ids(clock.shop, clock.role, clock.kind, clock.subject_id,
-                                     clock.slot), strict=True))
-    ops: dict[str, tuple[str, datetime, bytes] | None] = dict.fromkeys(ids.values())
-    for m in clock.milestones:
-        extra = clock.extra if m.state == EscalationState.BREACHED else {}
-        due = Due(clock.shop, clock.role, clock.kind.value, clock.subject_id, clock.sla.value,
-                  clock.cause, m.state.value, m.level, clock.deadline.isoformat(), clock.trace_id,
-                  extra)
-        timer_id = ids[(m.state, m.level)]
-        ops[timer_id] = (timer_id, m.at, due.encode())
-    return ops
-
-
-def escalation(due: Due, fired_at: datetime) -> Escalation:
+def clock_escalation(who: Subjects, clock: ClockState, notice: Notice, fired_at: datetime,
+                     resolved_at: datetime | None = None) -> Escalation:
+    """The escalation a clock owes: a milestone (`warning` / `breached`) or a correction
+    of one (`retracted`, or `resolved` with when it stopped)."""
+    state = notice.state
+    eid = escalation_id(who.shop, who.role, who.kind, who.subject_id, clock.sla, clock.cause,
+                        state.value, notice.level)
+    extra = {"action": clock.action} if clock.action and state == EscalationState.BREACHED \
+        else {}
     return Escalation(
-        escalation_id=due.escalation_id, shop_id=due.shop, role=Role(due.role),
-        subject=Subject(kind=SubjectKind(due.kind), id=due.subject_id), sla=SlaKind(due.sla),
-        level=due.level, state=EscalationState(due.state),
-        deadline=datetime.fromisoformat(due.deadline) if due.deadline else None,
-        fired_at=fired_at, trace_id=due.trace_id, **due.extra,
+        escalation_id=eid, shop_id=who.shop, role=Role(who.role),
+        subject=Subject(kind=SubjectKind(who.kind), id=who.subject_id), sla=SlaKind(clock.sla),
+        level=notice.level, state=state, deadline=from_us(clock.deadline, fired_at.tzinfo),
+        fired_at=fired_at, trace_id=clock.trace or None,
+        resolved_at=resolved_at if state == EscalationState.RESOLVED else None, **extra,
     )
 
 
-def raised(shop: str, role: str, kind: SubjectKind, subject_id: str, sla: SlaKind, cause: str,
-           trace_id: str | None) -> Due:
+def raised(who: Subjects, sla: SlaKind, cause: str, fired_at: datetime,
+           trace_id: str | None) -> Escalation:
     """An event that escalates at once: state `raised`, level 2, no deadline."""
-    return Due(shop, role, kind.value, subject_id, sla.value, cause,
-               EscalationState.RAISED.value, 2, None, trace_id)
+    state = EscalationState.RAISED
+    eid = escalation_id(who.shop, who.role, who.kind, who.subject_id, sla.value, cause,
+                        state.value, 2)
+    return Escalation(
+        escalation_id=eid, shop_id=who.shop, role=Role(who.role),
+        subject=Subject(kind=SubjectKind(who.kind), id=who.subject_id), sla=sla, level=2,
+        state=state, deadline=None, fired_at=fired_at, trace_id=trace_id,
+    )
 
 
 def assignment(shop: str, role: str, conv_id: str, agent_id: str | None, reason: str,

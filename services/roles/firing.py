@@ -1,66 +1,146 @@
-"""What a due timer does: publish its escalation (and, for a breached first response,
-reassign the conversation to another free agent), and return only after the broker acked
-it all; the TimerRunner then acks the timers. A conversation clock that was stopped for
-this cause meanwhile (an agent replied) fires nothing."""
+"""Firing the clocks' timers of the partitions this process owns, on event time.
+
+Each round, under the lock the partition's batches hold: advance the watermarks of the
+partitions that are caught up, claim the timers each partition's watermark has passed
+(and no later than the wall clock), and run them as one batch (`batches.py`): publish
+their escalations, then write, and ack the timers. A new owner of a partition first
+returns the in-flight timers of the previous one. An unreadable timer goes to the DLQ.
+A timer that breaks the batch is dead-lettered alone; transient failures are retried
+and the round abandoned at shutdown (the claims come back after their lease)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from contracts import ASSIGNMENTS, ESCALATIONS, EscalationState, SlaKind, SubjectKind
+from contracts import DLQ, DeadLetter
 from services.core.logging import get_logger
+from services.core.loop_lag import LoopLag
 from services.core.outputs import Outgoing
-from services.core.policy import ShopPolicy
+from services.core.progress import PartitionProgress
+from services.core.retry import ShuttingDown, is_transient, retry_transient
+from services.core.stage_watermarks import StageWatermarks
 from services.core.timers import ClaimedTimer
-from services.roles import capacity
-from services.roles.assigner import Assigner
-from services.roles.escalation import Due, escalation
-from services.roles.ledger import Ledger
+from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers
+from services.core.waiting import wait_event
+from services.core.watermark import UNKNOWN
+from services.roles.batches import RoleBatches
+from services.roles.escalation import TimerPayload
 
-log = get_logger("kefu.roles.timers")
+log = get_logger("kefu.roles.firing")
 Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
 
 
-class TimerFire:
-    def __init__(self, *, role: str, ledger: Ledger, publish: Publish,
-                 policy_for: Callable[[str], ShopPolicy]) -> None:
-        self.role, self.ledger, self.publish, self.policy_for = role, ledger, publish, policy_for
+class Firing:
+    def __init__(self, *, role: str, timers: PartitionTimers, batches: RoleBatches,
+                 progress: PartitionProgress, consumer_of: Callable[[], object],
+                 upstream: StageWatermarks, publish: Publish, lock: asyncio.Lock,
+                 stopping: asyncio.Event, owner: str, lease: float, poll_interval: float,
+                 lag: LoopLag, batch: int = 500, max_backoff: float = 5.0) -> None:
+        self.role, self.timers, self.batches, self.progress = role, timers, batches, progress
+        self.consumer_of, self.upstream, self.publish = consumer_of, upstream, publish
+        self.lock, self.stopping, self.owner = lock, stopping, owner
+        self.lease_ms, self.poll_interval = round(lease * 1000), poll_interval
+        self.batch, self.max_backoff, self.lag = batch, max_backoff, lag
+        self.fired = 0  # timers fired and acked by this process
+        self.healthy = True  # the last round did not fail
+        self._taken: set[str] = set()  # shards whose previous owner's leases were returned
+        self._next_reap = 0.0
 
-    async def __call__(self, timers: list[ClaimedTimer]) -> None:
-        dues = []
-        for timer in timers:
+    async def run(self) -> None:
+        failures = 0
+        while not self.stopping.is_set():
+            await wait_event(self.progress.moved, self.poll_interval)
+            self.progress.moved.clear()
             try:
-                dues.append(Due.decode(timer.payload))
-            except (ValueError, TypeError):
-                log.error("unreadable timer payload dropped", timer_id=timer.timer_id)
-        now = datetime.now(UTC)
-        assigner = Assigner(self.ledger, self.role, self.policy_for, now)
-        convs: dict[str, list[str]] = {}
-        for due in dues:
-            if due.kind == SubjectKind.CONVERSATION:
-                convs.setdefault(due.shop, []).append(due.subject_id)
-        for shop, ids in convs.items():  # one round trip per shop
-            await assigner.states(shop, ids)
-        outputs: list[Outgoing] = []
-        for due in dues:
-            if due.kind == SubjectKind.CONVERSATION:
-                if assigner.convs[(due.shop, due.subject_id)].stopped == due.cause:
-                    continue
-            model = escalation(due, now.astimezone(self.policy_for(due.shop).timezone))
-            outputs.append(Outgoing.of(ESCALATIONS, model.kafka_key, model))
-            if _breached_first_response(due):
-                moved = await capacity.reassign_after_breach(
-                    assigner, due.shop, due.subject_id, due.escalation_id, due.trace_id)
-                outputs += [Outgoing.of(ASSIGNMENTS, a.kafka_key, a) for a in moved]
-        await self.publish(outputs)
-        if assigner.used_causes:
-            pipe = self.ledger.redis.pipeline(transaction=False)
-            for shop, cause in assigner.used_causes:
-                pipe.delete(self.ledger.keys.cause(shop, cause))
-            await pipe.execute()
+                more = await self.round()
+                failures, self.healthy = 0, True
+            except ShuttingDown:
+                return
+            except Exception as exc:
+                failures += 1
+                self.healthy = is_transient(exc) and failures < 10
+                delay = min(self.max_backoff, 0.05 * 2**failures)
+                log.warning("timer firing failed; retrying", error=f"{type(exc).__name__}: {exc}",
+                            retry_in=round(delay, 2), exc_info=not is_transient(exc))
+                await wait_event(self.stopping, delay)
+                continue
+            if more:
+                self.progress.moved.set()
 
+    async def round(self) -> bool:
+        """One claim and fire; True when more timers may be due at once."""
+        upstream = await self.upstream.read()
+        async with self.lock:
+            consumer = self.consumer_of()
+            if consumer is not None:
+                self.progress.caught_up(consumer, upstream, self.lag.recent_ms())
+            now_ms = round(time.time() * 1000)
+            await self._return_leases(now_ms)
+            bounds = {}
+            for tp in self.progress.owned():
+                mark = self.progress.watermark(tp)
+                if mark != UNKNOWN:
+                    bounds[f"{tp.topic}:{tp.partition}"] = min(mark - 1, now_ms)
+            claimed, more = await self.timers.claim(bounds, owner=self.owner, now_ms=now_ms,
+                                                    limit=self.batch, lease_ms=self.lease_ms)
+            if claimed:
+                await self._fire(claimed)
+        return more
 
-def _breached_first_response(due: Due) -> bool:
-    return (due.sla == SlaKind.FIRST_RESPONSE and due.state == EscalationState.BREACHED
-            and due.level == 2)
+    async def _return_leases(self, now_ms: int) -> None:
+        owned = {f"{tp.topic}:{tp.partition}" for tp in self.progress.owned()}
+        new = owned - self._taken
+        if new:  # the previous owner's claims: it is gone, or fenced out
+            await self.timers.release(new, expired_before_ms=RELEASE_ALL_MS)
+        self._taken = owned
+        if time.monotonic() >= self._next_reap:  # our own claims of failed rounds
+            await self.timers.release(owned, expired_before_ms=now_ms)
+            self._next_reap = time.monotonic() + self.lease_ms / 3000
+
+    async def _fire(self, claimed: list[ClaimedTimer]) -> None:
+        good, letters, bad = [], [], []
+        for timer in claimed:
+            try:
+                good.append((timer, TimerPayload.decode(timer.payload)))
+            except (ValueError, TypeError) as exc:
+                bad.append(timer)
+                letters.append(self._dead_letter(timer, f"unreadable timer payload: {exc}"))
+        try:
+            if good:
+                await self._run(good)
+        except Exception as exc:
+            if is_transient(exc) or isinstance(exc, ShuttingDown):
+                raise
+            for item in good:  # a timer broke the batch: isolate it
+                try:
+                    await self._run([item])
+                except Exception as one:
+                    if is_transient(one) or isinstance(one, ShuttingDown):
+                        raise
+                    log.error("timer dead-lettered", timer_id=item[0].timer_id,
+                              error=f"{type(one).__name__}: {one}", exc_info=one)
+                    bad.append(item[0])
+                    letters.append(self._dead_letter(item[0], f"{type(one).__name__}: {one}"))
+        if bad:
+            await self._retry(lambda: self.publish(letters))
+            await self._retry(lambda: self.timers.run([self.timers.ack(t.shard, [t])
+                                                       for t in bad]))
+
+    async def _run(self, items: list[tuple[ClaimedTimer, TimerPayload]]) -> None:
+        outputs, write = await self._retry(lambda: self.batches.run(timers=items))
+        await self._retry(lambda: self.publish(outputs))
+        await self._retry(write)
+        self.fired += len(items)
+
+    async def _retry(self, step):
+        return await retry_transient(step, stopping=self.stopping, cap=self.max_backoff)
+
+    def _dead_letter(self, timer: ClaimedTimer, detail: str) -> Outgoing:
+        letter = DeadLetter.from_bytes(
+            timer.payload, reason="processing_error", detail=detail[:2000],
+            source_topic=f"timers:{self.timers.namespace}:{timer.shard}", partition=None,
+            offset=None, service=self.role, failed_at=datetime.now(UTC))
+        return Outgoing.of(DLQ, timer.timer_id, letter)

@@ -4,32 +4,34 @@ several keys of one shop; they get the shop's key prefix and build the rest from
 
     kefu:{S}:R:seen:<event_id>        STRING dedup mark                      TTL dedup_window
     kefu:{S}:R:conv:<conv_id>         HASH   one conversation                TTL context_ttl (*)
-        Lua-owned:    agent, reason, acause (cause of the last assignment decision), at (ms)
-        handler-owned: buyer, priority, opened (ms), clock, cause, started (ms), answered,
-                       stopped (cause of the last stopped clock), trace
+        assignment script only: agent, reason, acause (cause of the last assignment
+                       decision), at (ms)
+        partition owner: buyer, priority, opened (ms), answered, trace, clock (the
+                       response clock, `ClockState` as JSON), complained (the clock cause
+                       whose unanswered stretch raised a complaint)
     kefu:{S}:R:agents                 SET    agent ids of the shop in this role  TTL context_ttl (*)
                                              (members whose hash expired are pruned on load)
     kefu:{S}:R:agent:<agent_id>       HASH   status, max, idle (ms)          TTL context_ttl (*)
     kefu:{S}:R:agent:<agent_id>:convs SET    conversations held; load = SCARD  TTL context_ttl (*)
-                                             (emptied on offline/away, close removes one)
     kefu:{S}:R:queue                  ZSET   queued conv -> queue_score(priority, opened)
                                              TTL context_ttl (*); assign/close remove entries
     kefu:{S}:R:buyer:<buyer_id>       HASH   agent, at (ms): the sticky agent  TTL sticky_window
     kefu:{S}:R:cause:<cause>          SET    conversations an assignment decision of <cause>
                                              touched: replayed after a crash  TTL 1 day, deleted
                                              once the batch's outputs were acked
-    kefu:{S}:R:clock:<kind>:<id>      HASH   order/case clocks: sla -> ClockRecord text
+    kefu:{S}:R:clock:<kind>:<id>      HASH   order/case clocks: sla -> ClockState JSON
                                              TTL context_ttl (*)
-    kefu:{timers:R:<shard>}:...       the shared timer engine (services/core/timers/keys.py)
+    kefu:{timers:R:<topic>:<p>}:...   the clocks' timers, one shard per input partition
+                                             (services/core/timers/partitioned.py)
 
 (*) refreshed on every write, so idle data disappears after `context_ttl` (30 days).
 """
 
 from __future__ import annotations
 
-from services.core.redis import shop_key
-
 CAUSE_TTL_SECONDS = 24 * 3600
+CONV_FIELDS = ("agent", "reason", "acause", "at", "buyer", "priority", "opened", "answered",
+               "trace", "complained", "clock")
 
 
 class RoleKeys:
@@ -38,31 +40,31 @@ class RoleKeys:
 
     def prefix(self, shop: str) -> str:
         """`kefu:{S}:R:`, the base every Lua script builds its keys on."""
-        return shop_key(shop, self.role) + ":"
+        return f"kefu:{{{shop}}}:{self.role}:"
 
     def seen(self, shop: str, event_id: str) -> str:
-        return shop_key(shop, self.role, "seen", event_id)
+        return f"{self.prefix(shop)}seen:{event_id}"
 
     def conv(self, shop: str, conv_id: str) -> str:
-        return shop_key(shop, self.role, "conv", conv_id)
+        return f"{self.prefix(shop)}conv:{conv_id}"
 
     def agents(self, shop: str) -> str:
-        return shop_key(shop, self.role, "agents")
+        return f"{self.prefix(shop)}agents"
 
     def agent(self, shop: str, agent_id: str) -> str:
-        return shop_key(shop, self.role, "agent", agent_id)
+        return f"{self.prefix(shop)}agent:{agent_id}"
 
     def held(self, shop: str, agent_id: str) -> str:
-        return shop_key(shop, self.role, "agent", agent_id, "convs")
+        return f"{self.prefix(shop)}agent:{agent_id}:convs"
 
     def queue(self, shop: str) -> str:
-        return shop_key(shop, self.role, "queue")
+        return f"{self.prefix(shop)}queue"
 
     def buyer(self, shop: str, buyer_id: str) -> str:
-        return shop_key(shop, self.role, "buyer", buyer_id)
+        return f"{self.prefix(shop)}buyer:{buyer_id}"
 
     def cause(self, shop: str, cause: str) -> str:
-        return shop_key(shop, self.role, "cause", cause)
+        return f"{self.prefix(shop)}cause:{cause}"
 
     def clock(self, shop: str, kind: str, subject_id: str) -> str:
-        return shop_key(shop, self.role, "clock", kind, subject_id)
+        return f"{self.prefix(shop)}clock:{kind}:{subject_id}"

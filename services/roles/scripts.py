@@ -1,99 +1,190 @@
-"""Lua scripts of the assignment ledger. Each runs atomically, so replicas never
-over-assign an agent. KEYS[1] is a key of the shop (it routes the call on Redis Cluster);
-ARGV[1] is the shop's key prefix `kefu:{S}:R:`, from which every other key of the same
-shop (same hash tag, same slot) is built, as BullMQ does.
+"""Lua scripts of the role services' shop boards. Each runs atomically on one shop's keys
+(one hash tag, one Redis Cluster slot): KEYS[1] is a key of the shop, ARGV[1] the shop's
+key prefix `kefu:{S}:R:` from which the others are built, as BullMQ does.
 
-Every assignment decision is stamped with its cause (`acause`) and recorded under
-`cause:<cause>`, so replaying a cause whose outputs were not acked republishes exactly
-the decision it made, and a second decision for the same cause is never taken."""
+BOARD reads what a batch needs of a shop; RESERVE applies the batch's capacity
+decisions in order, each checked against the board as it is then, so replicas never
+over-assign an agent. Every decision is stamped with its cause (`acause` on the
+conversation, and the set `cause:<cause>` of the conversations it touched), so a cause
+decides once: a redelivery gets its decision back ('replay')."""
 
-# KEYS: conv key. ARGV: prefix, conv, target ('' = queue), cause, reason, now_ms,
-# expect ('*' any, 'free' no agent, 'queued' in the queue, '=<agent>' held by agent),
-# queue score, buyer ('' = keep), sticky ttl ms, key ttl ms, cause ttl s.
-# Returns {status, agent, reason, at}: status 'ok', 'replay' (this cause decided already),
-# 'stale' (expectation not met; a '=<agent>' expectation also drops the conversation from
-# that agent's set, repairing an entry whose conversation expired or moved) or 'full'
-# (target offline or without free capacity).
-ASSIGN = """
-local p, c, target, cause, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local conv = KEYS[1]
-local cur = redis.call('HMGET', conv, 'agent', 'acause', 'reason', 'at')
-local agent = cur[1] or ''
-if cur[2] == cause then return {'replay', agent, cur[3] or '', cur[4] or ''} end
-local expect = ARGV[7]
+_AGENTS = """
+local function board(p)
+  local out, gone, free = {}, {}, 0
+  for _, id in ipairs(redis.call('SMEMBERS', p .. 'agents')) do
+    local a = p .. 'agent:' .. id
+    local info = redis.call('HMGET', a, 'status', 'max', 'idle')
+    if not info[1] then
+      gone[#gone + 1] = id
+    else
+      local load = redis.call('SCARD', a .. ':convs')
+      local max = tonumber(info[2] or '0') or 0
+      out[#out + 1] = id
+      out[#out + 1] = info[1]
+      out[#out + 1] = max
+      out[#out + 1] = tonumber(info[3] or '0') or 0
+      out[#out + 1] = load
+      if info[1] == 'online' and max > load then free = free + max - load end
+    end
+  end
+  if #gone > 0 then redis.call('SREM', p .. 'agents', unpack(gone)) end
+  return out, free
+end
+"""
+
+# ARGV: prefix, extra, n buyers, buyers..., n causes, causes...
+# Returns {agents: [id, status, max, idle, load]..., queue: [conv, score, buyer,
+# sticky agent, sticky at]... (as many as the free capacity plus `extra`), stickies:
+# [buyer, agent, at]..., decisions: [cause, conv, agent, reason, at]...}
+BOARD = _AGENTS + """
+local p = ARGV[1]
+local agents, free = board(p)
+local queue, stickies, decisions = {}, {}, {}
+local function sticky(buyer)
+  if buyer == '' then return '', '' end
+  local s = redis.call('HMGET', p .. 'buyer:' .. buyer, 'agent', 'at')
+  return s[1] or '', s[2] or ''
+end
+local n = free + tonumber(ARGV[2])
+if n > 0 then
+  local head = redis.call('ZRANGE', p .. 'queue', 0, n - 1, 'WITHSCORES')
+  for i = 1, #head, 2 do
+    local buyer = redis.call('HGET', p .. 'conv:' .. head[i], 'buyer') or ''
+    local agent, at = sticky(buyer)
+    for _, v in ipairs({head[i], head[i + 1], buyer, agent, at}) do queue[#queue + 1] = v end
+  end
+end
+local i = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local agent, at = sticky(ARGV[i])
+  if agent ~= '' then
+    for _, v in ipairs({ARGV[i], agent, at}) do stickies[#stickies + 1] = v end
+  end
+  i = i + 1
+end
+local causes = tonumber(ARGV[i])
+for j = i + 1, i + causes do
+  local cause = ARGV[j]
+  for _, c in ipairs(redis.call('SMEMBERS', p .. 'cause:' .. cause)) do
+    local d = redis.call('HMGET', p .. 'conv:' .. c, 'agent', 'reason', 'acause', 'at')
+    if d[3] == cause and d[2] and d[2] ~= '' then
+      for _, v in ipairs({cause, c, d[1] or '', d[2], d[4] or '0'}) do
+        decisions[#decisions + 1] = v
+      end
+    end
+  end
+end
+return {agents, queue, stickies, decisions}
+"""
+
+# ARGV: prefix, now ms, key ttl ms, cause ttl s, sticky ttl ms, then reservations:
+#   'A', conv, target ('' = queue), cause, reason, expect, score, buyer
+#   'R', conv, cause
+#   'P', agent, status, max
+# Returns {answers, agents}: per reservation, A -> {status, agent, reason, at},
+# R -> {freed agent}, P -> {conv, priority, opened, buyer}... to hand back; then the
+# board after them as BOARD gives it.
+RESERVE = _AGENTS + """
+local p, now, kttl, cttl, sttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local queue = p .. 'queue'
-if (expect == 'free' and agent ~= '')
-   or (expect == 'queued' and not redis.call('ZSCORE', queue, c))
-   or (string.sub(expect, 1, 1) == '=' and agent ~= string.sub(expect, 2)) then
-  if string.sub(expect, 1, 1) == '=' then  -- not theirs (any more): not in their set either
-    redis.call('SREM', p .. 'agent:' .. string.sub(expect, 2) .. ':convs', c)
+
+local function assign(c, target, cause, reason, expect, score, buyer)
+  local conv = p .. 'conv:' .. c
+  local cur = redis.call('HMGET', conv, 'agent', 'acause', 'reason', 'at')
+  local agent = cur[1] or ''
+  if cur[2] == cause then return {'replay', agent, cur[3] or '', cur[4] or ''} end
+  if (expect == 'free' and agent ~= '')
+     or (expect == 'queued' and not redis.call('ZSCORE', queue, c))
+     or (string.sub(expect, 1, 1) == '=' and agent ~= string.sub(expect, 2)) then
+    if string.sub(expect, 1, 1) == '=' then  -- not theirs (any more): not in their set either
+      redis.call('SREM', p .. 'agent:' .. string.sub(expect, 2) .. ':convs', c)
+    end
+    return {'stale', agent, cur[3] or '', cur[4] or ''}
   end
-  return {'stale', agent, cur[3] or '', cur[4] or ''}
+  if buyer == '' then buyer = redis.call('HGET', conv, 'buyer') or '' end
+  if target ~= '' then
+    local a = p .. 'agent:' .. target
+    local info = redis.call('HMGET', a, 'status', 'max')
+    local held = a .. ':convs'
+    if info[1] ~= 'online' then return {'full', '', '', ''} end
+    if redis.call('SISMEMBER', held, c) == 0
+       and redis.call('SCARD', held) >= tonumber(info[2] or '0') then
+      return {'full', '', '', ''}
+    end
+    redis.call('SADD', held, c)
+    redis.call('PEXPIRE', held, kttl)
+    redis.call('HSET', a, 'idle', now)
+    redis.call('PEXPIRE', a, kttl)
+    redis.call('ZREM', queue, c)
+    if buyer ~= '' then
+      local b = p .. 'buyer:' .. buyer
+      redis.call('HSET', b, 'agent', target, 'at', now)
+      redis.call('PEXPIRE', b, sttl)
+    end
+  else
+    redis.call('ZADD', queue, score, c)
+    redis.call('PEXPIRE', queue, kttl)
+  end
+  if agent ~= '' and agent ~= target then
+    redis.call('SREM', p .. 'agent:' .. agent .. ':convs', c)
+  end
+  redis.call('HSET', conv, 'agent', target, 'reason', reason, 'acause', cause, 'at', now)
+  if buyer ~= '' then redis.call('HSET', conv, 'buyer', buyer) end
+  redis.call('PEXPIRE', conv, kttl)
+  local rec = p .. 'cause:' .. cause
+  redis.call('SADD', rec, c)
+  redis.call('EXPIRE', rec, cttl)
+  return {'ok', target, reason, now}
 end
-local buyer = ARGV[9]
-if buyer == '' then buyer = redis.call('HGET', conv, 'buyer') or '' end
-if target ~= '' then
-  local a = p .. 'agent:' .. target
-  local info = redis.call('HMGET', a, 'status', 'max')
-  local held = a .. ':convs'
-  if info[1] ~= 'online' then return {'full', '', '', ''} end
-  if redis.call('SISMEMBER', held, c) == 0
-     and redis.call('SCARD', held) >= tonumber(info[2] or '0') then
-    return {'full', '', '', ''}
-  end
-  redis.call('SADD', held, c)
-  redis.call('PEXPIRE', held, ARGV[11])
-  redis.call('HSET', a, 'idle', now)
-  redis.call('PEXPIRE', a, ARGV[11])
+
+local function release(c, cause)
+  local conv = p .. 'conv:' .. c
+  local agent = redis.call('HGET', conv, 'agent') or ''
+  if agent ~= '' then redis.call('SREM', p .. 'agent:' .. agent .. ':convs', c) end
   redis.call('ZREM', queue, c)
-  if buyer ~= '' then
-    local b = p .. 'buyer:' .. buyer
-    redis.call('HSET', b, 'agent', target, 'at', now)
-    redis.call('PEXPIRE', b, ARGV[10])
+  if redis.call('EXISTS', conv) == 1 then
+    redis.call('HSET', conv, 'agent', '', 'reason', '', 'acause', cause)
+    redis.call('PEXPIRE', conv, kttl)
   end
-else
-  redis.call('ZADD', queue, ARGV[8], c)
-  redis.call('PEXPIRE', queue, ARGV[11])
+  return {agent}
 end
-if agent ~= '' and agent ~= target then
-  redis.call('SREM', p .. 'agent:' .. agent .. ':convs', c)
-end
-redis.call('HSET', conv, 'agent', target, 'reason', reason, 'acause', cause, 'at', now)
-if buyer ~= '' then redis.call('HSET', conv, 'buyer', buyer) end
-redis.call('PEXPIRE', conv, ARGV[11])
-local rec = p .. 'cause:' .. cause
-redis.call('SADD', rec, c)
-redis.call('EXPIRE', rec, ARGV[12])
-return {'ok', target, reason, now}
-"""
 
-# KEYS: conv key. ARGV: prefix, conv, cause, key ttl ms. The conversation closed: give its
-# capacity back, leave the queue. Returns the agent that held it ('' if none).
-RELEASE = """
-local p, c = ARGV[1], ARGV[2]
-local agent = redis.call('HGET', KEYS[1], 'agent') or ''
-if agent ~= '' then redis.call('SREM', p .. 'agent:' .. agent .. ':convs', c) end
-redis.call('ZREM', p .. 'queue', c)
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'agent', '', 'reason', '', 'acause', ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local function presence(id, status, max)
+  local a = p .. 'agent:' .. id
+  local prev = redis.call('HGET', a, 'status')
+  redis.call('HSET', a, 'status', status, 'max', max)
+  if status == 'online' and prev ~= 'online' then redis.call('HSET', a, 'idle', now) end
+  redis.call('PEXPIRE', a, kttl)
+  redis.call('SADD', p .. 'agents', id)
+  redis.call('PEXPIRE', p .. 'agents', kttl)
+  local held = a .. ':convs'
+  local out = {}
+  if status ~= 'online' then
+    for _, c in ipairs(redis.call('SMEMBERS', held)) do
+      local f = redis.call('HMGET', p .. 'conv:' .. c, 'priority', 'opened', 'buyer')
+      for _, v in ipairs({c, f[1] or 'normal', f[2] or '0', f[3] or ''}) do out[#out + 1] = v end
+    end
+  elseif redis.call('EXISTS', held) == 1 then
+    redis.call('PEXPIRE', held, kttl)
+  end
+  return out
 end
-return agent
-"""
 
-# KEYS: agent key. ARGV: prefix, agent, status, max, now_ms, key ttl ms.
-# Returns the conversations the agent holds when not online (to hand back), else {}.
-PRESENCE = """
-local p, id, status = ARGV[1], ARGV[2], ARGV[3]
-local a = KEYS[1]
-local prev = redis.call('HGET', a, 'status')
-redis.call('HSET', a, 'status', status, 'max', ARGV[4])
-if status == 'online' and prev ~= 'online' then redis.call('HSET', a, 'idle', ARGV[5]) end
-redis.call('PEXPIRE', a, ARGV[6])
-redis.call('SADD', p .. 'agents', id)
-redis.call('PEXPIRE', p .. 'agents', ARGV[6])
-local held = a .. ':convs'
-if status ~= 'online' then return redis.call('SMEMBERS', held) end
-if redis.call('EXISTS', held) == 1 then redis.call('PEXPIRE', held, ARGV[6]) end
-return {}
+local answers, i = {}, 6
+while i <= #ARGV do
+  local code = ARGV[i]
+  if code == 'A' then
+    answers[#answers + 1] = assign(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+                                   ARGV[i + 5], ARGV[i + 6], ARGV[i + 7])
+    i = i + 8
+  elseif code == 'R' then
+    answers[#answers + 1] = release(ARGV[i + 1], ARGV[i + 2])
+    i = i + 3
+  else
+    answers[#answers + 1] = presence(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
+  end
+end
+local agents = board(p)
+return {answers, agents}
 """

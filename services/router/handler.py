@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from redis.asyncio import Redis
 
 from contracts import INBOUND, InvalidEvent, parse_inbound_document
@@ -14,6 +14,7 @@ from services.core.dlq import dead_letter
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome
+from services.core.watermark import UNKNOWN
 from services.router.context import RouterContext
 from services.router.route import ClassifierFor, route_event
 
@@ -30,31 +31,39 @@ class RouterHandler:
         max_event_bytes: int,
         context_ttl: int,
         dedup_ttl: int,
+        grace_ms: int = 0,
         service: str = "router",
     ) -> None:
         self.redis, self.classifier_for, self.metrics = redis, classifier_for, metrics
         self.max_event_bytes = max_event_bytes
         self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
-        self.service = service
+        self.service, self.grace_ms = service, grace_ms
         self._last_writes: dict[str, str] = {}
         """The context writes of the batch routed last, until they are in Redis (the
         next batch may be routed before: services.core.consumer, "pipelined")."""
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
-        parsed = []
+        parsed, records_of = [], []
         for record in records:
             item = self._parse(record, outcome)
             if item is not None:
                 parsed.append(item)
+                records_of.append(record)
         ctx = RouterContext(
             self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl, pending=self._last_writes
         )
         await ctx.load(event for event, _, _ in parsed)
-        routed_at = datetime.now(UTC).isoformat()
+        now = datetime.now(UTC)
+        routed_at, read_ms = now.isoformat(), round(now.timestamp() * 1000)
         seen = Counter()
-        for event, raw, data in parsed:
+        marks = outcome.watermarks
+        for (event, raw, data), record in zip(parsed, records_of, strict=True):
             seen[event.event_type] += 1
+            mark = min(round(event.occurred_at.timestamp() * 1000), read_ms) - self.grace_ms
+            tp = TopicPartition(record.topic, record.partition)
+            if mark > marks.get(tp, UNKNOWN):
+                marks[tp] = mark
             if ctx.is_duplicate(event.shop_id, event.event_id):
                 log.debug("duplicate dropped", event_id=event.event_id, shop_id=event.shop_id)
                 continue

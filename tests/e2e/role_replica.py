@@ -4,8 +4,9 @@ pre-sale / after-sale e2e modules, and the entry point of a replica subprocess:
     python -m tests.e2e.role_replica presale [--slow-fire SECONDS]
 
 Settings come from KEFU_* (Settings). `--slow-fire` makes the replica hold each fired
-batch that long after its escalations were acked by the broker and before the timers are
-acked, so a SIGKILL lands while it owns in-flight timers whose escalations already went out.
+batch that long after its escalations were acked by the broker and before its writes and
+timer acks, so a SIGKILL lands while it owns in-flight timers whose escalations already
+went out.
 """
 
 from __future__ import annotations
@@ -140,17 +141,24 @@ class Shop:
 def main(argv: list[str]) -> int:
     from services.cli.services import create_app
     from services.core.settings import Settings
-    from services.roles.firing import TimerFire
+    from services.roles.batches import RoleBatches
 
     if "--slow-fire" in argv:
         delay = float(argv[argv.index("--slow-fire") + 1])
-        fire = TimerFire.__call__
+        run = RoleBatches.run
 
-        async def slow_fire(self, timers) -> None:
-            await fire(self, timers)
-            await asyncio.sleep(delay)
+        async def slow_fire(self, events=(), timers=()):
+            outputs, write = await run(self, events, timers)
+            if not timers:
+                return outputs, write
 
-        TimerFire.__call__ = slow_fire
+            async def held_then_written() -> None:  # published, not yet written nor acked
+                await asyncio.sleep(delay)
+                await write()
+
+            return outputs, held_then_written
+
+        RoleBatches.run = slow_fire
     return asyncio.run(create_app(argv[1], Settings()).run())
 
 

@@ -15,9 +15,9 @@ import pytest
 from redis.asyncio import Redis
 
 from contracts import example, topics
-from services.core.timers import TimerStore
+from services.core.timers.partitioned import PartitionTimers
 from services.roles.keys import RoleKeys
-from tests.conftest import unique
+from tests.conftest import TEST_PARTITIONS, unique
 from tests.support.faults import FirstSeen, committed_offsets, ends_of, repeats
 from tests.support.kafka_io import wait_until
 from tests.support.processes import ServiceProcess
@@ -163,14 +163,16 @@ async def test_sigkill_role_services_mid_stream_loses_nothing_and_keeps_ids(stac
 
         convs = {key for topic, _, key in events if topic in ROLE_TOPIC.values()}
         causes = expected_escalations(events)
-        stores = [TimerStore(redis, role) for role in ("presale", "aftersale")]
+        timers = {role: PartitionTimers(redis, role) for role in ("presale", "aftersale")}
+        shards = {role: [f"{topic}:{p}" for topic in (ROLE_TOPIC[role], topics.ORDERS)
+                         for p in range(TEST_PARTITIONS)] for role in timers}
         ends = ends_of(produced)
 
         async def settled() -> bool:
             """Every timer of the stream fired and acked (leases held by the killed
             processes expire and are fired again), all input committed."""
-            for store in stores:
-                if (await store.count())["inflight"]:
+            for role, store in timers.items():
+                if (await store.count(shards[role]))["inflight"]:
                     return False
             for proc in second:
                 group = settings.group_id(proc.service)

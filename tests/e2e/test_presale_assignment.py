@@ -8,13 +8,16 @@ from __future__ import annotations
 import pytest
 
 from contracts import topics
+from services.core.timers.partitioned import PartitionTimers
 from services.roles.keys import RoleKeys
-from services.roles.ledger import Ledger
+from services.roles.redis_store import RedisRoleStore
+from services.roles.reservations import Assign
 from tests.conftest import unique
 from tests.e2e import role_replica as r
 
 pytestmark = pytest.mark.e2e
 KEYS = RoleKeys("presale")
+HOUR_MS = 3_600_000
 
 
 async def test_least_loaded_then_longest_idle(shop, kafka) -> None:
@@ -75,8 +78,9 @@ async def test_decision_taken_before_a_crash_is_republished_not_retaken(shop, ka
     await shop.online("first", 5)
     await shop.online("roomy", 9)
     conv, event_id = unique("c"), unique("e")
-    crashed = Ledger(redis, KEYS, key_ttl_ms=3_600_000)
-    await crashed.assign(shop.id, conv, "first", cause=event_id, reason="least_loaded",
-                         now_ms=1_000, expect="free", sticky_ttl_ms=3_600_000, buyer="b1")
+    crashed = RedisRoleStore(redis, KEYS, PartitionTimers(redis, "presale"), key_ttl_ms=HOUR_MS,
+                             dedup_ttl_s=3600, sticky_ttl_ms=lambda shop: HOUR_MS)
+    decided = Assign(conv, "first", event_id, "least_loaded", "free", 0, "b1", slot=0)
+    await crashed.reserve({shop.id: [decided]}, 1_000)
     await shop.send(r.buyer(shop.id, conv, event_id=event_id))
     assert await shop.assignments(1, settle=1.0) == [(conv, "first", "least_loaded")]

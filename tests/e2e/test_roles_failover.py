@@ -19,8 +19,8 @@ import pytest
 from contracts import topics
 from services.core.embedded import free_port
 from services.core.settings import Settings
-from services.core.timers import TimerKeys
-from tests.conftest import unique
+from services.core.timers.partitioned import PartitionTimers
+from tests.conftest import TEST_PARTITIONS, unique
 from tests.e2e import role_replica as r
 from tests.support.kafka_io import wait_until
 from tests.support.services import running
@@ -57,10 +57,11 @@ async def ready(port: int) -> bool:
 
 async def victim_in_flight(service, pid: int) -> bool:
     """Some in-flight timer is owned by the process `pid` (tokens name the owner)."""
-    keys = TimerKeys("presale")
+    timers = PartitionTimers(service.redis, "presale")
     pipe = service.redis.pipeline(transaction=False)
-    for shard in keys.all():
-        pipe.hvals(shard.owner)
+    for shard in (f"{topic}:{p}" for topic in (topics.ROLE_PRESALE, topics.ORDERS)
+                  for p in range(TEST_PARTITIONS)):
+        pipe.hvals(timers.keys(shard).owner)
     owners = [v for values in await pipe.execute() for v in values]
     return any(f"-{pid}-".encode() in v for v in owners)
 

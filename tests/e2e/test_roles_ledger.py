@@ -1,4 +1,4 @@
-"""The assignment ledger's Lua scripts on the real Valkey: capacity is never over-assigned
+"""The role store's capacity scripts on the real Valkey: capacity is never over-assigned
 however many replicas race, a cause's decision is replayed rather than taken twice, and
 presence, hand-back and release keep the agents' sets consistent."""
 
@@ -9,90 +9,113 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from services.core.timers.partitioned import PartitionTimers
 from services.roles.keys import RoleKeys
-from services.roles.ledger import Ledger
+from services.roles.redis_store import RedisRoleStore
+from services.roles.reservations import Assign, Presence, Release
+from services.roles.store import BoardRequest, LoadRequest
 from tests.conftest import unique
 
 pytestmark = pytest.mark.e2e
 HOUR_MS = 3_600_000
+KEYS = RoleKeys("presale")
 
 
 @pytest.fixture
-async def ledgers(stack):
-    """Two ledgers on two connections: two replicas of one role."""
+async def stores(stack):
+    """Two stores on two connections: two replicas of one role."""
     clients = [Redis.from_url(stack.redis.url) for _ in range(2)]
-    yield [Ledger(c, RoleKeys("presale"), key_ttl_ms=HOUR_MS) for c in clients]
+    yield [RedisRoleStore(c, KEYS, PartitionTimers(c, "presale"), key_ttl_ms=HOUR_MS,
+                          dedup_ttl_s=3600, sticky_ttl_ms=lambda shop: HOUR_MS) for c in clients]
     for client in clients:
         await client.aclose()
 
 
-def assign(ledger: Ledger, shop: str, conv: str, target: str, cause: str, expect="free"):
-    return ledger.assign(shop, conv, target, cause=cause, reason="least_loaded", now_ms=1_000,
-                         expect=expect, sticky_ttl_ms=HOUR_MS, score=5, buyer="b-" + conv)
+def assign(conv: str, target: str, cause: str, expect: str = "free") -> Assign:
+    return Assign(conv, target, cause, "least_loaded", expect, 5, "b-" + conv, slot=0)
 
 
-async def test_racing_replicas_never_exceed_max_concurrent(ledgers) -> None:
+async def one(store: RedisRoleStore, shop: str, op, now_ms: int = 1_000):
+    result = await store.reserve({shop: [op]}, now_ms)
+    return result[shop].answers[0]
+
+
+async def board(store: RedisRoleStore, shop: str, *, buyers=(), causes=()):
+    request = LoadRequest(boards={shop: BoardRequest(set(buyers), set(causes), extra=10)})
+    snap = await store.load(request)
+    return snap.boards[shop], snap.decisions
+
+
+async def test_racing_replicas_never_exceed_max_concurrent(stores) -> None:
     shop = unique("shop")
-    await ledgers[0].presence(shop, "a1", "online", 3, 0)
+    await one(stores[0], shop, Presence("a1", "online", 3, unique("e")), now_ms=0)
     convs = [unique("c") for _ in range(20)]
     results = await asyncio.gather(*(
-        assign(ledgers[i % 2], shop, conv, "a1", unique("e")) for i, conv in enumerate(convs)))
+        one(stores[i % 2], shop, assign(conv, "a1", unique("e"))) for i, conv in enumerate(convs)))
     assert sorted(r.status for r in results) == ["full"] * 17 + ["ok"] * 3
-    [agent] = (await ledgers[1].agents(shop)).values()
+    found, _ = await board(stores[1], shop)
+    agent = found.agents["a1"]
     assert (agent.load, agent.max_concurrent, agent.idle_since) == (3, 3, 1_000)
 
 
-async def test_same_cause_replays_its_decision(ledgers) -> None:
+async def test_same_cause_replays_its_decision(stores) -> None:
     shop, conv, cause = unique("shop"), unique("c"), unique("e")
-    await ledgers[0].presence(shop, "a1", "online", 5, 0)
-    await ledgers[0].presence(shop, "a2", "online", 5, 0)
-    first = await assign(ledgers[0], shop, conv, "a1", cause)
-    again = await assign(ledgers[1], shop, conv, "a2", cause)  # a redelivery choosing otherwise
+    for agent in ("a1", "a2"):
+        await one(stores[0], shop, Presence(agent, "online", 5, unique("e")), now_ms=0)
+    first = await one(stores[0], shop, assign(conv, "a1", cause))
+    again = await one(stores[1], shop, assign(conv, "a2", cause), now_ms=9_000)  # redelivered
     assert (first.status, again.status) == ("ok", "replay")
     assert again.agent == "a1" and again.at == first.at
-    assert await ledgers[0].cause_members(shop, cause) == [conv]
-    loads = {a.agent_id: a.load for a in (await ledgers[0].agents(shop)).values()}
-    assert loads == {"a1": 1, "a2": 0}
-    sticky = await ledgers[0].stickies([(shop, "b-" + conv)])
-    assert sticky[(shop, "b-" + conv)].agent_id == "a1"
+    found, decisions = await board(stores[0], shop, buyers=["b-" + conv], causes=[cause])
+    assert [(d.conv, d.agent) for d in decisions[(shop, cause)]] == [(conv, "a1")]
+    assert {a: v.load for a, v in found.agents.items()} == {"a1": 1, "a2": 0}
+    assert found.stickies["b-" + conv].agent_id == "a1"
 
 
-async def test_expectations_guard_concurrent_moves(ledgers) -> None:
+async def test_expectations_guard_concurrent_moves(stores) -> None:
     shop, conv = unique("shop"), unique("c")
     for agent in ("a1", "a2"):
-        await ledgers[0].presence(shop, agent, "online", 5, 0)
-    assert (await assign(ledgers[0], shop, conv, "a1", unique("e"))).status == "ok"
-    assert (await assign(ledgers[1], shop, conv, "a2", unique("e"))).status == "stale"  # taken
-    moved = await assign(ledgers[1], shop, conv, "a2", unique("e"), expect="=a1")
+        await one(stores[0], shop, Presence(agent, "online", 5, unique("e")), now_ms=0)
+    assert (await one(stores[0], shop, assign(conv, "a1", unique("e")))).status == "ok"
+    assert (await one(stores[1], shop, assign(conv, "a2", unique("e")))).status == "stale"
+    moved = await one(stores[1], shop, assign(conv, "a2", unique("e"), expect="=a1"))
     assert moved.status == "ok"
-    stale = await assign(ledgers[0], shop, conv, "a1", unique("e"), expect="=a1")
+    stale = await one(stores[0], shop, assign(conv, "a1", unique("e"), expect="=a1"))
     assert (stale.status, stale.agent) == ("stale", "a2")
-    loads = {a.agent_id: a.load for a in (await ledgers[0].agents(shop)).values()}
-    assert loads == {"a1": 0, "a2": 1}
+    found, _ = await board(stores[0], shop)
+    assert {a: v.load for a, v in found.agents.items()} == {"a1": 0, "a2": 1}
 
 
-async def test_queue_hand_back_and_release(ledgers) -> None:
+async def test_queue_hand_back_and_release_in_one_script_call(stores) -> None:
     shop, c1, c2 = unique("shop"), unique("c"), unique("c")
-    ledger = ledgers[0]
-    assert (await assign(ledger, shop, c1, "", unique("e"))).status == "ok"  # queued
-    assert await ledger.queue_heads(shop, 0, 10) == [c1]
-    await ledger.presence(shop, "a1", "online", 1, 0)
-    assert (await assign(ledger, shop, c1, "a1", unique("e"), expect="queued")).status == "ok"
-    assert await ledger.queue_heads(shop, 0, 10) == []
-    assert (await assign(ledger, shop, c2, "a1", unique("e"))).status == "full"
-    assert await ledger.presence(shop, "a1", "away", 1, 0) == [c1]
-    assert (await assign(ledger, shop, c2, "a1", unique("e"))).status == "full", "away"
-    assert await ledger.release(shop, c1, unique("e")) == "a1"
-    assert await ledger.release(shop, c1, unique("e")) == ""
-    assert await ledger.presence(shop, "a1", "online", 1, 0) == []
-    assert (await assign(ledger, shop, c2, "a1", unique("e"))).status == "ok"
+    store = stores[0]
+    assert (await one(store, shop, assign(c1, "", unique("e")))).status == "ok"  # queued
+    found, _ = await board(store, shop)
+    assert [q.conv for q in found.queue] == [c1]
+    result = await store.reserve({shop: [
+        Presence("a1", "online", 1, unique("e")),
+        assign(c1, "a1", unique("e"), expect="queued"),
+        assign(c2, "a1", unique("e")),
+        Presence("a1", "away", 1, unique("e")),
+        assign(c2, "a1", unique("e")),
+        Release(c1, unique("e")),
+        Release(c1, unique("e")),
+        Presence("a1", "online", 1, unique("e")),
+        assign(c2, "a1", unique("e")),
+    ]}, 1_000)
+    answers = result[shop].answers
+    assert [answers[i].status for i in (1, 2, 4, 8)] == ["ok", "full", "full", "ok"]
+    assert [h.conv for h in answers[3]] == [c1], "away hands back what the agent held"
+    assert (answers[5], answers[6]) == ("a1", ""), "a release frees its agent once"
+    assert answers[7] == [] and result[shop].board["a1"].load == 1
 
 
-async def test_agents_whose_presence_expired_are_pruned(ledgers) -> None:
+async def test_agents_whose_presence_expired_are_pruned(stores) -> None:
     shop = unique("shop")
-    ledger = ledgers[0]
-    await ledger.presence(shop, "gone", "online", 2, 0)
-    await ledger.presence(shop, "here", "online", 2, 0)
-    await ledger.redis.delete(ledger.keys.agent(shop, "gone"))
-    assert set(await ledger.agents(shop)) == {"here"}
-    assert await ledger.redis.smembers(ledger.keys.agents(shop)) == {b"here"}
+    store = stores[0]
+    for agent in ("gone", "here"):
+        await one(store, shop, Presence(agent, "online", 2, unique("e")), now_ms=0)
+    await store.redis.delete(KEYS.agent(shop, "gone"))
+    found, _ = await board(store, shop)
+    assert set(found.agents) == {"here"}
+    assert await store.redis.smembers(KEYS.agents(shop)) == {b"here"}

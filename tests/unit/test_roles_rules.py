@@ -8,7 +8,9 @@ from contracts import SlaKind, SubjectKind, example, parse_inbound
 from services.aftersale.rules import aftersale_rules
 from services.core.policy import load_policy
 from services.presale.rules import presale_rules
-from services.roles.rules import STOPPED, ClockRecord, Raise, Start, Stop, plan
+from services.roles.clock_state import ClockState, from_us, to_us
+from services.roles.rules import STOPPED, ClockRecord, Raise, Start, Stop, record_of
+from tests.unit.role_harness import Role, at
 
 POLICY = load_policy(None).for_shop("shop-demo")
 ORDER, CASE = SubjectKind.ORDER, SubjectKind.CASE
@@ -120,15 +122,17 @@ def test_logistics_window_restarts_on_scans_and_stops_on_arrival() -> None:
     assert aftersale_rules(late, book(logistics_stalled=STOPPED), POLICY) == []
 
 
-def test_plan_gives_records_calendar_clocks_and_deterministic_causes() -> None:
+def test_the_rules_see_a_stored_clock_as_running_from_start_to_deadline_or_stopped() -> None:
     deadline = T0 + timedelta(hours=10)
-    result = plan([Start(ORDER, "o1", SlaKind.SHIP_BY, T0, deadline)], shop="s", role="presale",
-                  policy=POLICY, trace_id="t1")
-    [clock] = result.started
-    assert result.records == {(ORDER, "o1", SlaKind.SHIP_BY): ClockRecord(True, T0, deadline)}
-    assert clock.cause == "o1@2026-11-22T22:00:00+00:00" and clock.slot == "ship_by"
-    assert [m.at for m in clock.milestones] == [T0 + timedelta(hours=8), deadline,
-                                                T0 + timedelta(hours=20)]
-    assert ClockRecord.decode(ClockRecord(True, T0, deadline).encode()) == ClockRecord(
-        True, T0, deadline)
-    assert ClockRecord.decode(STOPPED.encode()) == STOPPED
+    stored = ClockState("ship_by", "o1@x", to_us(T0), (0, to_us(deadline), 0), "kefu.orders:0")
+    assert record_of(stored) == ClockRecord(True, T0, deadline)
+    stored.running = False
+    assert record_of(stored) == STOPPED and record_of(None) is None
+
+
+async def test_a_platform_deadline_counts_calendar_time_and_its_cause_names_it() -> None:
+    role = Role()
+    await role.send(role.event("order.paid", 0, order_id="o1", buyer_id="b1"))
+    [clock] = role.store.clocks[("s1", "order", "o1")].values()
+    assert clock.cause == "o1@2026-11-23T03:00:00+00:00", "order id @ the deadline in UTC"
+    assert [from_us(us) for us in clock.due] == [at(2880), at(3600), at(7200)]

@@ -14,7 +14,7 @@ Locale = Literal["zh-CN", "en"]
 Channel = Literal["log", "webhook"]
 NotificationKind = Literal[
     "shipped", "logistics_update", "delay_notice", "stalled_parcel", "delivered",
-    "escalation_alert",
+    "escalation_alert", "escalation_retracted",
 ]  # fmt: skip
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

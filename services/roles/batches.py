@@ -1,0 +1,61 @@
+"""One batch of a role service, start to end: read what it needs (one round trip),
+decide it (pure, `decider.py`), reserve the capacity its assignments take (one script
+per shop, a second and third round only for decisions another replica overtook), and
+hand back the outputs with the write of its changes, to run once they were acked."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from services.core.outputs import Outgoing
+from services.core.policy import ShopPolicy
+from services.core.timers import ClaimedTimer
+from services.roles.decider import Decider
+from services.roles.escalation import TimerPayload
+from services.roles.requests import request_for
+from services.roles.rules import Rules
+from services.roles.store import RoleStore
+
+Now = Callable[[], datetime]
+APPLY_ROUND_TRIPS = 2  # timers, then state
+
+
+class RoleBatches:
+    def __init__(self, *, role: str, store: RoleStore, rules: Rules,
+                 policy_for: Callable[[str], ShopPolicy],
+                 now: Now = lambda: datetime.now(UTC),
+                 round_trips: Callable[[int], None] = lambda n: None) -> None:
+        self.role, self.store, self.rules, self.policy_for, self.now = \
+            role, store, rules, policy_for, now
+        self.round_trips = round_trips
+        """Told how many Redis round trips each batch took (a metric)."""
+
+    async def run(
+        self, events: Sequence[tuple[object, str]] = (),
+        timers: Sequence[tuple[ClaimedTimer, TimerPayload]] = (),
+    ) -> tuple[list[Outgoing], Callable[[], Awaitable[None]]]:
+        """`events`: (event, shard of its partition), in order; `timers`: due timers.
+        Returns the outputs, in order, and the write to run after they were acked."""
+        request = request_for(self.role, (e for e, _ in events), (p for _, p in timers))
+        snapshot = await self.store.load(request)
+        now = self.now()
+        decider = Decider(role=self.role, snapshot=snapshot, rules=self.rules,
+                          policy_for=self.policy_for, now=now)
+        for event, shard in events:
+            decider.event(event, shard)
+        for claimed, payload in timers:
+            decider.timer(claimed, payload)
+        now_ms = round(now.timestamp() * 1000)
+        trips = 1
+        while reservations := decider.take_reservations():
+            decider.resolve(await self.store.reserve(reservations, now_ms))
+            trips += 1
+        outputs, changes = decider.finish()
+
+        async def write() -> None:
+            if not changes.empty():
+                await self.store.apply(changes)
+            self.round_trips(trips + (APPLY_ROUND_TRIPS if not changes.empty() else 0))
+
+        return outputs, write

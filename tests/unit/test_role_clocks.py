@@ -1,0 +1,119 @@
+"""A role service's clocks through whole batches, on the in-memory store: judged on event
+time, fired only where the watermark allows, corrected when a late stop proves them
+wrong. The presale SLA here is 3 min (warning at 2:24, level 3 at 6:00)."""
+
+from __future__ import annotations
+
+from tests.unit.role_harness import Role, escalations
+
+DEADLINE, LEVEL3 = 180, 360
+
+
+async def test_a_conversation_answered_in_time_never_escalates() -> None:
+    role = Role()
+    await role.send(role.buyer("c1", 0), role.reply("c1", 2))
+    assert escalations(await role.fire(LEVEL3 + 60)) == []
+    assert role.store.timers == {}, "the stop cancelled the clock's timer"
+
+
+async def test_an_unanswered_conversation_escalates_each_level_once() -> None:
+    role = Role()
+    await role.send(role.buyer("c1", 0))
+    assert escalations(await role.fire(140)) == [], "the watermark is before the warning"
+    assert escalations(await role.fire(150)) == [("c1", "warning", 1)]
+    assert escalations(await role.fire(DEADLINE + 1)) == [("c1", "breached", 2)]
+    assert escalations(await role.fire(DEADLINE + 2)) == []
+    assert escalations(await role.fire(LEVEL3 + 1)) == [("c1", "breached", 3)]
+    assert role.store.timers == {}
+
+
+async def test_a_reply_read_late_but_sent_in_time_retracts_what_was_published() -> None:
+    role = Role()
+    await role.send(role.buyer("c1", 0))
+    assert escalations(await role.fire(DEADLINE + 1)) == [("c1", "warning", 1),
+                                                          ("c1", "breached", 2)]
+    out = await role.send(role.reply("c1", 120))  # sent at 2:00, published after 3:01
+    assert escalations(out) == [("c1", "retracted", 1), ("c1", "retracted", 2)]
+    assert escalations(await role.fire(LEVEL3 + 60)) == []
+
+
+async def test_a_reply_after_the_deadline_resolves_the_breach_when_it_happened() -> None:
+    role = Role()
+    await role.send(role.buyer("c1", 0))
+    await role.fire(DEADLINE + 1)
+    [resolved] = [o for o in await role.send(role.reply("c1", 200))
+                  if o["topic"] == "kefu.escalations"]
+    assert (resolved["state"], resolved["level"]) == ("resolved", 2)
+    assert resolved["resolved_at"].startswith("2026-11-23T10:03:20")
+
+
+async def test_a_backlog_publishes_no_false_breach_and_every_true_one_once() -> None:
+    """The service was paused: a reply in time and a late one are read only after both
+    deadlines passed on the wall clock. No timer fired meanwhile (the watermark stayed
+    behind): the answered one owes nothing, the late one its breach, at once."""
+    role = Role()
+    await role.send(role.buyer("ok", 0), role.buyer("late", 0))
+    role.now = role.now.replace(minute=30)  # the wall clock is far ahead: it decides nothing
+    out = await role.send(role.reply("ok", 2), role.reply("late", DEADLINE + 20))
+    assert escalations(out) == [("late", "warning", 1), ("late", "breached", 2),
+                                ("late", "resolved", 2)]
+    assert escalations(await role.fire(LEVEL3 + 60)) == [], "nothing published twice"
+
+
+async def test_a_watermark_that_stops_short_of_the_deadline_fires_only_the_warning() -> None:
+    role = Role()
+    await role.send(role.buyer("c1", 0))
+    assert escalations(await role.fire(DEADLINE - 1)) == [("c1", "warning", 1)]
+    out = await role.send(role.reply("c1", DEADLINE - 10))
+    assert escalations(out) == [], "a true warning stays; the breach never happened"
+
+
+async def test_a_redelivered_batch_publishes_the_same_corrections() -> None:
+    role = Role()
+    await role.send(role.buyer("c1", 0))
+    await role.fire(DEADLINE + 1)
+    reply = role.reply("c1", 120)
+    first = await role.send(reply, apply=False)  # crashed before its writes
+    again = await role.send(reply)
+    assert escalations(first) == escalations(again) != []
+    assert [o["escalation_id"] for o in first] == [o["escalation_id"] for o in again]
+    assert await role.send(reply) == [], "once written, the event is a duplicate"
+
+
+async def test_a_complaint_escalates_at_once_and_once_per_unanswered_stretch() -> None:
+    role = Role("aftersale")
+    first = role.buyer("c1", 0, routing=("complaint", "urgent"))
+    second = role.buyer("c1", 10, routing=("complaint", "urgent"))
+    out = escalations(await role.send(first, second))
+    assert out == [("c1", "raised", 2)]
+
+
+async def test_ship_by_starts_on_payment_and_a_shipment_in_time_stops_it() -> None:
+    role = Role()
+    await role.send(role.event("order.paid", 0, order_id="o1", buyer_id="b1"),
+                    role.event("order.paid", 0, order_id="o2", buyer_id="b2"),
+                    role.event("order.shipped", 600, order_id="o2", carrier="SF",
+                               tracking_no="SF1"))
+    fired = escalations(await role.fire(3700))
+    assert fired == [("o1", "warning", 1), ("o1", "breached", 2)]
+
+
+async def test_a_delay_moves_the_deadline_as_a_new_cause_and_late_scans_do_not_restart() -> None:
+    role = Role()
+    await role.send(role.event("order.paid", 0, order_id="o1", buyer_id="b1"))
+    new_by = "2026-11-23T13:00:00+08:00"
+    await role.send(role.event("order.delayed", 60, order_id="o1", reason="stock",
+                               new_ship_by=new_by))
+    assert escalations(await role.fire(3700)) == [], "the old deadline is gone"
+    fired = await role.fire(3 * 3600 + 1)
+    assert {o["deadline"] for o in fired} == {new_by}
+
+
+async def test_a_parcel_scan_read_late_retracts_a_stall_that_never_was() -> None:
+    role = Role("aftersale")
+    scan = dict(order_id="o1", tracking_no="t1")
+    await role.send(role.event("logistics.update", 0, status="in_transit", **scan))
+    assert escalations(await role.fire(3601)) == [("o1", "warning", 1), ("o1", "breached", 2)]
+    out = await role.send(role.event("logistics.update", 3000, status="in_transit", **scan))
+    assert escalations(out) == [("o1", "retracted", 2)], "the warning at 48 min was true"
+    assert escalations(await role.fire(3601 + 600)) == []
