@@ -20,506 +20,60 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import shutil
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
+from benchmarks.common.baseline import RAW_IN, RAW_OUT, Baseline, baseline
+from benchmarks.common.kafka_io import (
+    HEADERS,
+    commit_group_at,
+    log_ends,
+    new_producer,
+    output_span,
+    partitions,
+    produce_all,
+    track_ends,
+)
+from benchmarks.common.procs import (
+    ServiceProc,
+    check_alive,
+    cpu_seconds,
+    metrics,
+    start_py_spy,
+    start_service,
+    stop_py_spy,
+    summed,
+    wait_ready,
+)
+from benchmarks.common.text import fmt_rate, fmt_rss, pct, say
+from benchmarks.router_workload import BEIJING, EventFactory, Workload, make_workload
 from contracts import event_key, parse_inbound, topics
 from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
-from services.core.kafka import CachedKeyPartitioner, create_producer, create_topics, send_records
-from services.core.runtime import all_acked
+from services.core.kafka import create_topics
 from services.core.settings import Settings
 
-RAW_IN, RAW_OUT = "bench.raw.in", "bench.raw.out"
 OUTPUT_TOPICS = (topics.ROLE_PRESALE, topics.ROLE_AFTERSALE, topics.ORDERS)
-HEADERS = [("content-type", b"application/json")]
-BEIJING = timezone(timedelta(hours=8))
-REPO = Path(__file__).resolve().parent.parent
-
-# ------------------------------------------------------------------------------------
-# Realistic inbound events
-# ------------------------------------------------------------------------------------
-
-PRODUCTS = ["羊毛针织开衫", "纯棉圆领T恤", "加绒卫衣", "高腰牛仔裤", "羽绒服", "真丝衬衫",
-            "运动跑鞋", "保温杯", "蓝牙耳机", "双肩包", "儿童羽绒马甲", "床上四件套"]
-PRODUCTS_EN = ["wool cardigan", "cotton T-shirt", "fleece hoodie", "denim jeans",
-               "down jacket", "silk shirt", "running shoes", "thermos", "earbuds", "backpack"]
-COLORS = ["灰色", "黑色", "白色", "藏青", "卡其", "酒红"]
-SIZES = ["S", "M", "L", "XL", "XXL", "160/84A", "170/92A"]
-CARRIERS = ["中通快递", "圆通速递", "顺丰速运", "韵达快递", "京东物流", "申通快递"]
-CITIES = ["浙江省杭州市", "广东省广州市", "江苏省苏州市", "上海市", "北京市", "四川省成都市"]
-ZH_TEXTS = [
-    "在吗", "亲 在么？", "你好，请问{p}还有{s}码吗？", "这款{p}{c}的有现货吗",
-    "{p}是什么面料的？会不会起球", "身高165体重110斤穿什么码", "能便宜点吗？买两件有优惠吗",
-    "有没有优惠券，{n}块能不能卖", "老客户了，包邮吗", "我想改一下收货地址",
-    "拍错颜色了，能帮我改成{c}吗", "订单{o}能改成{s}码吗", "什么时候发货啊？都{n}天了",
-    "怎么还不发货，着急用，麻烦快点", "催一下发货，今天能发吗", "我的快递到哪了？单号查不到",
-    "物流三天没更新了，是不是丢件了", "快递显示已签收但我没收到", "我要退货，{p}尺码不合适",
-    "怎么申请退款？七天无理由可以吗", "退款什么时候到账", "收到的{p}有破洞，质量太差了",
-    "衣服洗了一次就掉色起球了", "少发了一件，只收到一个", "发错货了，我买的是{c}{s}码",
-    "再不处理我就投诉了，给差评！", "你们客服太慢了，我要找平台投诉", "骗子店铺，我要举报",
-    "好的谢谢", "嗯嗯知道了", "收到了，挺好看的", "亲，{p}和图片上一样吗？有色差吗",
-    "你好，我的快递{n}天没动了，什么时候能到？", "订单{o}怎么还没发货", "不是说48小时发货吗",
-]
-EN_TEXTS = [
-    "hi, anyone there?", "Hello! Is the {pe} available in size {s}?",
-    "What material is the {pe} made of?", "Can you give me a discount if I buy two?",
-    "Is there free shipping to Shanghai?", "I need to change my delivery address please",
-    "When will my order {o} ship? It's been {n} days", "Please ship it today, I need it urgently",
-    "Where is my parcel? The tracking has not moved for 3 days",
-    "The tracking says delivered but I never got it", "I want to return the {pe}, it's too small",
-    "How do I get a refund? It has been a week", "The {pe} arrived damaged, there's a hole",
-    "You sent the wrong color, I ordered {s} in black",
-    "This is unacceptable, I will file a complaint and leave a bad review",
-    "thanks, got it", "ok", "Does the {pe} run true to size?",
-]
-ZH_OPENERS = ["", "", "", "亲，", "你好，", "在吗？", "老板，", "客服你好，", "hello，", "喂，"]
-ZH_CLOSERS = ["", "", "", "谢谢", "？？", "急！", "[微笑]", "麻烦尽快回复", "在线等", "谢谢亲～",
-              "订单号{o}", "我{n}号要用", "[流泪]"]
-EN_OPENERS = ["", "", "Hi, ", "Hello, ", "Excuse me, ", "hey "]
-EN_CLOSERS = ["", "", " Thanks!", " thx", " Please reply asap.", " Order {o}.", " ??"]
-AGENT_TEXTS = ["亲，您好！我马上帮您查询物流哦～", "亲，这款目前有现货，今天下单48小时内发货哦",
-               "非常抱歉给您带来不便，已为您登记退换货", "Hi, let me check that for you.",
-               "亲，地址已经帮您修改好了，请核对一下哦", "亲亲，这边已经催促仓库尽快发出了"]
 
 
-@dataclass
-class Conversation:
-    shop: str
-    platform: str
-    conversation_id: str
-    buyer_id: str
-    nick: str
-    english: bool
-    order_id: str | None
-
-
-@dataclass
-class Workload:
-    """Serialised events with their Kafka keys; every event causes exactly one output."""
-
-    records: list[tuple[bytes, bytes]]
-    mean_bytes: float
-    kinds: dict[str, int] = field(default_factory=dict)
-
-
-class EventFactory:
-    """Buyer messages (mostly Chinese, some English, ~8 per conversation) plus agent
-    replies, closes and the order, logistics and after-sale events of the same orders,
-    over several shops, with fields an integrator typically adds on top of the contract."""
-
-    def __init__(self, seed: int, conversations: int, run: str) -> None:
-        self.rng = random.Random(seed)
-        self.run = run
-        self.count = 0
-        shops = [(f"shop-{name}", platform) for name, platform in (
-            ("hz-knit", "taobao"), ("gz-denim", "tmall"), ("sz-digital", "jd"),
-            ("sh-home", "douyin"), ("cd-kids", "pdd"), ("bj-sport", "taobao"),
-            ("xm-tea", "tmall"), ("wh-shoes", "jd"))]
-        self.conversations = []
-        for i in range(conversations):
-            shop, platform = self.rng.choice(shops)
-            has_order = self.rng.random() < 0.5
-            self.conversations.append(Conversation(
-                shop, platform, f"conv-{run}-{i:06d}", f"buyer-{run}-{i:06d}",
-                self.rng.choice(["小美", "tb_887712", "jd_小王", "阿杰", "Lily", "momo酱"]),
-                self.rng.random() < 0.25,
-                f"ord-{run}-{i:06d}" if has_order else None,
-            ))
-        self.orders = [c for c in self.conversations if c.order_id]
-
-    def _envelope(self, conv: Conversation, event_type: str, at: datetime, payload: dict) -> dict:
-        self.count += 1
-        n = self.count
-        return {
-            "event_id": f"evt-{self.run}-{n:08d}",
-            "event_type": event_type,
-            "schema_version": 1,
-            "occurred_at": at.isoformat(timespec="milliseconds"),
-            "shop_id": conv.shop,
-            "platform": conv.platform,
-            "payload": payload,
-            "trace_id": f"trace-{uuid.UUID(int=self.rng.getrandbits(128)).hex}",
-            "x_integrator": {"source": "openapi-gateway", "region": "cn-hangzhou",
-                             "received_at": at.isoformat(timespec="milliseconds"),
-                             "request_id": uuid.UUID(int=self.rng.getrandbits(128)).hex},
-        }
-
-    def _text(self, conv: Conversation) -> str:
-        """One or two sentences with an opener and a closer: few exact repeats, like real
-        chat (a classifier cache keyed by text must not flatter the result)."""
-        rng = self.rng
-        if conv.english:
-            parts = [rng.choice(EN_OPENERS), rng.choice(EN_TEXTS), rng.choice(EN_CLOSERS)]
-        else:
-            parts = [rng.choice(ZH_OPENERS), rng.choice(ZH_TEXTS)]
-            if rng.random() < 0.3:
-                parts.append("，" + rng.choice(ZH_TEXTS))
-            parts.append(rng.choice(ZH_CLOSERS))
-        return "".join(parts).format(
-            p=rng.choice(PRODUCTS), pe=rng.choice(PRODUCTS_EN), c=rng.choice(COLORS),
-            s=rng.choice(SIZES), n=rng.randint(2, 30), o=conv.order_id or "ord-unknown",
-        )
-
-    def event(self, at: datetime) -> dict:
-        rng, roll = self.rng, self.rng.random()
-        conv = rng.choice(self.conversations)
-        if roll < 0.78:
-            payload = {"conversation_id": conv.conversation_id, "buyer_id": conv.buyer_id,
-                       "message_id": f"msg-{self.run}-{self.count:08d}", "text": self._text(conv),
-                       "buyer_nick": conv.nick, "client": rng.choice(["ios", "android", "pc"])}
-            if conv.order_id and rng.random() < 0.5:
-                payload["order_id"] = conv.order_id
-            if rng.random() < 0.15:
-                payload["attachments"] = [{"type": "image",
-                                           "url": f"https://img.example.cn/chat/{rng.getrandbits(40):x}.jpg"}]
-            return self._envelope(conv, "buyer.message", at, payload)
-        if roll < 0.86:
-            return self._envelope(conv, "agent.message", at, {
-                "conversation_id": conv.conversation_id, "agent_id": f"agent-{rng.randint(1, 40)}",
-                "message_id": f"msg-{self.run}-{self.count:08d}", "text": rng.choice(AGENT_TEXTS)})
-        if roll < 0.88:
-            return self._envelope(conv, "conversation.closed", at, {
-                "conversation_id": conv.conversation_id, "closed_by": "buyer"})
-        return self._order_event(rng.choice(self.orders), at)
-
-    def _order_event(self, conv: Conversation, at: datetime) -> dict:
-        rng = self.rng
-        base = {"order_id": conv.order_id}
-        kind = rng.choices(["order.created", "order.paid", "order.shipped", "logistics.update",
-                            "aftersale.requested", "review.posted"], [3, 3, 2, 2, 1, 1])[0]
-        product = rng.choice(PRODUCTS)
-        items = [{"sku": f"sku-{rng.randint(1000, 9999)}", "name": f"{product} {rng.choice(COLORS)}"
-                  f" {rng.choice(SIZES)}", "quantity": rng.randint(1, 3), "price": 189.0}]
-        if kind in ("order.created", "order.paid"):
-            payload = {**base, "buyer_id": conv.buyer_id, "items": items, "amount": 189.0}
-        elif kind == "order.shipped":
-            payload = {**base, "carrier": rng.choice(CARRIERS),
-                       "tracking_no": f"ZT{rng.getrandbits(40)}"}
-        elif kind == "logistics.update":
-            payload = {**base, "tracking_no": f"ZT{rng.getrandbits(40)}",
-                       "status": rng.choice(["in_transit", "out_for_delivery", "delivered"]),
-                       "description": "快件已到达【转运中心】", "location": rng.choice(CITIES)}
-        elif kind == "aftersale.requested":
-            payload = {**base, "case_id": f"case-{conv.order_id}", "buyer_id": conv.buyer_id,
-                       "kind": "return_refund", "reason": "尺码不合适", "amount": 189.0}
-        else:
-            payload = {**base, "buyer_id": conv.buyer_id, "rating": rng.randint(1, 5),
-                       "text": "质量不错，物流很快"}
-        return self._envelope(conv, kind, at, payload)
-
-
-def make_workload(n: int, *, seed: int, run: str) -> Workload:
-    factory = EventFactory(seed, max(50, n // 8), run)
-    start = datetime(2026, 11, 22, 9, 0, tzinfo=BEIJING)
-    records, kinds, total = [], {}, 0
-    for i in range(n):
-        data = factory.event(start + timedelta(milliseconds=37 * i))
-        raw = orjson.dumps(data)
-        key = event_key(parse_inbound(raw)).encode()  # also proves every event is valid
-        records.append((key, raw))
-        kinds[data["event_type"]] = kinds.get(data["event_type"], 0) + 1
-        total += len(raw)
-    return Workload(records, total / max(1, n), kinds)
-
-
-# ------------------------------------------------------------------------------------
-# Kafka helpers (Tansu's ListOffsets is unreliable for keyed batches: ends are read
-# from fetch responses' high watermarks instead)
-# ------------------------------------------------------------------------------------
-
-def partitions(topic_names: Iterable[str], count: int) -> list[TopicPartition]:
-    return [TopicPartition(t, p) for t in topic_names for p in range(count)]
-
-
-async def log_ends(bootstrap: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, max_partition_fetch_bytes=1024,
-                                fetch_max_wait_ms=50)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        for tp in tps:
-            consumer.seek(tp, 0)
-        ends: dict[TopicPartition, int] = {}
-        deadline = time.monotonic() + 15
-        while len(ends) < len(tps) and time.monotonic() < deadline:
-            await consumer.getmany(timeout_ms=100, max_records=1)
-            ends.update({tp: hw for tp in tps if (hw := consumer.highwater(tp)) is not None})
-        if len(ends) < len(tps):
-            raise RuntimeError("could not read the log end offsets")
-        return ends
-    finally:
-        await consumer.stop()
-
-
-async def record_at(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int):
-    consumer.seek(tp, offset)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        batch = await consumer.getmany(tp, timeout_ms=200, max_records=1)
-        if batch.get(tp):
-            return batch[tp][0]
-    raise RuntimeError(f"no record at {tp} offset {offset}")
-
-
-async def output_span(bootstrap: str, before: dict, after: dict) -> tuple[float, float]:
-    """CreateTime (seconds) of the first and last records written between two snapshots."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, fetch_max_wait_ms=50)
-    await consumer.start()
-    try:
-        grown = [tp for tp in after if after[tp] > before.get(tp, 0)]
-        consumer.assign(grown)
-        firsts, lasts = [], []
-        for tp in grown:
-            firsts.append((await record_at(consumer, tp, before.get(tp, 0))).timestamp)
-            lasts.append((await record_at(consumer, tp, after[tp] - 1)).timestamp)
-        return min(firsts) / 1000, max(lasts) / 1000
-    finally:
-        await consumer.stop()
-
-
-async def new_producer(bootstrap: str) -> AIOKafkaProducer:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                max_batch_size=256 * 1024)
-    await producer.start()
-    return producer
-
-
-async def produce_all(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]],
-                      ends: dict[TopicPartition, int] | None = None) -> float:
-    """Produce every record, wait for all acks; track the log ends in `ends`. Returns s."""
-    producer = await new_producer(bootstrap)
-    started = time.perf_counter()
-    try:
-        futures = []
-        for key, value in records:
-            futures.append(await producer.send(topic, value, key=key, headers=HEADERS))
-            if len(futures) >= 5000:
-                _track(ends, await asyncio.gather(*futures))
-                futures = []
-        _track(ends, await asyncio.gather(*futures))
-    finally:
-        await producer.stop()
-    return time.perf_counter() - started
-
-
-def _track(ends: dict[TopicPartition, int] | None, metadata) -> None:
-    if ends is None:
-        return
-    for md in metadata:
-        tp = TopicPartition(md.topic, md.partition)
-        ends[tp] = max(ends.get(tp, 0), md.offset + 1)
-
-
-async def commit_group_at(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
-    """Start a fresh (empty) group at these offsets instead of at the log start."""
-    if not offsets:
-        return
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(list(offsets))
-        await consumer.commit(offsets)
-    finally:
-        await consumer.stop()
-
-
-# ------------------------------------------------------------------------------------
-# Baseline: raw aiokafka passthrough
-# ------------------------------------------------------------------------------------
-
-@dataclass
-class Baseline:
-    events_per_s: float
-    cpu_us_per_event: float
-    cores: float
-    server_cores: float
-    runs: tuple[float, ...] = ()  # events/s of each run averaged, if more than one
-
-    def averaged_with(self, other: Baseline) -> Baseline:
-        """The mean of two runs: one before and one after the router's run, so that a
-        shared machine speeding up or slowing down in between does not decide the ratio."""
-        return Baseline(
-            (self.events_per_s + other.events_per_s) / 2,
-            (self.cpu_us_per_event + other.cpu_us_per_event) / 2,
-            (self.cores + other.cores) / 2,
-            (self.server_cores + other.server_cores) / 2,
-            runs=(self.events_per_s, other.events_per_s),
-        )
-
-
-async def baseline(settings: Settings, n: int, max_records: int,
-                   servers_cpu: Callable[[], float], *, batched: bool = False) -> Baseline:
-    """Consume RAW_IN, produce each record unchanged to RAW_OUT: batch getmany, queue
-    the batch's records, await their acks, commit the batch. The producer and the wait
-    for acks are those every kefu service publishes through (same acks, linger, batch
-    size and partitioner). Records are queued with `producer.send()` each, the plain
-    aiokafka way and the reference of the router's target; `batched` queues them with
-    `send_records` (a record batch per partition), as kefu's services do. Events/s from
-    the first batch received to the last commit (group join excluded)."""
-    bootstrap = settings.kafka_bootstrap
-    consumer = AIOKafkaConsumer(RAW_IN, bootstrap_servers=bootstrap,
-                                group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    producer = create_producer(settings, service="bench-baseline")
-    await producer.start()
-    await consumer.start()
-    partitioner = CachedKeyPartitioner()
-    done, started, cpu, servers = 0, None, 0.0, 0.0
-    try:
-        deadline = time.monotonic() + 300
-        while done < n and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=100, max_records=max_records)
-            if not batch:
-                continue
-            if started is None:
-                started, cpu, servers = time.perf_counter(), time.process_time(), servers_cpu()
-            records = [r for rs in batch.values() for r in rs]
-            if batched:
-                futures = await send_records(
-                    producer, [(RAW_OUT, r.key, r.value) for r in records], headers=HEADERS,
-                    partitioner=partitioner, max_request_size=settings.kafka_max_message_bytes)
-            else:
-                futures = [await producer.send(RAW_OUT, r.value, key=r.key, headers=HEADERS)
-                           for r in records]
-            await all_acked(futures)
-            await consumer.commit()
-            done += len(records)
-        elapsed = time.perf_counter() - (started or time.perf_counter())
-        cpu, servers = time.process_time() - cpu, servers_cpu() - servers
-    finally:
-        await consumer.stop()
-        await producer.stop()
-    if done < n:
-        raise RuntimeError(f"baseline moved only {done} of {n} events")
-    return Baseline(n / elapsed, cpu / n * 1e6, cpu / elapsed, servers / elapsed)
-
-
-# ------------------------------------------------------------------------------------
-# Router processes
-# ------------------------------------------------------------------------------------
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process so far (a busy machine slows a process down, but
-    hardly changes how much CPU it needs per event)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class RouterProc:
-    proc: subprocess.Popen
-    port: int
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def peak_rss_mb(self) -> float | None:
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            return None
-        return None
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
-
-    def signal(self, sig: int) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-
-    def stop(self) -> None:
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-def check_alive(routers: list[RouterProc]) -> None:
-    for r in routers:
-        if r.proc.poll() is not None:
-            raise RuntimeError(f"router exited with {r.proc.returncode}; see {r.log}:\n"
-                               + r.log.read_text()[-2000:])
-
-
-def start_router(broker: EmbeddedBroker, redis: EmbeddedRedis, group_prefix: str,
-                 workdir: Path, index: int, session_timeout_ms: int) -> RouterProc:
-    port = free_port()
-    env = dict(os.environ)
-    env.update({
-        "KEFU_KAFKA_BOOTSTRAP": broker.bootstrap, "KEFU_REDIS_URL": redis.url,
-        "KEFU_HTTP_PORT": str(port), "KEFU_GROUP_PREFIX": group_prefix,
-        "KEFU_LOG_LEVEL": "WARNING", "KEFU_LOG_FORMAT": "json",
-    })
-    if session_timeout_ms > 10_000:  # longer than the default: slower group joins on Tansu
-        env["KEFU_CONSUMER_SESSION_TIMEOUT_MS"] = str(session_timeout_ms)
-    log = workdir / f"{group_prefix}-router-{index}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", "run", "router"],
-                                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    return RouterProc(proc, port, log)
-
-
-async def wait_ready(session: aiohttp.ClientSession, routers: list[RouterProc],
-                     timeout: float) -> float:
-    started = time.monotonic()
-    pending = list(routers)
-    while pending:
-        check_alive(routers)
-        for r in list(pending):
-            try:
-                async with session.get(f"http://127.0.0.1:{r.port}/readyz") as resp:
-                    if resp.status == 200:
-                        pending.remove(r)
-            except aiohttp.ClientError:
-                pass
-        if time.monotonic() - started > timeout:
-            raise RuntimeError(f"routers not ready after {timeout:.0f}s; "
-                               f"logs in {routers[0].log.parent}")
-        if pending:
-            await asyncio.sleep(0.2)
-    return time.monotonic() - started
-
-
-async def out_counts(session: aiohttp.ClientSession, router: RouterProc) -> tuple[int, int]:
+async def out_counts(session: aiohttp.ClientSession, router: ServiceProc) -> tuple[int, int]:
     """(outputs on role topics + kefu.orders, dead letters) acked so far, from /metrics."""
-    routed = dead = 0
-    async with session.get(f"http://127.0.0.1:{router.port}/metrics") as resp:
-        text = await resp.text()
-    for line in text.splitlines():
-        if line.startswith("kefu_events_out_total{"):
-            value = int(float(line.rsplit(" ", 1)[1]))
-            if f'topic="{topics.DLQ}"' in line:
-                dead += value
-            else:
-                routed += value
-    return routed, dead
+    found = await metrics(session, router)
+    dead = f'topic="{topics.DLQ}"'
+    total = summed(found, "kefu_events_out_total")
+    letters = total - summed(found, "kefu_events_out_total", without=dead)
+    return int(total - letters), int(letters)
 
 
 @dataclass
@@ -562,8 +116,8 @@ class Bench:
         # The routers stay frozen while the backlog is produced (~15k ev/s here): their
         # session must outlast that, or the run would include a rebalance.
         session_ms = max(10_000, n // 5)
-        routers = [start_router(self.broker, self.redis, group_prefix, self.workdir, i,
-                                session_ms) for i in range(processes)]
+        routers = [start_service("router", self.broker, self.redis, group_prefix, self.workdir,
+                                 i, session_ms) for i in range(processes)]
         spy = None
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
@@ -661,7 +215,7 @@ class Bench:
                     futures.append(await producer.send(topics.INBOUND, raw, key=key,
                                                        headers=HEADERS))
                 await asyncio.sleep(0.005)
-            _track(self.inbound_ends, await asyncio.gather(*futures))
+            track_ends(self.inbound_ends, await asyncio.gather(*futures))
             achieved = total / (time.monotonic() - started)
             await collector
         finally:
@@ -675,42 +229,6 @@ class Bench:
                 "capped": rate < self.args.rate,
                 "p50": pct(e2e, 50), "p99": pct(e2e, 99),
                 "routed_p50": pct(to_routed, 50), "routed_p99": pct(to_routed, 99)}
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-
-
-def start_py_spy(pid: int, out: str) -> subprocess.Popen:
-    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    fmt = "speedscope" if out.endswith(".json") else "raw" if out.endswith(".txt") else "flamegraph"
-    return subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", "250", "--nonblocking",
-                             "--format", fmt, "--output", out],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop_py_spy(spy: subprocess.Popen) -> None:
-    spy.send_signal(signal.SIGINT)
-    try:
-        spy.wait(30)
-    except subprocess.TimeoutExpired:
-        spy.kill()
-
-
-# ------------------------------------------------------------------------------------
-# Main
-# ------------------------------------------------------------------------------------
-
-def fmt_rate(value: float) -> str:
-    return f"{value:,.0f} ev/s"
-
-
-def fmt_rss(values: list[float | None]) -> str:
-    return " + ".join("?" if v is None else f"{v:.0f} MB" for v in values)
 
 
 def report(args, workload: Workload, base: Baseline, batched: Baseline, one: RouterRun,
@@ -812,10 +330,6 @@ async def run(args: argparse.Namespace) -> int:
         redis.stop()
         if not failed:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def say(text: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from benchmarks.router_bench import AGENT_TEXTS, EN_CLOSERS, EN_OPENERS, ZH_CLOSERS, ZH_OPENERS
+from benchmarks.router_workload import AGENT_TEXTS, EN_CLOSERS, EN_OPENERS, ZH_CLOSERS, ZH_OPENERS
 from benchmarks.soak.phrases import (
     AGENT_EN,
     EN_ACK,

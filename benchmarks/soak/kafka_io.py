@@ -9,7 +9,8 @@ from datetime import datetime
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from benchmarks.router_bench import BEIJING, HEADERS, log_ends, new_producer
+from benchmarks.common.kafka_io import HEADERS, log_ends, new_producer
+from benchmarks.router_workload import BEIJING
 from benchmarks.soak.accounting import event_key_of, expected_slots
 from benchmarks.soak.constants import WATCHED_TOPICS
 from contracts import topics

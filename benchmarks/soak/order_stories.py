@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from benchmarks.router_bench import COLORS, PRODUCTS, SIZES
+from benchmarks.router_workload import COLORS, PRODUCTS, SIZES
 from benchmarks.soak.phrases import AFTERSALE_PATHS, CARRIERS, CITIES, REVIEWS
 from benchmarks.soak.story_types import OrderSpec, ShopSpec, Step
 

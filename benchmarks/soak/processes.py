@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from benchmarks.router_bench import cpu_seconds
+from benchmarks.common.procs import cpu_seconds
 
 
 def proc_memory(pid: int) -> tuple[float | None, float | None]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from benchmarks.router_bench import COLORS, PRODUCTS, PRODUCTS_EN, SIZES
+from benchmarks.router_workload import COLORS, PRODUCTS, PRODUCTS_EN, SIZES
 from benchmarks.soak.chat_stories import ChatStories
 from benchmarks.soak.order_stories import OrderStories
 from benchmarks.soak.phrases import CITIES, PLATFORMS
