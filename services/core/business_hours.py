@@ -74,6 +74,7 @@ class BusinessCalendar:
             raise ValueError("no business hours on any day of the week")
         self.weekly: tuple[tuple[tuple[int, int], ...], ...] = tuple(map(tuple, days))
         self.holidays: frozenset[date] = frozenset(holidays)
+        self._days: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     def __repr__(self) -> str:
         return f"BusinessCalendar(tz={self.tz!r}, weekly={self.weekly!r}, holidays=...)"
@@ -82,6 +83,18 @@ class BusinessCalendar:
         day, minute = (day + _DAY, 0) if minute == MINUTES_PER_DAY else (day, minute)
         local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=self.tz)
         return local.astimezone(UTC)
+
+    def _day(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The day's opening intervals as UTC instants (remembered: every clock that
+        starts on a day walks them)."""
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) > 4096:
+                self._days.clear()
+            found = self._days[day] = tuple(
+                (self._instant(day, start), self._instant(day, end))
+                for start, end in self.weekly[day.weekday()])
+        return found
 
     def _intervals(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """Open intervals in UTC from local ``day`` on: ascending, disjoint, endless."""
@@ -94,8 +107,7 @@ class BusinessCalendar:
                     raise ValueError("calendar has no business hours left")
             else:
                 closed_days = 0
-                for start, end in self.weekly[day.weekday()]:
-                    lo, hi = self._instant(day, start), self._instant(day, end)
+                for lo, hi in self._day(day):
                     if prev is not None and lo < prev:
                         lo = prev  # DST gap folding: never count an instant twice
                     if hi > lo:
@@ -127,6 +139,30 @@ class BusinessCalendar:
             if remaining <= hi - lo:
                 return (lo + remaining).astimezone(self.tz)
             remaining -= hi - lo
+            cursor = hi
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def add_business_times(self, start: datetime,
+                           durations: Sequence[timedelta]) -> list[datetime]:
+        """`add_business_time` for several ascending durations, in one walk of the
+        calendar (a clock's warning, deadline and level 3 cost one walk, not three)."""
+        _require_aware(start, "start")
+        if any(b < a for a, b in zip(durations, durations[1:], strict=False)) or (
+                durations and durations[0] < _ZERO):
+            raise ValueError(f"durations must be ascending and >= 0, got {durations!r}")
+        out = [start.astimezone(self.tz) for d in durations if d == _ZERO]
+        pending = [d for d in durations if d > _ZERO]
+        cursor, used = start.astimezone(UTC), _ZERO
+        for lo, hi in self._from(cursor):
+            if not pending:
+                return out
+            if hi <= cursor:
+                continue
+            lo = max(lo, cursor)
+            span = hi - lo
+            while pending and pending[0] - used <= span:
+                out.append((lo + (pending.pop(0) - used)).astimezone(self.tz))
+            used += span
             cursor = hi
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -59,13 +59,15 @@ class BatchConsumer:
         self.progress = progress
         """Told what each committed batch read and proved (event-time watermarks)."""
         self.lock = lock
-        """Held from handling a batch to its commit: other work on the same partitions
-        (the role services' timer firing) waits for it. Not with `pipelined`."""
+        """Held while a batch is handled (and, unless pipelined, until it is committed):
+        other work on the same partitions (the role services' timer firing) takes it,
+        then waits for `quiesce`."""
         self.idle = asyncio.Event()
         """Set while no batch is being handled or completed (rebalances wait for it)."""
         self.idle.set()
         self._handling = False
         self._completing: asyncio.Task | None = None
+        self._effects: asyncio.Future | None = None
 
     async def __call__(self, msg: KafkaMessage) -> None:
         self._handling = True
@@ -95,6 +97,15 @@ class BatchConsumer:
         if self._completing is task:
             self._completing = None
 
+    async def quiesce(self) -> None:
+        """Wait until the last batch handled is completed (outputs acked, effects
+        written, committed or abandoned). Called under `lock`, so that no next batch is
+        being handled, it leaves the partitions' state all written (the role services'
+        timer firing needs that)."""
+        task = self._completing
+        if task is not None:
+            await asyncio.wait([task])
+
     def _update_idle(self, *_: Any) -> None:
         completing = self._completing is not None and not self._completing.done()
         if not self._handling and not completing:
@@ -118,9 +129,10 @@ class BatchConsumer:
                     for tp, mark in single.watermarks.items():
                         outcome.watermarks[tp] = max(mark, outcome.watermarks.get(tp, mark))
             elif self.pipelined and not self.stopping.is_set():
-                self._completing = asyncio.create_task(
-                    self._complete_and_commit(outcome, msg, records, started)
-                )
+                effects = asyncio.get_running_loop().create_future()
+                self._completing = asyncio.create_task(self._complete_and_commit(
+                    outcome, msg, records, started, effects, self._completing))
+                self._effects = effects
                 self._completing.add_done_callback(self._update_idle)
                 return
             else:
@@ -132,31 +144,39 @@ class BatchConsumer:
         await self._commit_batch(msg, records, started, outcome)
 
     async def _previous_completed(self) -> None:
-        """Wait for the previous batch's background completion. If it was abandoned at
-        shutdown, so is this batch (its outputs must not overtake the previous ones)."""
-        task = self._completing
-        if task is None:
+        """Wait until the previous batch's outputs were acked and its effects applied
+        (its commit may still be on its way). If it was abandoned at shutdown, so is this
+        batch (its outputs must not overtake the previous ones)."""
+        task, effects = self._completing, self._effects
+        if task is None or effects is None:
             return
-        await asyncio.wait([task])  # unlike `await task`, never raises the task's error
-        if self._completing is task:
-            self._completing = None
-        if task.cancelled() or not task.result():  # cancelled by drain() at shutdown
+        await asyncio.wait([task, effects], return_when=asyncio.FIRST_COMPLETED)
+        done = effects.done() and not effects.cancelled() and effects.result()
+        if not done:  # abandoned, or cancelled by drain() at shutdown
             raise ShuttingDown()
 
     async def _complete_and_commit(
         self, outcome: BatchOutcome, msg: KafkaMessage, records: Sequence[ConsumerRecord],
-        started: float,
+        started: float, effects: asyncio.Future, previous: asyncio.Task | None,
     ) -> bool:
-        """The background completion of a pipelined batch; False if it was abandoned."""
+        """The background completion of a pipelined batch; False if it was abandoned.
+        `effects` is told when its outputs were acked and its effects applied: the next
+        batch may publish then. Its commit waits for the previous batch's, so that
+        commits never go back."""
         try:
             await self._complete(outcome)
         except ShuttingDown:
             log.info("batch abandoned for redelivery at shutdown", records=len(records))
+            effects.set_result(False)
             return False
         except Exception as exc:  # as an unpipelined batch's failure: logged, not committed
             log.error("batch completion failed", error=f"{type(exc).__name__}: {exc}",
                       exc_info=exc)
+            effects.set_result(True)
             return True
+        effects.set_result(True)
+        if previous is not None:
+            await asyncio.wait([previous])
         await self._commit_batch(msg, records, started, outcome)
         return True
 

@@ -62,11 +62,13 @@ def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRunti
                           max_event_bytes=settings.max_event_bytes, grace_ms=grace_ms)
     subscription = runtime.batch_subscriber(
         role_topic(role), topics.ORDERS, handler=handler, progress=progress, lock=lock,
+        pipelined=True,  # RoleBatches lays the previous batch's unwritten changes over reads
         description=f"{name} conversations and agents, plus order and case events",
     )
     firing = Firing(
         role=name, timers=timers, batches=batches, progress=progress,
-        consumer_of=subscription.kafka_consumer, upstream=StageWatermarks(runtime.redis),
+        consumer_of=subscription.kafka_consumer, quiesce=subscription.consumer.quiesce,
+        upstream=StageWatermarks(runtime.redis),
         publish=runtime.publish, lock=lock, stopping=runtime.stopping,
         owner=f"{name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         lease=settings.timer_lease.total_seconds(),

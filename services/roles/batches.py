@@ -1,7 +1,11 @@
 """One batch of a role service, start to end: read what it needs (one round trip),
 decide it (pure, `decider.py`), reserve the capacity its assignments take (one script
 per shop, a second and third round only for decisions another replica overtook), and
-hand back the outputs with the write of its changes, to run once they were acked."""
+hand back the outputs with the write of its changes, to run once they were acked.
+
+Batches are pipelined (services.core.consumer): a batch may be decided while the
+previous one's changes are still on their way to Redis. Those changes are kept here
+until written, and laid over what the next batch reads (`pending.py`)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from services.core.policy import ShopPolicy
 from services.core.timers import ClaimedTimer
 from services.roles.decider import Decider
 from services.roles.escalation import TimerPayload
+from services.roles.pending import Pending
 from services.roles.requests import request_for
 from services.roles.rules import Rules
 from services.roles.store import RoleStore
@@ -30,6 +35,8 @@ class RoleBatches:
             role, store, rules, policy_for, now
         self.round_trips = round_trips
         """Told how many Redis round trips each batch took (a metric)."""
+        self._pending: list[Pending] = []
+        """Changes of batches decided but not yet written, oldest first."""
 
     async def run(
         self, events: Sequence[tuple[object, str]] = (),
@@ -39,6 +46,8 @@ class RoleBatches:
         Returns the outputs, in order, and the write to run after they were acked."""
         request = request_for(self.role, (e for e, _ in events), (p for _, p in timers))
         snapshot = await self.store.load(request)
+        for pending in self._pending:
+            pending.lay_over(snapshot)
         now = self.now()
         decider = Decider(role=self.role, snapshot=snapshot, rules=self.rules,
                           policy_for=self.policy_for, now=now)
@@ -52,10 +61,13 @@ class RoleBatches:
             decider.resolve(await self.store.reserve(reservations, now_ms))
             trips += 1
         outputs, changes = decider.finish()
+        pending = Pending.of(changes)
+        self._pending.append(pending)
 
         async def write() -> None:
             if not changes.empty():
                 await self.store.apply(changes)
+            self._pending.remove(pending)
             self.round_trips(trips + (APPLY_ROUND_TRIPS if not changes.empty() else 0))
 
         return outputs, write

@@ -50,10 +50,9 @@ def business_milestones(
 ) -> tuple[Milestone, ...]:
     """Milestones of a budget of business time starting at `start` (counting begins at the
     next opening when `start` is outside business hours)."""
-    def at(share: float) -> datetime:
-        return calendar.add_business_time(start, budget * share)
-
-    return _milestones(at(warn_at), at(1.0), at(level3_after))
+    warn, deadline, level3 = calendar.add_business_times(
+        start, [budget * warn_at, budget, budget * level3_after])
+    return _milestones(warn, deadline, level3)
 
 
 def calendar_milestones(

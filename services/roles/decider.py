@@ -238,7 +238,8 @@ class Decider:
         self.rounds += 1
         for shop, result in results.items():
             placer = self.placer(shop)
-            placer.board.agents = result.board
+            if result.board is not None:
+                placer.board.agents = result.board
             for op, answer in zip(self._sent[shop], result.answers, strict=True):
                 self._resolve_one(shop, placer, op, answer)
 

@@ -1,6 +1,7 @@
 """Firing the clocks' timers of the partitions this process owns, on event time.
 
-Each round, under the lock the partition's batches hold: advance the watermarks of the
+Each round, under the lock the partition's batches hold, once the last batch is
+completed (so its changes are written): advance the watermarks of the
 partitions that are caught up, claim the timers each partition's watermark has passed
 (and no later than the wall clock), and run them as one batch (`batches.py`): publish
 their escalations, then write, and ack the timers. A new owner of a partition first
@@ -36,11 +37,13 @@ Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
 class Firing:
     def __init__(self, *, role: str, timers: PartitionTimers, batches: RoleBatches,
                  progress: PartitionProgress, consumer_of: Callable[[], object],
+                 quiesce: Callable[[], Awaitable[None]],
                  upstream: StageWatermarks, publish: Publish, lock: asyncio.Lock,
                  stopping: asyncio.Event, owner: str, lease: float, poll_interval: float,
                  lag: LoopLag, batch: int = 500, max_backoff: float = 5.0) -> None:
         self.role, self.timers, self.batches, self.progress = role, timers, batches, progress
         self.consumer_of, self.upstream, self.publish = consumer_of, upstream, publish
+        self.quiesce = quiesce
         self.lock, self.stopping, self.owner = lock, stopping, owner
         self.lease_ms, self.poll_interval = round(lease * 1000), poll_interval
         self.batch, self.max_backoff, self.lag = batch, max_backoff, lag
@@ -74,6 +77,7 @@ class Firing:
         """One claim and fire; True when more timers may be due at once."""
         upstream = await self.upstream.read()
         async with self.lock:
+            await self.quiesce()  # the last batch's changes are written, or it is abandoned
             consumer = self.consumer_of()
             if consumer is not None:
                 self.progress.caught_up(consumer, upstream, self.lag.recent_ms())

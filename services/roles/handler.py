@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 from aiokafka import ConsumerRecord, TopicPartition
@@ -34,7 +35,7 @@ class RoleHandler:
         self.max_event_bytes, self.grace_ms = max_event_bytes, grace_ms
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
-        outcome, events, marks = BatchOutcome(), [], []
+        outcome, events, marks, seen = BatchOutcome(), [], [], Counter()
         read_ms = round(time.time() * 1000)
         for record in records:
             event = self._parse(record, outcome)
@@ -45,8 +46,10 @@ class RoleHandler:
                 marks.append((tp, record_watermark(stamp, occurred or 0, read_ms,
                                                    self.grace_ms)))
             if event is not None:
-                self.metrics.events_in.labels(record.topic, event.event_type).inc()
+                seen[(record.topic, event.event_type)] += 1
                 events.append((event, shard_of(record)))
+        for (topic, kind), count in seen.items():
+            self.metrics.events_in.labels(topic, kind).inc(count)
         outputs, write = await self.batches.run(events=events)
         outcome.outputs += outputs
         outcome.after_ack.append(write)

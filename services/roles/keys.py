@@ -30,8 +30,6 @@ several keys of one shop; they get the shop's key prefix and build the rest from
 from __future__ import annotations
 
 CAUSE_TTL_SECONDS = 24 * 3600
-CONV_FIELDS = ("agent", "reason", "acause", "at", "buyer", "priority", "opened", "answered",
-               "trace", "complained", "clock")
 
 
 class RoleKeys:

@@ -52,9 +52,8 @@ class MemoryRoleStore:
     async def load(self, request: LoadRequest) -> Snapshot:
         self.round_trips += 1
         snap = Snapshot(seen={k for k in request.seen if k in self.seen})
-        for key in request.convs:
-            if key in self.convs:
-                snap.convs[key] = copy.deepcopy(self.convs[key])
+        for key in request.convs:  # as Redis answers: every conversation asked for
+            snap.convs[key] = copy.deepcopy(self.convs.get(key, ConvState(key[1])))
         for key in request.subjects:
             snap.clocks[key] = copy.deepcopy(self.clocks.get(key, {}))
         for shop_id, wanted in request.boards.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
@@ -16,7 +17,7 @@ from services.roles.assignment import AgentView, Sticky, queue_score
 from services.roles.board import Queued, ShopBoard
 from services.roles.clock_state import ClockState
 from services.roles.conversation import ConvState
-from services.roles.keys import CAUSE_TTL_SECONDS, CONV_FIELDS, RoleKeys
+from services.roles.keys import CAUSE_TTL_SECONDS, RoleKeys
 from services.roles.reservations import (
     Assign,
     Decided,
@@ -28,61 +29,59 @@ from services.roles.reservations import (
 )
 from services.roles.store import Changes, Decision, LoadRequest, Snapshot
 
-
-def text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else str(value)
+text = bytes.decode
+"""The scripts answer strings as bytes (a missing value as b''), numbers as integers."""
 
 
 def agents_of(flat: list) -> dict[str, AgentView]:
-    """BOARD's agents: [id, status, max, idle, load]..."""
-    return {text(flat[i]): AgentView(text(flat[i]), text(flat[i + 1]), int(flat[i + 2]),
-                                     int(flat[i + 4]), int(flat[i + 3]))
-            for i in range(0, len(flat), 5)}
+    """The scripts' board: [id, status, max, idle, load]..."""
+    out = {}
+    for i in range(0, len(flat), 5):
+        agent = flat[i].decode()
+        out[agent] = AgentView(agent, flat[i + 1].decode(), flat[i + 2], flat[i + 4],
+                               flat[i + 3])
+    return out
 
 
 class RedisRoleStore:
+    """Needs a client with `decode_responses=False` (the services' own): the scripts'
+    answers are read as bytes."""
+
     def __init__(self, redis: Redis, keys: RoleKeys, timers: PartitionTimers, *,
                  key_ttl_ms: int, dedup_ttl_s: int, sticky_ttl_ms: Callable[[str], int]) -> None:
         self.redis, self.keys, self.timers = redis, keys, timers
         self.key_ttl_ms, self.dedup_ttl_s, self.sticky_ttl_ms = key_ttl_ms, dedup_ttl_s, \
             sticky_ttl_ms
-        self._board = redis.register_script(scripts.BOARD)
+        self._load = redis.register_script(scripts.LOAD)
         self._reserve = redis.register_script(scripts.RESERVE)
+        self._write = redis.register_script(scripts.WRITE)
 
     # --- load ---------------------------------------------------------------------------
     async def load(self, request: LoadRequest) -> Snapshot:
-        batch, keys = RedisBatch(self.redis), self.keys
-        seen: dict[str, list[str]] = defaultdict(list)
-        for shop, event_id in request.seen:
-            seen[shop].append(event_id)
-        seen_at = {shop: batch.command("MGET", *(keys.seen(shop, e) for e in ids))
-                   for shop, ids in seen.items()}
-        convs = list(request.convs)
-        conv_at = [batch.command("HMGET", keys.conv(shop, c), *CONV_FIELDS) for shop, c in convs]
-        subjects = list(request.subjects)
-        subject_at = [batch.command("HGETALL", keys.clock(*s)) for s in subjects]
-        board_at = {}
-        for shop, wanted in request.boards.items():
-            buyers, causes = sorted(wanted.buyers), sorted(wanted.causes)
-            board_at[shop] = batch.script(
-                self._board, [keys.agents(shop)],
-                [keys.prefix(shop), wanted.extra, len(buyers), *buyers, len(causes), *causes])
-        replies = await batch.execute()
+        by_shop = _by_shop(request)
+        batch = RedisBatch(self.redis)
+        for shop, (ids, convs, subjects) in by_shop.items():
+            board = request.boards.get(shop)
+            buyers, causes = (sorted(board.buyers), sorted(board.causes)) if board else ([], [])
+            batch.script(self._load, [self.keys.agents(shop)], [
+                self.keys.prefix(shop), len(ids), *ids, len(convs), *convs,
+                2 * len(subjects), *(part for subject in subjects for part in subject),
+                len(buyers), *buyers, len(causes), *causes,
+                board.extra if board else ""])
         snap = Snapshot()
-        for shop, ids in seen.items():
-            snap.seen |= {(shop, e) for e, hit in zip(ids, replies[seen_at[shop]], strict=True)
-                          if hit is not None}
-        for (shop, conv_id), at in zip(convs, conv_at, strict=True):
-            snap.convs[(shop, conv_id)] = _conv(conv_id, replies[at])
-        for key, at in zip(subjects, subject_at, strict=True):
-            snap.clocks[key] = {text(sla): ClockState.decode(raw)
-                                for sla, raw in replies[at].items()}
-        for shop, at in board_at.items():
-            snap.boards[shop], decisions = _board(replies[at])
-            for cause, found in decisions.items():
-                snap.decisions[(shop, cause)] = found
+        for (shop, (ids, convs, subjects)), reply in zip(by_shop.items(), await batch.execute(),
+                                                         strict=True):
+            seen, states, clocks, board = reply
+            snap.seen |= {(shop, e) for e, hit in zip(ids, seen, strict=True) if hit}
+            for n, conv_id in enumerate(convs):
+                snap.convs[(shop, conv_id)] = _conv(conv_id, states[11 * n: 11 * n + 11])
+            for (kind, subject), flat in zip(subjects, clocks, strict=True):
+                snap.clocks[(shop, kind, subject)] = {
+                    text(flat[j]): ClockState.decode(flat[j + 1]) for j in range(0, len(flat), 2)}
+            if board:
+                snap.boards[shop], decisions = _board(board)
+                for cause, found in decisions.items():
+                    snap.decisions[(shop, cause)] = found
         return snap
 
     # --- reserve ------------------------------------------------------------------------
@@ -102,30 +101,32 @@ class RedisRoleStore:
     # --- apply --------------------------------------------------------------------------
     async def apply(self, changes: Changes) -> None:
         await self.timers.run(self._timer_calls(changes))
-        batch, keys, ttl = RedisBatch(self.redis), self.keys, self.key_ttl_ms
+        writes: dict[str, _ShopWrite] = defaultdict(_ShopWrite)
         for (shop, conv_id), conv in changes.convs.items():
-            key = keys.conv(shop, conv_id)
             clock = conv.clock.encode() if conv.clock is not None else b""
-            batch.command("HSET", key, "buyer", conv.buyer, "priority", conv.priority,
-                          "opened", conv.opened, "answered", "1" if conv.answered else "",
-                          "trace", conv.trace, "complained", conv.complained, "clock", clock)
-            batch.command("PEXPIRE", key, ttl)
-            if conv.queued:  # a more urgent message moves it up (never down)
-                batch.command("ZADD", keys.queue(shop), "XX", "LT",
-                              queue_score(conv.priority, conv.opened), conv_id)
+            queued = queue_score(conv.priority, conv.opened) if conv.queued else ""
+            writes[shop].convs += [conv_id, conv.buyer, conv.priority, conv.opened,
+                                   "1" if conv.answered else "", conv.trace, conv.complained,
+                                   clock, queued]
         for (shop, kind, subject), clocks in changes.clocks.items():
-            key = keys.clock(shop, kind, subject)
-            batch.command("HSET", key, *(v for sla, c in clocks.items() for v in (sla, c.encode())))
-            batch.command("PEXPIRE", key, ttl)
+            writes[shop].clocks += [kind, subject, len(clocks),
+                                    *(v for sla, c in clocks.items() for v in (sla, c.encode()))]
+            writes[shop].n_clocks += 1
         for (shop, buyer), (agent, at_ms) in changes.served.items():
-            batch.command("HSET", keys.buyer(shop, buyer), "agent", agent, "at", at_ms)
-            batch.command("PEXPIRE", keys.buyer(shop, buyer), self.sticky_ttl_ms(shop))
+            writes[shop].served += [buyer, agent, at_ms, self.sticky_ttl_ms(shop)]
         for shop, cause in changes.causes_done:
-            batch.command("DEL", keys.cause(shop, cause))
+            writes[shop].causes.append(cause)
         for shop, event_id in changes.seen:
-            batch.command("SET", keys.seen(shop, event_id), 1, "EX", self.dedup_ttl_s)
-        if len(batch):
-            await batch.execute()
+            writes[shop].seen.append(event_id)
+        if not writes:
+            return
+        batch = RedisBatch(self.redis)
+        for shop, w in writes.items():
+            batch.script(self._write, [self.keys.agents(shop)], [
+                self.keys.prefix(shop), self.key_ttl_ms, self.dedup_ttl_s,
+                len(w.convs) // 9, *w.convs, w.n_clocks, *w.clocks, len(w.served) // 4,
+                *w.served, len(w.causes), *w.causes, len(w.seen), *w.seen])
+        await batch.execute()
 
     def _timer_calls(self, changes: Changes) -> list:
         schedules: dict[str, list] = defaultdict(list)
@@ -141,6 +142,32 @@ class RedisRoleStore:
         return ([self.timers.schedule(s, t) for s, t in schedules.items()]
                 + [self.timers.cancel(s, ids) for s, ids in cancels.items()]
                 + [self.timers.ack(s, c) for s, c in acks.items()])
+
+
+@dataclass(slots=True)
+class _ShopWrite:
+    """One shop's part of a batch's changes, flattened for the WRITE script."""
+
+    convs: list = field(default_factory=list)
+    clocks: list = field(default_factory=list)
+    n_clocks: int = 0
+    served: list = field(default_factory=list)
+    causes: list = field(default_factory=list)
+    seen: list = field(default_factory=list)
+
+
+def _by_shop(request: LoadRequest) -> dict[str, tuple[list, list, list]]:
+    """The request's event ids, conversations and subjects per shop."""
+    out: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+    for shop, event_id in request.seen:
+        out[shop][0].append(event_id)
+    for shop, conv in request.convs:
+        out[shop][1].append(conv)
+    for shop, kind, subject in request.subjects:
+        out[shop][2].append((kind, subject))
+    for shop in request.boards:
+        out[shop]  # noqa: B018 (a shop with only a board to read)
+    return out
 
 
 def _conv(conv_id: str, fields: list) -> ConvState:
@@ -183,7 +210,7 @@ def _packed(op: Reservation) -> list:
 
 
 def _result(ops: list[Reservation], reply: list) -> ShopResult:
-    answers, agents = reply
+    answers, agents = reply[0], reply[1] if len(reply) > 1 else None
     out = []
     for op, answer in zip(ops, answers, strict=True):
         if isinstance(op, Assign):
@@ -195,4 +222,4 @@ def _result(ops: list[Reservation], reply: list) -> ShopResult:
                         for i in range(0, len(answer), 4)])
         else:
             out.append(text(answer[0]))
-    return ShopResult(out, agents_of(agents))
+    return ShopResult(out, agents_of(agents) if agents is not None else None)

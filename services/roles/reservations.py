@@ -81,7 +81,8 @@ class HeldConversation:
 class ShopResult:
     """The script's answer for one shop: one entry per reservation, in order (`Decided`
     for an `Assign`, the freed agent for a `Release`, the conversations to hand back for
-    a `Presence`), and the shop's board after them."""
+    a `Presence`), and the shop's board after them when something must be decided again
+    (None otherwise)."""
 
     answers: list
-    board: dict  # agent id -> AgentView
+    board: dict | None  # agent id -> AgentView

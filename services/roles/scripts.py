@@ -1,12 +1,15 @@
-"""Lua scripts of the role services' shop boards. Each runs atomically on one shop's keys
-(one hash tag, one Redis Cluster slot): KEYS[1] is a key of the shop, ARGV[1] the shop's
-key prefix `kefu:{S}:R:` from which the others are built, as BullMQ does.
+"""Lua scripts of the role services, one call per shop per batch step. Each runs
+atomically on one shop's keys (one hash tag, one Redis Cluster slot): KEYS[1] is a key
+of the shop, ARGV[1] the shop's key prefix `kefu:{S}:R:` from which the others are
+built, as BullMQ does. One call per shop, not one command per key: parsing a reply costs
+redis-py far more than Redis costs to run the command.
 
-BOARD reads what a batch needs of a shop; RESERVE applies the batch's capacity
+LOAD reads what a batch needs of a shop; RESERVE applies the batch's capacity
 decisions in order, each checked against the board as it is then, so replicas never
-over-assign an agent. Every decision is stamped with its cause (`acause` on the
-conversation, and the set `cause:<cause>` of the conversations it touched), so a cause
-decides once: a redelivery gets its decision back ('replay')."""
+over-assign an agent; WRITE stores the batch's changes once its outputs were acked.
+Every capacity decision is stamped with its cause (`acause` on the conversation, and
+the set `cause:<cause>` of the conversations it touched), so a cause decides once: a
+redelivery gets its decision back ('replay')."""
 
 _AGENTS = """
 local function board(p)
@@ -32,12 +35,38 @@ local function board(p)
 end
 """
 
-# ARGV: prefix, extra, n buyers, buyers..., n causes, causes...
-# Returns {agents: [id, status, max, idle, load]..., queue: [conv, score, buyer,
-# sticky agent, sticky at]... (as many as the free capacity plus `extra`), stickies:
-# [buyer, agent, at]..., decisions: [cause, conv, agent, reason, at]...}
-BOARD = _AGENTS + """
+# ARGV: prefix, then five counted lists: event ids (dedup marks), conversations, subjects
+# (kind, id pairs), and, for the board, buyers (sticky agents) and causes (recorded
+# decisions); then `extra`, or '' for no board.
+# Returns {seen: 0/1 per event id, convs: the 11 fields of each conversation (keys.py), clocks: the
+# HGETALL of each subject's clocks, board: {agents: [id, status, max, idle, load]...,
+# queue: [conv, score, buyer, sticky agent, sticky at]... (as many as the free capacity
+# plus `extra`), stickies: [buyer, agent, at]..., decisions: [cause, conv, agent,
+# reason, at]...} or {} }
+LOAD = _AGENTS + """
 local p = ARGV[1]
+local i = 2
+local function list()
+  local n = tonumber(ARGV[i])
+  local out = {}
+  for j = i + 1, i + n do out[#out + 1] = ARGV[j] end
+  i = i + n + 1
+  return out
+end
+local ids, convs, subjects, buyers, causes = list(), list(), list(), list(), list()
+local extra = ARGV[i]
+local seen, states, clocks = {}, {}, {}
+for j, id in ipairs(ids) do seen[j] = redis.call('EXISTS', p .. 'seen:' .. id) end
+for _, c in ipairs(convs) do
+  local f = redis.call('HMGET', p .. 'conv:' .. c, 'agent', 'reason', 'acause', 'at', 'buyer',
+                       'priority', 'opened', 'answered', 'trace', 'complained', 'clock')
+  for k = 1, 11 do states[#states + 1] = f[k] or '' end
+end
+for j = 1, #subjects, 2 do
+  local key = p .. 'clock:' .. subjects[j] .. ':' .. subjects[j + 1]
+  clocks[#clocks + 1] = redis.call('HGETALL', key)
+end
+if extra == '' then return {seen, states, clocks, {}} end
 local agents, free = board(p)
 local queue, stickies, decisions = {}, {}, {}
 local function sticky(buyer)
@@ -45,26 +74,22 @@ local function sticky(buyer)
   local s = redis.call('HMGET', p .. 'buyer:' .. buyer, 'agent', 'at')
   return s[1] or '', s[2] or ''
 end
-local n = free + tonumber(ARGV[2])
+local n = free + tonumber(extra)
 if n > 0 then
   local head = redis.call('ZRANGE', p .. 'queue', 0, n - 1, 'WITHSCORES')
-  for i = 1, #head, 2 do
-    local buyer = redis.call('HGET', p .. 'conv:' .. head[i], 'buyer') or ''
+  for j = 1, #head, 2 do
+    local buyer = redis.call('HGET', p .. 'conv:' .. head[j], 'buyer') or ''
     local agent, at = sticky(buyer)
-    for _, v in ipairs({head[i], head[i + 1], buyer, agent, at}) do queue[#queue + 1] = v end
+    for _, v in ipairs({head[j], head[j + 1], buyer, agent, at}) do queue[#queue + 1] = v end
   end
 end
-local i = 4
-for _ = 1, tonumber(ARGV[3]) do
-  local agent, at = sticky(ARGV[i])
+for _, buyer in ipairs(buyers) do
+  local agent, at = sticky(buyer)
   if agent ~= '' then
-    for _, v in ipairs({ARGV[i], agent, at}) do stickies[#stickies + 1] = v end
+    for _, v in ipairs({buyer, agent, at}) do stickies[#stickies + 1] = v end
   end
-  i = i + 1
 end
-local causes = tonumber(ARGV[i])
-for j = i + 1, i + causes do
-  local cause = ARGV[j]
+for _, cause in ipairs(causes) do
   for _, c in ipairs(redis.call('SMEMBERS', p .. 'cause:' .. cause)) do
     local d = redis.call('HMGET', p .. 'conv:' .. c, 'agent', 'reason', 'acause', 'at')
     if d[3] == cause and d[2] and d[2] ~= '' then
@@ -74,16 +99,17 @@ for j = i + 1, i + causes do
     end
   end
 end
-return {agents, queue, stickies, decisions}
+return {seen, states, clocks, {agents, queue, stickies, decisions}}
 """
 
 # ARGV: prefix, now ms, key ttl ms, cause ttl s, sticky ttl ms, then reservations:
 #   'A', conv, target ('' = queue), cause, reason, expect, score, buyer
 #   'R', conv, cause
 #   'P', agent, status, max
-# Returns {answers, agents}: per reservation, A -> {status, agent, reason, at},
-# R -> {freed agent}, P -> {conv, priority, opened, buyer}... to hand back; then the
-# board after them as BOARD gives it.
+# Returns {answers[, agents]}: per reservation, A -> {status, agent, reason, at},
+# R -> {freed agent}, P -> {conv, priority, opened, buyer}... to hand back; then, when
+# something must be decided again (an answer 'full', conversations to hand back), the
+# board after them as LOAD gives it.
 RESERVE = _AGENTS + """
 local p, now, kttl, cttl, sttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local queue = p .. 'queue'
@@ -170,21 +196,76 @@ local function presence(id, status, max)
   return out
 end
 
-local answers, i = {}, 6
+local answers, i, again = {}, 6, false
 while i <= #ARGV do
   local code = ARGV[i]
   if code == 'A' then
-    answers[#answers + 1] = assign(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
-                                   ARGV[i + 5], ARGV[i + 6], ARGV[i + 7])
+    local answer = assign(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
+                          ARGV[i + 6], ARGV[i + 7])
+    answers[#answers + 1] = answer
+    again = again or answer[1] == 'full'
     i = i + 8
   elseif code == 'R' then
     answers[#answers + 1] = release(ARGV[i + 1], ARGV[i + 2])
     i = i + 3
   else
-    answers[#answers + 1] = presence(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    local held = presence(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    answers[#answers + 1] = held
+    again = again or #held > 0
     i = i + 4
   end
 end
+if not again then return {answers} end
 local agents = board(p)
 return {answers, agents}
+"""
+
+# ARGV: prefix, key ttl ms, dedup ttl s, then counted sections:
+#   conversations: conv, buyer, priority, opened, answered, trace, complained, clock,
+#                  queue score ('' unless queued: a more urgent message moves it up)
+#   clocks:        kind, id, n, then n (sla, clock) pairs
+#   sticky agents: buyer, agent, at ms, ttl ms
+#   causes done:   cause
+#   dedup marks:   event id
+WRITE = """
+local p, kttl, dttl = ARGV[1], ARGV[2], ARGV[3]
+local i = 4
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local key = p .. 'conv:' .. ARGV[i]
+  redis.call('HSET', key, 'buyer', ARGV[i + 1], 'priority', ARGV[i + 2], 'opened', ARGV[i + 3],
+             'answered', ARGV[i + 4], 'trace', ARGV[i + 5], 'complained', ARGV[i + 6],
+             'clock', ARGV[i + 7])
+  redis.call('PEXPIRE', key, kttl)
+  if ARGV[i + 8] ~= '' then
+    redis.call('ZADD', p .. 'queue', 'XX', 'LT', ARGV[i + 8], ARGV[i])
+  end
+  i = i + 9
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local key = p .. 'clock:' .. ARGV[i] .. ':' .. ARGV[i + 1]
+  local m = tonumber(ARGV[i + 2])
+  redis.call('HSET', key, unpack(ARGV, i + 3, i + 2 + 2 * m))
+  redis.call('PEXPIRE', key, kttl)
+  i = i + 3 + 2 * m
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local key = p .. 'buyer:' .. ARGV[i]
+  redis.call('HSET', key, 'agent', ARGV[i + 1], 'at', ARGV[i + 2])
+  redis.call('PEXPIRE', key, ARGV[i + 3])
+  i = i + 4
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('DEL', p .. 'cause:' .. ARGV[i])
+  i = i + 1
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('SET', p .. 'seen:' .. ARGV[i], 1, 'EX', dttl)
+  i = i + 1
+end
+return 1
 """

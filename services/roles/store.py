@@ -48,6 +48,7 @@ class LoadRequest:
 class Snapshot:
     seen: set[tuple[str, str]] = field(default_factory=set)
     convs: dict[ConvKey, ConvState] = field(default_factory=dict)
+    """Every conversation asked for (a new one as an empty `ConvState`)."""
     clocks: dict[SubjectKey, dict[str, ClockState]] = field(default_factory=dict)
     boards: dict[str, ShopBoard] = field(default_factory=dict)
     decisions: dict[tuple[str, str], list[Decision]] = field(default_factory=dict)

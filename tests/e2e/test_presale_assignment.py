@@ -6,6 +6,7 @@ hand-back are in test_presale_queue.py."""
 from __future__ import annotations
 
 import pytest
+from redis.asyncio import Redis
 
 from contracts import topics
 from services.core.timers.partitioned import PartitionTimers
@@ -72,15 +73,17 @@ async def test_invalid_input_is_dead_lettered_and_does_not_block(shop, kafka) ->
     assert {b["source_topic"] for b, _ in letters} == {topics.ROLE_PRESALE, topics.ORDERS}
 
 
-async def test_decision_taken_before_a_crash_is_republished_not_retaken(shop, kafka, redis):
+async def test_decision_taken_before_a_crash_is_republished_not_retaken(shop, kafka, stack):
     """A replica decided (Lua ran) and died before publishing: the redelivered event must
     publish that decision, even though a fresh choice would now pick another agent."""
     await shop.online("first", 5)
     await shop.online("roomy", 9)
     conv, event_id = unique("c"), unique("e")
-    crashed = RedisRoleStore(redis, KEYS, PartitionTimers(redis, "presale"), key_ttl_ms=HOUR_MS,
+    raw = Redis.from_url(stack.redis.url)  # the store reads bytes, as the services' client
+    crashed = RedisRoleStore(raw, KEYS, PartitionTimers(raw, "presale"), key_ttl_ms=HOUR_MS,
                              dedup_ttl_s=3600, sticky_ttl_ms=lambda shop: HOUR_MS)
     decided = Assign(conv, "first", event_id, "least_loaded", "free", 0, "b1", slot=0)
     await crashed.reserve({shop.id: [decided]}, 1_000)
+    await raw.aclose()
     await shop.send(r.buyer(shop.id, conv, event_id=event_id))
     assert await shop.assignments(1, settle=1.0) == [(conv, "first", "least_loaded")]

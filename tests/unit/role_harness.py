@@ -36,10 +36,14 @@ class Role:
         self.role = role
         self.store = store or MemoryRoleStore()
         self.now = T0
-        self.batches = RoleBatches(
-            role=role, store=self.store, policy_for=POLICY.for_shop, now=lambda: self.now,
-            rules=presale_rules if role == "presale" else aftersale_rules)
+        self.restart()
         self.seq = 0
+
+    def restart(self) -> None:
+        """A new process: nothing in memory, only what the store holds."""
+        self.batches = RoleBatches(
+            role=self.role, store=self.store, policy_for=POLICY.for_shop, now=lambda: self.now,
+            rules=presale_rules if self.role == "presale" else aftersale_rules)
 
     def event(self, kind: str, seconds: float, shop: str = "s1", event_id: str | None = None,
               routing: tuple[str, str] | None = None, **payload):
@@ -71,10 +75,13 @@ class Role:
                           status=state, max_concurrent=max_concurrent)
 
     async def send(self, *events, apply: bool = True) -> list[dict]:
-        """Handle one batch; the outputs (topic, body) once 'acked', then its writes."""
+        """Handle one batch; the outputs (topic, body) once 'acked', then its writes
+        (without them: the process dies after publishing, and a new one takes over)."""
         outputs, write = await self.batches.run(events=[(e, SHARD) for e in events])
         if apply:
             await write()
+        else:
+            self.restart()
         return [{"topic": o.topic, **orjson.loads(o.value)} for o in outputs]
 
     async def fire(self, watermark_seconds: float) -> list[dict]:

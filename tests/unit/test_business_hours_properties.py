@@ -65,3 +65,13 @@ def test_additive_and_monotonic(
         assert cal.add_business_time(middle, second) == cal.add_business_time(start, first + second)
     if first <= second:
         assert middle <= cal.add_business_time(start, second)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars, instants, st.lists(durations, min_size=1, max_size=4))
+def test_several_budgets_in_one_walk_equal_one_walk_each(
+    cal: BusinessCalendar, start: datetime, budgets: list[timedelta]
+) -> None:
+    budgets.sort()
+    assert cal.add_business_times(start, budgets) == [
+        cal.add_business_time(start, b) for b in budgets]

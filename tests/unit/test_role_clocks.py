@@ -117,3 +117,17 @@ async def test_a_parcel_scan_read_late_retracts_a_stall_that_never_was() -> None
     out = await role.send(role.event("logistics.update", 3000, status="in_transit", **scan))
     assert escalations(out) == [("o1", "retracted", 2)], "the warning at 48 min was true"
     assert escalations(await role.fire(3601 + 600)) == []
+
+
+async def test_a_batch_decided_before_the_previous_one_is_written_sees_its_changes() -> None:
+    """Pipelined: batch 2 is decided while batch 1's writes are on their way."""
+    role = Role()
+    message = role.buyer("c1", 0)
+    outputs1, write1 = await role.batches.run(events=[(message, "kefu.role.presale:0")])
+    outputs2, write2 = await role.batches.run(events=[(message, "kefu.role.presale:0"),
+                                                      (role.reply("c1", 2), "kefu.role.presale:0")])
+    await write1()
+    await write2()
+    assert outputs2 == [], "the repeat is a duplicate; the reply stops batch 1's clock"
+    assert role.store.timers == {} and not role.store.convs[("s1", "c1")].running
+    assert escalations(await role.fire(LEVEL3 + 60)) == []
