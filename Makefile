@@ -34,7 +34,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.router_bench
-	$(BIN)/python -m benchmarks.timer_bench
+	$(BIN)/python -m benchmarks.roles_bench
+	$(BIN)/python -m benchmarks.firing_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

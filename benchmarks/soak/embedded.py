@@ -12,6 +12,7 @@ from typing import Any
 
 from benchmarks.soak.console import say
 from benchmarks.soak.runner import Soak
+from benchmarks.soak.sla_check import ROUND_THE_CLOCK
 from benchmarks.soak.targets import Target
 
 
@@ -24,6 +25,10 @@ async def run_embedded(args: argparse.Namespace, run_id: str) -> dict[str, Any]:
 
     temp = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="kefu-soak-")) if temp else args.data_dir
+    if args.policy is None:  # business time around the clock: every escalation is checked
+        args.policy = data_dir / "soak-policy.yaml"
+        args.policy.parent.mkdir(parents=True, exist_ok=True)
+        args.policy.write_text(ROUND_THE_CLOCK, encoding="utf-8")
     stack = LocalStack(data_dir=data_dir, services=available_services(),
                        policy_file=args.policy, partitions=args.partitions)
     clean = False

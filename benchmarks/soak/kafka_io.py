@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from benchmarks.common.kafka_io import HEADERS, log_ends, new_producer
 from benchmarks.router_workload import BEIJING
 from benchmarks.soak.accounting import event_key_of, expected_slots
-from benchmarks.soak.constants import WATCHED_TOPICS
+from benchmarks.soak.constants import ROLE_TOPICS, WATCHED_TOPICS
 from contracts import topics
 
 
@@ -39,6 +39,8 @@ class KafkaTraffic:
                     key = event_key_of(event).encode()
                     eid = event["event_id"]
                     self.ledger.sent(eid, expected_slots(event), time.time())
+                    if self.sla is not None:
+                        self.sla.sent(event)
                     pending.append((eid, await producer.send(topics.INBOUND, value, key=key,
                                                              headers=HEADERS)))
                     self.mix[event["event_type"]] += 1
@@ -102,12 +104,16 @@ class KafkaTraffic:
         except orjson.JSONDecodeError:
             return
         if topic == topics.ESCALATIONS:
+            if self.sla is not None:
+                self.sla.observe(body)
             before = len(self.escalations.ids)
             late = self.escalations.observe(body)
             self.window["esc"] += len(self.escalations.ids) - before
             if late is not None:
                 self.window["late"].append(late)
             return
+        if self.sla is not None and topic in ROLE_TOPICS:
+            self.sla.routed(str(body.get("event_id", "")), topic.rsplit(".", 1)[1])
         latency = self.ledger.observe(str(body.get("event_id", "")), topic, now)
         if latency is not None:
             group = "orders" if topic == topics.ORDERS else "role"

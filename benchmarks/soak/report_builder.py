@@ -85,6 +85,8 @@ class ReportBuilder:
                             "by_state_level": dict(self.escalations.by_kind),
                             "by_sla": dict(self.escalations.by_sla),
                             "repeated_ids": self.escalations.duplicates},
+            "sla_check": self.sla.summary(self.horizon()) if self.sla is not None else None,
+            "pauses": self.pauses.log,
             "services": services,
             "other_processes": others,
             "redis": redis,

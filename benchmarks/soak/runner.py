@@ -16,10 +16,12 @@ from benchmarks.soak.accounting import EscalationLog, Ledger
 from benchmarks.soak.console import say
 from benchmarks.soak.constants import MAX_DRAIN, SCRAPE_EVERY
 from benchmarks.soak.kafka_io import KafkaTraffic
+from benchmarks.soak.pauses import Pauses, grace_of
 from benchmarks.soak.processes import load_average
 from benchmarks.soak.progress import Progress
 from benchmarks.soak.report_builder import ReportBuilder
 from benchmarks.soak.sampling import Sampling
+from benchmarks.soak.sla_check import SlaCheck, sla_policy_of
 from benchmarks.soak.targets import Target
 from benchmarks.soak.traffic import Traffic
 from contracts import topics
@@ -36,6 +38,10 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                                agents_per_shop=args.agents)
         self.ledger = Ledger(f"evt-{run_id}-")
         self.escalations = EscalationLog(f"-{run_id}-")
+        policy = sla_policy_of(args.policy)
+        self.sla = SlaCheck(policy) if policy is not None else None
+        self.grace = grace_of(args)
+        self.pauses = Pauses(args.pause or [], targets)
         self.stopping = asyncio.Event()  # stop sending (Ctrl-C or the end)
         self.abort = asyncio.Event()  # stop draining too (second Ctrl-C)
         self.mix: Counter[str] = Counter()
@@ -51,6 +57,7 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
         self.phase = "send"
         self.t0 = 0.0
         self.send_seconds = 0.0
+        self.send_end: datetime | None = None
         self.last_line = 0.0
         self.caught_up = False
 
@@ -105,12 +112,16 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                     elapsed = loop.time() - self.t0
                     if producer.done() and drain_until is None:
                         producer.result()
+                        self.send_end = datetime.now(UTC)
                         self.phase = "drain"
                         drain_until = loop.time() + drain
                         say(f"sent {sum(self.mix.values()):,} events in "
                             f"{self.send_seconds:.0f} s; draining (at most {drain:g} s) ...")
+                    self.pauses.step(elapsed)
                     caught_up = self.ledger.outstanding == 0 and all(
-                        not t.last or t.last["lag"] == 0 for t in self.targets)
+                        not t.last or t.last["lag"] == 0 for t in self.targets) and (
+                        # deadlines up to the end of sending fire after the grace
+                        elapsed >= self.send_seconds + self.grace + 3)
                     finished = drain_until is not None and (
                         caught_up or loop.time() >= drain_until or self.abort.is_set())
                     self.caught_up = caught_up
@@ -132,6 +143,7 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                     if finished:
                         break
             finally:
+                self.pauses.resume_all()
                 self.stopping.set()
                 if not producer.done():
                     await asyncio.wait([producer], timeout=30)
@@ -144,6 +156,11 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
         census = await self.key_census() if self.redis is not None else None
         return self.build_report(started_at, load_start, first_procs, last_procs, drain_s,
                                  census)
+
+    def horizon(self) -> datetime:
+        """Deadlines before this must have been escalated by the end of the drain: every
+        service read past the end of sending plus the grace (see the drain's end)."""
+        return self.send_end or datetime.now(UTC)
 
     def _on_signal(self) -> None:
         if self.stopping.is_set():

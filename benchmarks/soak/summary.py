@@ -55,6 +55,20 @@ def format_summary(report: dict[str, Any]) -> str:
                  + ", ".join(f"{k} {v:,}" for k, v in sorted(e["by_state_level"].items()))
                  + f"); repeated ids {e['repeated_ids']} (same cause, same id: "
                    "consumers drop them)")
+    check = report.get("sla_check")
+    if check is None:
+        lines.append("  SLA check: not done (the policy does not count business time around "
+                     "the clock)")
+    else:
+        lines.append(
+            f"  SLA check against the traffic: false warnings/breaches {check['false']}, "
+            f"true breaches owed {check['owed_breaches']:,}, missing "
+            f"{check['missing_breaches']}, repeated ids {check['repeated_breach_ids']}, "
+            f"unexplained {check['unexplained']}; retracted {check['retracted']}, resolved "
+            f"{check['resolved']}")
+    for pause in report.get("pauses") or ():
+        lines.append(f"  paused {pause['service']} (SIGSTOP) for {pause['seconds']:g} s at "
+                     f"{pause['at']:.0f} s")
     lines += ["", f"  {'process':<11}{'lag max':>9}{'lag end':>9}{'VmRSS MB':>10}{'VmHWM MB':>10}"
                   f"{'cores':>7}{'events in':>11}{'CPU us/ev':>11}{'batch ms':>10}"
                   f"{'rec/batch':>10}"]

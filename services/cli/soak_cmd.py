@@ -55,7 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="traffic seed (default 2026)")
     parser.add_argument("--partitions", type=int, default=3,
                         help="--embedded only: partitions per topic (default 3, like kefu up)")
-    parser.add_argument("--policy", type=Path, help="--embedded only: policy YAML file")
+    parser.add_argument("--policy", type=Path,
+                        help="the stack's policy YAML file (--embedded: used by its services; "
+                             "default: the built-in SLAs around the clock). The SLA check "
+                             "needs business time around the clock")
+    parser.add_argument("--pause", action="append", type=_pause, metavar="SERVICE:S@AT",
+                        help="--embedded: SIGSTOP every process of SERVICE for S seconds, AT "
+                             "seconds into the run (e.g. presale:30@300); repeatable")
     parser.add_argument("--data-dir", type=Path,
                         help="--embedded only: logs and Redis data (default: a temporary "
                              "directory, removed after a clean run)")
@@ -71,6 +77,19 @@ def run(args: argparse.Namespace) -> int:
               "run it from the repository", file=sys.stderr)
         return 2
     return soak.main_from_args(args)
+
+
+def _pause(text: str) -> tuple[str, float, float]:
+    """`SERVICE:SECONDS@AT` -> (service, seconds, at)."""
+    try:
+        service, rest = text.split(":", 1)
+        seconds, at = (float(v) for v in rest.split("@", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not SERVICE:SECONDS@AT (e.g. presale:30@300): {text!r}") from None
+    if not service or seconds <= 0 or at < 0:
+        raise argparse.ArgumentTypeError(f"a pause needs a service and positive times: {text!r}")
+    return service, seconds, at
 
 
 def _positive_float(text: str) -> float:

@@ -9,7 +9,17 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka.errors import KafkaError
-from redis.exceptions import BusyLoadingError, ReadOnlyError
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    MasterDownError,
+    NoPermissionError,
+    NoScriptError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -22,10 +32,22 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisTimeoutError,
     BusyLoadingError,
     ReadOnlyError,
+    OutOfMemoryError,  # maxmemory reached under noeviction: Redis refuses writes for now
+    NoPermissionError,  # an ACL changed under us: an operator must act, nothing may be lost
+    TryAgainError,
+    ClusterDownError,
+    MasterDownError,
+    NoScriptError,
     KafkaError,
     ConnectionError,
     TimeoutError,
 )
+"""Failures of Redis or the broker to wait out: the work is retried, never committed as
+done meanwhile. The one list every retry loop of kefu uses."""
+
+REFUSING_WRITES = ("MISCONF",)
+"""Reply prefixes of a Redis that refuses writes (failed RDB/AOF persistence) without a
+class of its own in redis-py."""
 
 
 class ShuttingDown(Exception):
@@ -34,7 +56,9 @@ class ShuttingDown(Exception):
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT_ERRORS)
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith(REFUSING_WRITES)
 
 
 async def retry_transient(
@@ -53,7 +77,9 @@ async def retry_transient(
             raise ShuttingDown()
         try:
             return await step()
-        except TRANSIENT_ERRORS as exc:
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
             attempt += 1
             delay = random.uniform(0, min(cap, base * 2**attempt))
             if on_retry is not None:

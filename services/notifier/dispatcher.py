@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 import orjson
 
 from services.core.logging import get_logger
-from services.core.retry import ShuttingDown
-from services.core.timers import TRANSIENT_REDIS_ERRORS, ClaimBatch, ClaimedTimer
+from services.core.retry import TRANSIENT_ERRORS, ShuttingDown
+from services.core.timers import ClaimBatch, ClaimedTimer
 from services.core.waiting import wait_event
 from services.notifier.outbox import Outbox
 
@@ -74,7 +74,7 @@ class Dispatcher:
                     if room > 0 else None
                 if batch is not None:
                     await self._dispatch(batch.timers)
-            except TRANSIENT_REDIS_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("outbox unavailable; retrying", error=repr(exc))
                 await self._wait(backoff)
                 backoff = min(5.0, backoff * 2)
@@ -134,7 +134,7 @@ class Dispatcher:
             self.wake.set()  # the worker was full: claim more now
         try:
             await self.outbox.ack([timer])
-        except TRANSIENT_REDIS_ERRORS as exc:  # it comes back after its lease; marked sent
+        except TRANSIENT_ERRORS as exc:  # it comes back after its lease; marked sent
             log.warning("outbox ack failed", notification_id=timer_id, error=repr(exc))
 
     async def _keep_leases(self) -> None:
@@ -144,7 +144,7 @@ class Dispatcher:
                 continue
             try:
                 await self.outbox.extend(list(self.held.values()), lease=self.lease)
-            except TRANSIENT_REDIS_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("outbox lease renewal failed", error=repr(exc))
 
     async def _wake_on_stop(self) -> None:

@@ -34,6 +34,10 @@ def test_defaults(monkeypatch):
     assert args.bootstrap == "127.0.0.1:19092" and args.redis_url is None
     assert (args.drain, args.interval, args.agents, args.partitions) == (60, 10, 20, 3)
     assert not args.embedded and args.metrics == [] and args.report is None
+    assert args.pause is None
+    paused = cli.build_parser().parse_args(["soak", "--rate", "1", "--minutes", "10", "--pause",
+                                            "presale:30@300", "--pause", "router:5@60"])
+    assert paused.pause == [("presale", 30.0, 300.0), ("router", 5.0, 60.0)]
     from services.cli.soak_cmd import run
 
     assert args.func is run
@@ -44,6 +48,8 @@ def test_defaults(monkeypatch):
     (["soak", "--rate", "10"], "--minutes"),
     (["soak", "--rate", "0", "--minutes", "1"], "must be positive"),
     (["soak", "--rate", "fast", "--minutes", "1"], "not a number"),
+    (["soak", "--rate", "1", "--minutes", "1", "--pause", "presale@30"], "SERVICE:SECONDS@AT"),
+    (["soak", "--rate", "1", "--minutes", "1", "--pause", "presale:-3@30"], "positive times"),
 ])
 def test_bad_usage_exits_2(kefu, argv, needle):
     code, out = kefu(*argv)

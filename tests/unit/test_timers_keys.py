@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.core.timers import TimerKeys, shard_of, to_epoch_ms
-from services.core.timers.runner import Backoff
 
 
 def test_shard_is_a_stable_crc32() -> None:
@@ -51,12 +50,3 @@ def test_epoch_ms() -> None:
         to_epoch_ms(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
     with pytest.raises(ValueError):
         to_epoch_ms(float("nan"))
-
-
-def test_backoff_is_capped_and_jittered() -> None:
-    b = Backoff(base=0.1, cap=2.0)
-    delays = [b.next() for _ in range(50)]
-    assert all(0 < d <= 2.0 for d in delays)
-    assert delays[0] <= 0.2 and max(delays[-10:]) >= 1.0
-    b.reset()
-    assert b.next() <= 0.2
