@@ -1,0 +1,80 @@
+"""The embedded store: ClickHouse in this process through chDB, data under a directory
+(`KEFU_ANALYTICS_DATA_DIR`). One process owns the directory: the analytics service."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+from services.analytics.store.port import (
+    QueryResult,
+    StoreError,
+    json_each_row,
+    parse_json_compact,
+    refused,
+)
+
+
+class EmbeddedStore:
+    def __init__(self, path: Path, database: str, readers: int = 3) -> None:
+        import chdb  # imported here: the server deployment need not load it
+
+        self._chdb = chdb
+        self.path, self.database = Path(path), database
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = chdb.connect(str(self.path))
+        except RuntimeError as exc:
+            raise StoreError(f"cannot open the analytics store at {self.path} (is another "
+                             f"process using it?): {exc}") from exc
+        self._writer.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+        self._writer.query(f"USE {database}")
+        self._readers: queue.Queue = queue.Queue()
+        for _ in range(readers):  # a report's queries run side by side
+            self._readers.put(self._connect())
+        self._write_lock = threading.Lock()
+
+    def _connect(self, **settings: Any):
+        options = "&".join(f"{k}={v}" for k, v in settings.items())
+        conn = self._chdb.connect(f"{self.path}?{options}" if options else str(self.path))
+        conn.query(f"USE {self.database}")
+        return conn
+
+    def command(self, sql: str) -> None:
+        with self._write_lock:
+            _run(self._writer, sql)
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            body = json_each_row(rows).decode()
+            with self._write_lock:
+                _run(self._writer, f"INSERT INTO {table} FORMAT JSONEachRow\n{body}")
+
+    def select(self, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
+        reader = self._readers.get()
+        try:
+            result = _run(reader, sql, "JSONCompact", params)
+        finally:
+            self._readers.put(reader)
+        return parse_json_compact(result.bytes())
+
+    def select_readonly(self, sql: str) -> QueryResult:
+        conn = self._connect(readonly=1)  # a connection per query: settings are per connection
+        try:
+            return parse_json_compact(_run(conn, sql, "JSONCompact").bytes())
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        while not self._readers.empty():
+            self._readers.get().close()
+        self._writer.close()
+
+
+def _run(conn, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None):
+    try:
+        return conn.query(sql, fmt, params={k: str(v) for k, v in (params or {}).items()})
+    except RuntimeError as exc:  # chdb.ChdbError is one
+        raise refused(str(exc).strip()) from None
