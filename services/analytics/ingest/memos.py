@@ -1,0 +1,41 @@
+"""The memos in Redis: one JSON value per conversation, order or case, under keys that
+analytics owns (`kefu:{<shop>}:analytics:<kind>:<id>`), each with a TTL. One pipeline
+loads a batch's memos, one pipeline saves them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+from redis.asyncio import Redis
+
+from services.analytics.ingest.batch import MemoKey
+from services.core.redis import shop_key
+
+
+def redis_key(key: MemoKey) -> str:
+    shop, kind, subject = key
+    return shop_key(shop, "analytics", kind, subject)
+
+
+class MemoStore:
+    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+        self.redis, self.ttl = redis, ttl_seconds
+
+    async def load(self, keys: Iterable[MemoKey]) -> dict[MemoKey, dict]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in wanted:
+                pipe.get(redis_key(key))
+            values = await pipe.execute()
+        return {key: orjson.loads(v) for key, v in zip(wanted, values, strict=True) if v}
+
+    async def save(self, memos: dict[MemoKey, object]) -> None:
+        if not memos:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key, memo in memos.items():
+                pipe.set(redis_key(key), orjson.dumps(memo.to_json()), ex=self.ttl)
+            await pipe.execute()
