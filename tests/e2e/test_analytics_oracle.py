@@ -1,7 +1,11 @@
 """The oracle: a scripted week on kefu's topics, the analytics service on the real
 broker, Redis and chDB, and every figure of its report against the values worked out by
 hand in analytics_expected.py. Replaying the whole week (a redelivery) changes nothing.
-The same running service shows that a shop's token sees only its shop."""
+The same running service shows that a shop's token sees only its shop.
+
+Every test runs twice: on the embedded store, and on a ClickHouse server through
+clickhouse-connect (`KEFU_ANALYTICS_URL`). No server can run here, so the server is
+tests/support/clickhouse_http.py: ClickHouse's HTTP interface answered by chDB."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from tests.conftest import unique
 from tests.e2e import analytics_expected as x
 from tests.support.analytics_script import scripted_week
 from tests.support.analytics_week import OTHER, SHOP, TZ, Week, past_monday
+from tests.support.clickhouse_http import ClickHouseHttp
 from tests.support.kafka_io import wait_until
 from tests.support.services import running
 
@@ -26,41 +31,51 @@ BAD_RECORD = b"{this is not json"
 
 @pytest.fixture(scope="module")
 def week() -> Week:
-    return scripted_week(Week(past_monday(datetime.now(TZ).date())))
+    week = scripted_week(Week(past_monday(datetime.now(TZ).date())))
+    week.produced = 0  # records on the topics so far (both runs of the module share them)
+    return week
 
 
-@pytest.fixture(scope="module")
-async def analytics(stack, kafka, week, chdb_dir, tmp_path_factory):
+@pytest.fixture(scope="module", params=["embedded", "server"])
+async def analytics(request, stack, kafka, week, chdb_dir, tmp_path_factory):
     policy = tmp_path_factory.mktemp("oracle") / "policy.yaml"
     policy.write_text(week.policy(), encoding="utf-8")
     tokens = {"KEFU_TEST_ORACLE_TOKEN": ORACLE_TOKEN, "KEFU_TEST_OTHER_TOKEN": OTHER_TOKEN}
     os.environ.update(tokens)
+    server = ClickHouseHttp(chdb_dir) if request.param == "server" else None
     settings = stack.settings(policy_file=policy, analytics_data_dir=chdb_dir,
                               analytics_database=unique("oracle").replace("-", "_"),
-                              analytics_token=ADMIN, analytics_retention="3650d")
+                              analytics_token=ADMIN, analytics_retention="3650d",
+                              analytics_url=f"{server.url}?compress=false" if server else None)
     try:
+        if server:
+            server.__enter__()
         async with running("analytics", settings) as app:
             app.base_url = f"http://127.0.0.1:{settings.http_port}"
             await produce(kafka, week)
             await kafka.send("kefu.escalations", BAD_RECORD, key="bad")
-            assert await ingested(app, len(week.records) + 1), "the week was not ingested"
+            week.produced += 1
+            assert await ingested(app, week), "the week was not ingested"
             yield app
     finally:
         for name in tokens:
             os.environ.pop(name, None)
+        if server:
+            server.__exit__()
 
 
 async def produce(kafka, week: Week) -> None:
     for topic, key, body in week.records:
         await kafka.send(topic, body, key=key)
+    week.produced += len(week.records)
 
 
-async def ingested(app, records: int) -> bool:
-    """True once the service has handled `records` records and its batch is committed."""
+async def ingested(app, week: Week) -> bool:
+    """True once the service has handled every record produced and committed its batch."""
     def done() -> bool:
         seen = sum(s.value for m in app.metrics.events_in.collect() for s in m.samples
                    if s.name.endswith("_total"))
-        return seen >= records and all(c.idle.is_set() for _, c in app.consumers)
+        return seen >= week.produced and all(c.idle.is_set() for _, c in app.consumers)
 
     return await wait_until(done, timeout=60)
 
@@ -108,7 +123,7 @@ async def test_every_figure_is_the_hand_computed_one_and_a_replay_changes_nothin
     assert first["groups"] == [pytest.approx(g, abs=1e-3) for g in x.BY_ROLE]
 
     await produce(kafka, week)  # every record delivered a second time
-    assert await ingested(analytics, 2 * len(week.records) + 1)
+    assert await ingested(analytics, week)
     status, again = await get(analytics, "/api/v1/report", **week_params(week, by="role"))
     assert status == 200
     assert_week(again, week)
@@ -171,5 +186,6 @@ async def test_sql_is_read_only_and_for_the_admin_token(analytics):
 
 async def test_a_record_it_cannot_read_goes_to_the_dlq(analytics, kafka):
     letters = await kafka.collect("kefu.dlq", lambda body, rec: body.get("service") == "analytics")
-    assert [(b["reason"], b["source_topic"], b["raw"]) for b, _ in letters] == [
-        ("invalid_json", "kefu.escalations", BAD_RECORD.decode())]
+    assert letters, "no dead letter from analytics"
+    assert {(b["reason"], b["source_topic"], b["raw"]) for b, _ in letters} == {
+        ("invalid_json", "kefu.escalations", BAD_RECORD.decode())}

@@ -15,6 +15,7 @@ from services.analytics.ingest.batch import build_rows, memo_keys
 from services.analytics.ingest.memos import MemoStore
 from services.analytics.ingest.parse import Parsed, parse_record
 from services.analytics.store import Store
+from services.analytics.store.migrate import store_generation
 from services.core.dlq import dead_letter
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
@@ -32,6 +33,8 @@ class IngestHandler:
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
         parsed = [p for p in (self._parse(r, outcome) for r in records) if p is not None]
+        if not self.memos.generation:  # a server store is connected on first use
+            self.memos.generation = await asyncio.to_thread(store_generation, self.store)
         stored = await self.memos.load(memo_keys(parsed))
         rows = build_rows(parsed, stored, self.policy_for)
         await asyncio.to_thread(self._insert, rows.rows())

@@ -1,6 +1,7 @@
 """The memos in Redis: one JSON value per conversation, order or case, under keys that
-analytics owns (`kefu:{<shop>}:analytics:<kind>:<id>`), each with a TTL. One pipeline
-loads a batch's memos, one pipeline saves them."""
+analytics owns (`kefu:{<shop>}:analytics:<store generation>:<kind>:<id>`), each with a
+TTL. One pipeline loads a batch's memos, one pipeline saves them. The store generation
+(`migrate.store_generation`) ties the memos to the rows they describe."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from services.analytics.ingest.batch import MemoKey
 from services.core.redis import shop_key
 
 
-def redis_key(key: MemoKey) -> str:
+def redis_key(key: MemoKey, generation: str) -> str:
     shop, kind, subject = key
-    return shop_key(shop, "analytics", kind, subject)
+    return shop_key(shop, "analytics", generation, kind, subject)
 
 
 class MemoStore:
-    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
-        self.redis, self.ttl = redis, ttl_seconds
+    def __init__(self, redis: Redis, ttl_seconds: int, generation: str = "") -> None:
+        self.redis, self.ttl, self.generation = redis, ttl_seconds, generation
 
     async def load(self, keys: Iterable[MemoKey]) -> dict[MemoKey, dict]:
         wanted = list(dict.fromkeys(keys))
@@ -28,7 +29,7 @@ class MemoStore:
             return {}
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in wanted:
-                pipe.get(redis_key(key))
+                pipe.get(redis_key(key, self.generation))
             values = await pipe.execute()
         return {key: orjson.loads(v) for key, v in zip(wanted, values, strict=True) if v}
 
@@ -37,5 +38,5 @@ class MemoStore:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for key, memo in memos.items():
-                pipe.set(redis_key(key), orjson.dumps(memo.to_json()), ex=self.ttl)
+                pipe.set(redis_key(key, self.generation), orjson.dumps(memo.to_json()), ex=self.ttl)
             await pipe.execute()

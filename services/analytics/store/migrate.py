@@ -25,3 +25,12 @@ def migrate(store: Store, *, retention_days: int) -> list[str]:
             store.command(f"ALTER TABLE {table} MODIFY TTL {ttl}")
             changed.append(table)
     return changed
+
+
+def store_generation(store: Store) -> str:
+    """An id of this store's tables (the `rounds` table's UUID): memos in Redis are kept
+    per generation, so a store that was wiped or replaced never trusts the memos of the
+    rows it no longer has."""
+    result = store.select("SELECT toString(uuid) FROM system.tables WHERE database = "
+                          "currentDatabase() AND name = 'rounds'")
+    return result.rows[0][0].replace("-", "")[:12] if result.rows else "none"

@@ -47,7 +47,7 @@ class ServerStore:
         import clickhouse_connect
 
         options = dict(dsn=self.dsn, autogenerate_session_id=False, **self.options)
-        bootstrap = clickhouse_connect.get_client(**options)
+        bootstrap = clickhouse_connect.get_client(database="default", **options)
         try:
             bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
         finally:
