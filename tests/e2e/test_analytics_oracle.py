@@ -9,12 +9,15 @@ tests/support/clickhouse_http.py: ClickHouse's HTTP interface answered by chDB."
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from datetime import datetime
 
 import aiohttp
 import pytest
 
+from services.cli.main import main
 from tests.conftest import unique
 from tests.e2e import analytics_expected as x
 from tests.support.analytics_script import scripted_week
@@ -189,3 +192,48 @@ async def test_a_record_it_cannot_read_goes_to_the_dlq(analytics, kafka):
     assert letters, "no dead letter from analytics"
     assert {(b["reason"], b["source_topic"], b["raw"]) for b, _ in letters} == {
         ("invalid_json", "kefu.escalations", BAD_RECORD.decode())}
+
+
+async def kefu(capsys, *argv: str) -> tuple[int, str, str]:
+    """`kefu ...` in a thread (the service under test answers on this event loop)."""
+    def run() -> int:
+        try:
+            return main(list(argv))
+        except SystemExit as exc:
+            return int(exc.code)
+
+    code = await asyncio.to_thread(run)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def test_kefu_report_prints_the_same_figures_as_table_csv_and_json(analytics, week,
+                                                                          capsys):
+    api = ["--api", analytics.base_url, "--token", ADMIN, "--shop", SHOP,
+           "--from", week.monday.isoformat(), "--to", week.at("sun", "00:00:00").date().isoformat()]
+    code, out, _ = await kefu(capsys, "report", *api, "--format", "json")
+    assert code == 0
+    assert_week(json.loads(out), week)
+    code, out, _ = await kefu(capsys, "report", *api, "--by", "role", "--format", "csv")
+    assert out.splitlines() == [
+        "role,rounds,answered,within_3m_rate,p50_s,p90_s,mean_s",
+        "presale,10,8,0.7,120.0,184.0,120.0",
+        "aftersale,4,4,0.5,115.0,222.0,122.5"]
+    code, out, _ = await kefu(capsys, "report", *api, "--by", "item")
+    assert code == 0
+    assert "羊毛针织开衫" in out and "first response" in out and "near misses 2" in out
+    code, out, _ = await kefu(capsys, "sql", "--api", analytics.base_url, "--token", ADMIN,
+                              "--format", "csv", f"SELECT count() AS n FROM rounds FINAL "
+                              f"WHERE shop_id = '{SHOP}'")
+    assert (code, out) == (0, "n\n14\n")
+
+
+async def test_kefu_report_mistakes_say_what_was_wrong(analytics, capsys):
+    base = ["--api", analytics.base_url, "--shop", SHOP]
+    code, _, err = await kefu(capsys, "report", *base, "--token", ADMIN, "--from", "2026-13-01")
+    assert code == 2 and "from: '2026-13-01'" in err
+    code, _, err = await kefu(capsys, "report", *base, "--token", OTHER_TOKEN)
+    assert code == 2 and "does not see shop" in err
+    code, _, err = await kefu(capsys, "sql", "--api", analytics.base_url, "--token", ADMIN,
+                              "DROP TABLE rounds")
+    assert code == 2 and "readonly" in err.lower()
