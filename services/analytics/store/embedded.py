@@ -19,8 +19,12 @@ from services.analytics.store.port import (
 
 class EmbeddedStore:
     def __init__(self, path: Path, database: str, readers: int = 3) -> None:
-        import chdb  # imported here: the server deployment need not load it
-
+        try:
+            import chdb  # the `embedded` extra: containers use a ClickHouse server
+        except ImportError:
+            raise StoreError("the embedded analytics store needs chDB: install kefu with its "
+                             "`embedded` extra, or set KEFU_ANALYTICS_URL to a ClickHouse "
+                             "server") from None
         self._chdb = chdb
         self.path, self.database = Path(path), database
         self.path.mkdir(parents=True, exist_ok=True)
