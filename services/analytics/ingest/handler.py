@@ -16,13 +16,10 @@ from services.analytics.ingest.memos import MemoStore
 from services.analytics.ingest.parse import Parsed, parse_record
 from services.analytics.store import Store
 from services.analytics.store.migrate import store_generation
-from services.core.dlq import dead_letter
-from services.core.logging import get_logger
+from services.core.dlq import reject
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome
 from services.core.policy import ShopPolicy
-
-log = get_logger("kefu.analytics")
 
 
 class IngestHandler:
@@ -49,13 +46,7 @@ class IngestHandler:
         try:
             parsed = parse_record(record.topic, record.value or b"")
         except InvalidEvent as bad:
-            reason = str(bad.reason)
-            self.metrics.events_in.labels(record.topic, "invalid").inc()
-            self.metrics.dlq.labels(reason).inc()
-            log.info("invalid record dead-lettered", reason=reason, detail=bad.detail[:300],
-                     topic=record.topic, partition=record.partition, offset=record.offset)
-            outcome.outputs.append(dead_letter(record, reason=reason, detail=bad.detail,
-                                               service="analytics"))
+            outcome.outputs.append(reject(record, bad, service="analytics", metrics=self.metrics))
             return None
         kind = getattr(parsed.model, "event_type", None)
         self.metrics.events_in.labels(record.topic, getattr(kind, "value", "-")).inc()
