@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> ServiceRuntime:
     memos = MemoStore(runtime.redis, ttl_seconds=int(settings.context_ttl.total_seconds()))
     handler = IngestHandler(store=store, memos=memos, policy_for=policy_for,
                             metrics=runtime.metrics)
-    runtime.batch_subscriber(*CONSUMED, handler=handler,
+    runtime.batch_subscriber(*CONSUMED, handler=handler, pipelined=True,  # see IngestHandler
                              description="Every kefu topic, into the analytics store")
 
     async def store_ok() -> bool:

@@ -24,25 +24,26 @@ Row = dict[str, Any]
 def message_row(event, role: str, tz: tzinfo) -> Row:
     """A chat event of a role topic (`role` is the topic's role)."""
     payload, kind = event.payload, event.event_type
-    routing = getattr(event, "routing", None)
-    is_status = kind == EventType.AGENT_STATUS
-    return {
-        "shop_id": event.shop_id,
-        "occurred_at": ch_time(event.occurred_at),
-        "event_id": event.event_id,
-        "event_type": kind.value,
-        "role": "" if is_status else role,  # a status goes to every role the agent serves
-        "conversation_id": getattr(payload, "conversation_id", "") or "",
-        "buyer_id": getattr(payload, "buyer_id", "") or "",
-        "agent_id": getattr(payload, "agent_id", "") or "",
-        "intent": routing.intent.value if routing is not None and not is_status else "",
-        "priority": routing.priority.value if routing is not None and not is_status else "",
-        "item_id": getattr(payload, "item_id", None) or "",
-        "order_id": getattr(payload, "order_id", None) or "",
-        "script_id": getattr(payload, "script_id", None) or "",
-        "status": payload.status.value if is_status else "",
+    row = {
+        "shop_id": event.shop_id, "occurred_at": ch_time(event.occurred_at),
+        "event_id": event.event_id, "event_type": kind.value, "role": role,
+        "conversation_id": "", "buyer_id": "", "agent_id": "", "intent": "", "priority": "",
+        "item_id": "", "order_id": "", "script_id": "", "status": "",
         **local_fields(event.occurred_at, tz),
     }
+    if kind == EventType.AGENT_STATUS:  # it goes to every role the agent serves
+        row.update(role="", agent_id=payload.agent_id, status=payload.status.value)
+        return row
+    row["conversation_id"] = payload.conversation_id
+    if kind == EventType.BUYER_MESSAGE:
+        routing = event.routing
+        row.update(buyer_id=payload.buyer_id, item_id=payload.item_id or "",
+                   order_id=payload.order_id or "")
+        if routing is not None:
+            row.update(intent=routing.intent.value, priority=routing.priority.value)
+    elif kind == EventType.AGENT_MESSAGE:
+        row.update(agent_id=payload.agent_id, script_id=payload.script_id or "")
+    return row
 
 
 def commerce_row(event, tz: tzinfo, order_items: list[str] = ()) -> Row:

@@ -7,8 +7,9 @@ clocks (`services/roles/conversation.py`):
   has replied in the conversation's session, `next_response` after;
 - an agent message ends the open round (`reply`), `conversation.closed` ends it unanswered
   (`closed`) and ends the session;
-- its SLA deadline is the role clock's own deadline (`services/roles/clocks.py`), and
-  `due_3m_at` is when 180 business seconds have elapsed since it opened.
+- its SLA deadline is the role clock's deadline (`services/roles/clocks.py`: the role's
+  budget of business time added to the start), and `due_3m_at` is when 180 business
+  seconds have elapsed since it opened.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from services.analytics.facts import Row
 from services.analytics.memo import Seen
 from services.analytics.timefmt import ch_time, from_ms, local_fields, to_ms
 from services.core.policy import ShopPolicy
-from services.roles.clocks import business_milestones, deadline_of
 
 THREE_MINUTES = timedelta(seconds=180)
 OPEN, REPLY, CLOSED = "", "reply", "closed"
@@ -69,8 +69,7 @@ def _open(memo: ConversationMemo, event, role: str, policy: ShopPolicy) -> Row:
     sla = SlaKind.NEXT_RESPONSE if memo.answered else SlaKind.FIRST_RESPONSE
     start, calendar = event.occurred_at, policy.calendar
     budget = getattr(getattr(policy.sla, role), sla.value)
-    deadline = deadline_of(business_milestones(calendar, start, budget, policy.warn_at,
-                                               policy.level3_after))
+    deadline = calendar.add_business_time(start, budget)  # business_milestones' level 2
     routing = getattr(event, "routing", None)
     return {
         "shop_id": event.shop_id,

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, tzinfo
 
 def ch_time(at: datetime) -> str:
     """`2026-11-22 01:30:00.000`: a DateTime64(3, 'UTC') literal of an aware datetime."""
-    utc = at.astimezone(UTC)
-    return f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond // 1000:03d}"
+    return at.astimezone(UTC).isoformat(" ", "milliseconds")[:23]
 
 
 def ch_time_or_none(at: datetime | None) -> str | None:

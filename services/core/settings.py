@@ -99,7 +99,10 @@ class Settings(BaseSettings):
     )
     analytics_data_dir: Path = Path("var/analytics")
     analytics_database: str = Field(default="kefu", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    analytics_retention: Duration = Field(default=timedelta(days=400), ge=timedelta(days=1))
+    analytics_retention: Duration = Field(
+        default=timedelta(days=400), ge=timedelta(days=1), le=timedelta(days=3650),
+        description="TTL of stored facts; at most 10 years (ClickHouse's DateTime ends in 2106)",
+    )
     analytics_token: SecretStr | None = Field(
         default=None, description="the analytics API's admin token (every shop, SQL)"
     )

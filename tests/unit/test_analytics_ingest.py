@@ -1,6 +1,7 @@
-"""The ingest handler on fakes: rows are inserted before the batch's after-ack effects
-save the memos, records it cannot read become dead letters, and a redelivered batch
-writes the same facts whether or not its memos were saved before the crash."""
+"""The ingest handler on fakes: once a batch's dead letters are acked its rows are
+inserted and only then its memos saved; records it cannot read become dead letters; a
+redelivered batch writes the same facts whether or not its memos were saved before the
+crash; a batch decided before its predecessor's memos were saved (pipelined) sees them."""
 
 import copy
 from datetime import datetime, timedelta
@@ -21,11 +22,13 @@ T0 = datetime.fromisoformat("2026-11-02T10:00:00+08:00")
 
 
 class RecordingStore:
-    def __init__(self) -> None:
+    def __init__(self, log: list | None = None) -> None:
         self.inserts: list[tuple[str, list[dict]]] = []
+        self.log = log if log is not None else []
 
     def insert(self, table: str, rows: list[dict]) -> None:
         self.inserts.append((table, rows))
+        self.log.append("insert")
 
     def select(self, sql: str, params=None) -> QueryResult:
         return QueryResult(["uuid"], ["String"], [["generation-1"]])
@@ -40,14 +43,21 @@ class RecordingStore:
 class DictMemos:
     generation = ""
 
-    def __init__(self) -> None:
+    def __init__(self, log: list | None = None) -> None:
         self.saved: dict = {}
+        self.log = log if log is not None else []
 
     async def load(self, keys):
-        return {k: self.saved[k] for k in keys if k in self.saved}
+        return {k: orjson.loads(self.saved[k]) for k in keys if k in self.saved}
 
-    async def save(self, memos) -> None:
-        self.saved.update({k: orjson.loads(orjson.dumps(m.to_json())) for k, m in memos.items()})
+    async def save(self, memos: dict) -> None:
+        self.saved.update(memos)
+        self.log.append("save")
+
+
+async def completed(outcome) -> None:
+    for effect in outcome.after_ack:
+        await effect()
 
 
 def record(topic: str, offset: int, value: bytes) -> ConsumerRecord:
@@ -73,34 +83,45 @@ def handler(store, memos) -> IngestHandler:
 
 
 async def test_rows_are_inserted_before_the_memos_are_saved_and_bad_records_dead_lettered():
-    store, memos = RecordingStore(), DictMemos()
+    log: list[str] = []
+    store, memos = RecordingStore(log), DictMemos(log)
     outcome = await handler(store, memos)(BATCH)
-    rounds = store.tables()["rounds"]
-    assert [(r["round_id"], r["end_reason"]) for r in rounds] == [("e1", "reply"), ("e3", "")]
-    assert len(store.tables()["messages"]) == 3
-    assert memos.saved == {}, "memos wait for the batch's dead letters to be acked"
+    assert log == [], "nothing is written before the batch's dead letters are acked"
     letters = [orjson.loads(o.value) for o in outcome.outputs]
     assert [(lt["reason"], lt["source_topic"], lt["service"]) for lt in letters] == [
         ("invalid_encoding", topics.ESCALATIONS, "analytics")]
-    for effect in outcome.after_ack:
-        await effect()
+    await completed(outcome)
+    assert log[-1] == "save" and set(log[:-1]) == {"insert"}
+    rounds = store.tables()["rounds"]
+    assert [(r["round_id"], r["end_reason"]) for r in rounds] == [("e1", "reply"), ("e3", "")]
+    assert len(store.tables()["messages"]) == 3
     assert memos.generation == "generation1"  # the UUID without dashes
     assert list(memos.saved) == [("s1", "conversation", "c1")]
 
 
+async def test_the_next_batch_sees_memos_its_predecessor_has_not_saved_yet():
+    store, memos = RecordingStore(), DictMemos()
+    ingest = handler(store, memos)
+    first = await ingest(BATCH[:1])  # the round opens
+    second = await ingest([record(topics.ROLE_PRESALE, 1, chat("agent.message", 2, 40))])
+    await completed(first)
+    await completed(second)
+    rounds = store.tables()["rounds"]
+    assert [(r["round_id"], r["end_reason"], r["business_ms"]) for r in rounds] == [
+        ("e1", "", None), ("e1", "reply", 40_000)]
+    assert ingest.pending == {}, "every decided memo was saved"
+
+
 async def test_a_redelivered_batch_writes_the_same_facts_saved_memos_or_not():
     first, memos = RecordingStore(), DictMemos()
-    await handler(first, memos)(BATCH)  # crash before the after-ack effects
+    outcome = await handler(first, memos)(BATCH)
+    await outcome.after_ack[0]()  # inserted, then a crash before the memos were saved
     unsaved = RecordingStore()
-    outcome = await handler(unsaved, memos)(BATCH)
+    await completed(await handler(unsaved, memos)(BATCH))
     assert unsaved.tables() == first.tables()
-    for effect in outcome.after_ack:
-        await effect()
     snapshot = copy.deepcopy(memos.saved)
     saved = RecordingStore()  # crash after the memos were saved, before the commit
-    outcome = await handler(saved, memos)(BATCH)
-    for effect in outcome.after_ack:
-        await effect()
+    await completed(await handler(saved, memos)(BATCH))
     assert saved.tables()["messages"] == first.tables()["messages"]
     assert "rounds" not in saved.tables(), "applied events change no round again"
     assert memos.saved == snapshot
@@ -119,3 +140,15 @@ def test_clickhouse_push_back_is_retried_and_errors_are_not(message, transient):
     from services.analytics.store.port import refused
 
     assert is_transient(refused(message)) is transient
+
+
+async def test_a_store_refusing_rows_is_retried_like_one_that_is_down():
+    from services.analytics.store import StoreError
+
+    class RefusingStore(RecordingStore):
+        def insert(self, table, rows):
+            raise StoreError("Code: 60. DB::Exception: Table kefu.rounds does not exist")
+
+    outcome = await handler(RefusingStore(), DictMemos())(BATCH)
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        await outcome.after_ack[0]()

@@ -33,10 +33,11 @@ class MemoStore:
             values = await pipe.execute()
         return {key: orjson.loads(v) for key, v in zip(wanted, values, strict=True) if v}
 
-    async def save(self, memos: dict[MemoKey, object]) -> None:
+    async def save(self, memos: dict[MemoKey, bytes]) -> None:
+        """Store each memo's JSON (bytes) under its key."""
         if not memos:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
-            for key, memo in memos.items():
-                pipe.set(redis_key(key, self.generation), orjson.dumps(memo.to_json()), ex=self.ttl)
+            for key, value in memos.items():
+                pipe.set(redis_key(key, self.generation), value, ex=self.ttl)
             await pipe.execute()

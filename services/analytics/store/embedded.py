@@ -3,22 +3,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from services.analytics.store.port import (
     QueryResult,
     StoreError,
-    json_each_row,
+    compact_rows,
+    insert_statement,
     parse_json_compact,
     refused,
 )
 
 
 class EmbeddedStore:
-    def __init__(self, path: Path, database: str, readers: int = 3) -> None:
+    def __init__(self, path: Path, database: str, readers: int = 3, writers: int = 3) -> None:
         try:
             import chdb  # the `embedded` extra: containers use a ClickHouse server
         except ImportError:
@@ -38,6 +41,9 @@ class EmbeddedStore:
         self._readers: queue.Queue = queue.Queue()
         for _ in range(readers):  # a report's queries run side by side
             self._readers.put(self._connect())
+        self._inserters: queue.Queue = queue.Queue()
+        for _ in range(writers):  # a batch's tables are inserted side by side
+            self._inserters.put(self._connect())
         self._write_lock = threading.Lock()
 
     def _connect(self, **settings: Any):
@@ -52,16 +58,13 @@ class EmbeddedStore:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if rows:
-            body = json_each_row(rows).decode()
-            with self._write_lock:
-                _run(self._writer, f"INSERT INTO {table} FORMAT JSONEachRow\n{body}")
+            columns, body = compact_rows(rows)
+            with _borrowed(self._inserters) as conn:
+                _run(conn, f"{insert_statement(table, columns)}\n{body.decode()}")
 
     def select(self, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
-        reader = self._readers.get()
-        try:
-            result = _run(reader, sql, "JSONCompact", params)
-        finally:
-            self._readers.put(reader)
+        with _borrowed(self._readers) as conn:
+            result = _run(conn, sql, "JSONCompact", params)
         return parse_json_compact(result.bytes())
 
     def select_readonly(self, sql: str) -> QueryResult:
@@ -72,9 +75,19 @@ class EmbeddedStore:
             conn.close()
 
     def close(self) -> None:
-        while not self._readers.empty():
-            self._readers.get().close()
+        for pool in (self._readers, self._inserters):
+            while not pool.empty():
+                pool.get().close()
         self._writer.close()
+
+
+@contextlib.contextmanager
+def _borrowed(pool: queue.Queue) -> Iterator:
+    conn = pool.get()
+    try:
+        yield conn
+    finally:
+        pool.put(conn)
 
 
 def _run(conn, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None):

@@ -58,8 +58,15 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def json_each_row(rows: list[dict[str, Any]]) -> bytes:
-    return b"\n".join(orjson.dumps(row) for row in rows)
+def compact_rows(rows: list[dict[str, Any]]) -> tuple[list[str], bytes]:
+    """The columns of the rows (the first row's keys) and the rows as JSONCompactEachRow:
+    a third less for ClickHouse to parse than JSONEachRow."""
+    columns = list(rows[0])
+    return columns, b"\n".join(orjson.dumps([row[c] for c in columns]) for row in rows)
+
+
+def insert_statement(table: str, columns: list[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) FORMAT JSONCompactEachRow"
 
 
 def parse_json_compact(body: bytes | str) -> QueryResult:

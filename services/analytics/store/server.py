@@ -12,7 +12,7 @@ from typing import Any
 from services.analytics.store.port import (
     QueryResult,
     StoreUnavailable,
-    json_each_row,
+    compact_rows,
     parse_json_compact,
     refused,
 )
@@ -67,8 +67,9 @@ class ServerStore:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self._call(self._connected().raw_insert, table, None, json_each_row(rows),
-                       fmt="JSONEachRow")
+            columns, body = compact_rows(rows)
+            self._call(self._connected().raw_insert, table, columns, body,
+                       fmt="JSONCompactEachRow")
 
     def select(self, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
         body = self._call(self._connected().raw_query, sql, parameters=params or None,
