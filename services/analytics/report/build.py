@@ -1,4 +1,6 @@
-"""Run a report's queries (side by side) and shape their rows into the `Report`."""
+"""Run a report's queries and shape their rows into the `Report`. The queries run one
+after another in a worker thread: each already uses every core (max_threads), and side
+by side they only fought over them (measured: same median, three times the p95)."""
 
 from __future__ import annotations
 
@@ -19,9 +21,8 @@ async def build_report(store: Store, request: ReportRequest, *, conversion_days:
                        now: datetime | None = None) -> Report:
     as_of = (now or datetime.now(UTC)).astimezone(request.start.tzinfo)
     params = {**request.params(as_of), "days": conversion_days}
-    results = await asyncio.gather(*(
-        asyncio.to_thread(store.select, query(name), params) for name in QUERIES))
-    rows = {name: result.dicts() for name, result in zip(QUERIES, results, strict=True)}
+    rows = await asyncio.to_thread(
+        lambda: {name: store.select(query(name), params).dicts() for name in QUERIES})
     rounds = f.rounds_by_set(rows["rounds"])
     demand = f.Demand(rows["demand"], request.intent)
     commerce = f.CommerceMix(rows["commerce"])
