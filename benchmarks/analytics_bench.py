@@ -181,6 +181,11 @@ async def query(args, workdir: Path) -> None:
         say(f"  {label}: {parts} active parts; report p50 {statistics.median(times):.3f} s, "
             f"p95 {p95:.3f} s over {args.runs} runs (target p95 < 1 s); "
             f"{report.replies.rounds:,} rounds, {sum(report.intents.values()):,} buyer messages")
+    stored = store.select("SELECT sum(data_compressed_bytes), sum(rows) FROM system.parts "
+                          "WHERE database = currentDatabase() AND active").rows[0]
+    events = counts["messages"] + counts["commerce"]
+    say(f"  store: {stored[0] / 2**20:,.0f} MiB compressed for {stored[1]:,} rows, "
+        f"{stored[0] / events:.0f} B per stored event (rounds, clocks, escalations included)")
     params = {**request.params(datetime.now(TZ)), "days": 3}
     slowest = []
     for name in QUERIES:

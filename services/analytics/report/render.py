@@ -82,6 +82,9 @@ def _table(report: Report, headers: list[str], rows: list[list[Any]]) -> str:
     if report.by != "item" and report.items:
         items = [[getattr(i, col) for col in ITEM_COLUMNS] for i in report.items]
         out += ["Products", grid(list(ITEM_COLUMNS), items, "  "), ""]
+    rate_at = headers.index("within_3m_rate") if "within_3m_rate" in headers else None
     shown = [[row[0] if row[0] != "" else "(none)", *row[1:]] for row in rows]
+    for row in shown if rate_at is not None else ():
+        row[rate_at] = _pct(row[rate_at])
     out += [f"By {report.by}", grid(headers, shown, "  ") if shown else "  no rounds", ""]
     return "\n".join(out)

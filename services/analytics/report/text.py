@@ -26,8 +26,7 @@ def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = ""
     """An aligned table: text columns left, numbers right."""
     texts = [[cell(v) for v in row] for row in rows]
     widths = [max([width(h)] + [width(r[i]) for r in texts]) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in rows) and rows
-               for i in range(len(headers))]
+    numeric = [all(_numeric(row[i]) for row in rows) and rows for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
         parts = []
@@ -37,6 +36,12 @@ def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = ""
         return (indent + "  ".join(parts)).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in texts)])
+
+
+def _numeric(value: Any) -> bool:
+    """Right-aligned: numbers, percentages and the `-` of a missing figure."""
+    return (value is None or isinstance(value, int | float)
+            or (isinstance(value, str) and (value.endswith("%") or value == "-")))
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
