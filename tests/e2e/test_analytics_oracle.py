@@ -237,3 +237,13 @@ async def test_kefu_report_mistakes_say_what_was_wrong(analytics, capsys):
     code, _, err = await kefu(capsys, "sql", "--api", analytics.base_url, "--token", ADMIN,
                               "DROP TABLE rounds")
     assert code == 2 and "readonly" in err.lower()
+
+
+async def test_the_service_documents_its_api_and_reports_its_store_in_readyz(analytics):
+    status, doc = await get(analytics, "/api/v1/openapi.json", token=None)
+    assert status == 200
+    assert {"/api/v1/report", "/api/v1/series", "/api/v1/sql", "/api/v1/shops"} <= set(
+        doc["paths"])
+    assert "within_3m_rate" in json.dumps(doc["components"])
+    status, ready = await get(analytics, "/readyz", token=None)
+    assert status == 200 and ready["checks"]["store"] is True
