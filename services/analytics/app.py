@@ -1,7 +1,8 @@
 """Composition root of the analytics service: consumes kefu's topics into the store and
 serves the API (reports, series, SQL, OpenAPI) on the service's HTTP port, next to
-/healthz, /readyz and /metrics. The embedded store is opened here (one process owns
-it); a ClickHouse server is connected on first use."""
+/healthz, /readyz and /metrics. Nothing is opened here: the store opens when the
+service starts (the embedded one then fails fast if another process owns it), and a
+ClickHouse server is connected on first use."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def create_app(settings: Settings) -> ServiceRuntime:
                         conversion_days=settings.analytics_conversion_days)
     api = create_api(router, metrics=runtime.metrics,
                      checks={**runtime.health.checks, "store": store_ok})
-    runtime.health = ApiServer(api, host=settings.http_host,
-                               port=settings.http_port_for(NAME), on_stop=store.close)
+    runtime.health = ApiServer(api, host=settings.http_host, port=settings.http_port_for(NAME),
+                               on_start=store.open, on_stop=store.close)
     if not tokens.configured:
         runtime.log.warning("no analytics API token: set KEFU_ANALYTICS_TOKEN (admin) or a "
                             "shop's analytics.token_env; the API refuses every request")

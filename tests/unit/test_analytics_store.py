@@ -85,3 +85,16 @@ def test_a_server_that_is_down_is_transient_and_used_once_it_is_up(chdb_dir):
         with pytest.raises(StoreError, match="readonly"):
             store.select_readonly("INSERT INTO rounds (shop_id) VALUES ('x')")
         store.close()
+
+
+def test_one_process_owns_the_embedded_store(store, chdb_dir):
+    """A second analytics process on the same data directory stops with the reason."""
+    import subprocess
+    import sys
+
+    code = ("from services.analytics.store.embedded import EmbeddedStore\n"
+            f"EmbeddedStore({str(chdb_dir)!r}, 'other')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0
+    assert "is another process using it?" in result.stderr

@@ -56,14 +56,18 @@ class ApiServer:
     """uvicorn inside the service's event loop, started and stopped with the runtime."""
 
     def __init__(self, app: FastAPI, *, host: str, port: int,
+                 on_start: Callable[[], object] | None = None,
                  on_stop: Callable[[], object] | None = None) -> None:
-        self.host, self.port, self.on_stop = host, port, on_stop
+        self.host, self.port, self.on_start, self.on_stop = host, port, on_start, on_stop
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
                                 lifespan="off")
         self._server = _Server(config)
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        """Run `on_start` (the service opens its store), then serve."""
+        if self.on_start is not None:
+            await asyncio.to_thread(self.on_start)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():  # the port is taken: say so at start-up
