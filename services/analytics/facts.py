@@ -1,5 +1,6 @@
-"""One row per fact (pure): what the store keeps of each message kefu's topics carry.
-Rows are plain dicts keyed by the column names of `sql/schema/`."""
+"""One row per fact (pure): what the store keeps of the events of the role topics and
+kefu.orders (`output_facts.py`: of the services' output messages). Rows are plain dicts
+keyed by the column names of `sql/schema/`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,8 @@ import hashlib
 from datetime import tzinfo
 from typing import Any
 
-import orjson
-
-from contracts import (
-    Assignment,
-    DeadLetter,
-    Escalation,
-    EventType,
-    Notification,
-)
-from services.analytics.timefmt import ch_time, ch_time_or_none, local_fields
+from contracts import EventType
+from services.analytics.timefmt import ch_time, local_fields
 
 Row = dict[str, Any]
 
@@ -106,77 +99,7 @@ def order_item_rows(event) -> list[Row]:
     ]
 
 
-def escalation_row(esc: Escalation) -> Row:
-    return {
-        "shop_id": esc.shop_id,
-        "fired_at": ch_time(esc.fired_at),
-        "escalation_id": esc.escalation_id,
-        "role": esc.role.value,
-        "subject_kind": esc.subject.kind.value,
-        "subject_id": esc.subject.id,
-        "sla": esc.sla.value,
-        "level": esc.level,
-        "state": esc.state.value,
-        "deadline": ch_time_or_none(esc.deadline),
-        "resolved_at": ch_time_or_none(esc.resolved_at),
-        "action": esc.action or "",
-    }
-
-
-def assignment_row(item: Assignment) -> Row:
-    row = {
-        "shop_id": item.shop_id,
-        "at": ch_time(item.at),
-        "conversation_id": item.conversation_id,
-        "role": item.role.value,
-        "agent_id": item.agent_id or "",
-        "reason": item.reason.value,
-    }
-    return {**row, "assignment_id": digest(*row.values())}
-
-
-def notification_row(note: Notification) -> Row:
-    return {
-        "shop_id": note.shop_id,
-        "created_at": ch_time(note.created_at),
-        "notification_id": note.notification_id,
-        "audience": note.audience.value,
-        "kind": note.kind.value,
-        "channel": note.channel,
-        "locale": note.locale,
-        "order_id": note.order_id or "",
-        "conversation_id": note.conversation_id or "",
-    }
-
-
-def dead_letter_row(letter: DeadLetter) -> Row:
-    original = _json_object(letter.raw_bytes()) if letter.raw_encoding is None else {}
-    shop = original.get("shop_id")
-    event_type = original.get("event_type")
-    return {
-        "shop_id": shop if isinstance(shop, str) and 0 < len(shop) <= 64 else "",
-        "failed_at": ch_time(letter.failed_at),
-        "letter_id": digest(letter.service, letter.source_topic, str(letter.partition),
-                            str(letter.offset), letter.reason.value, letter.raw),
-        "service": letter.service,
-        "reason": letter.reason.value,
-        "source_topic": letter.source_topic,
-        "partition": letter.partition,
-        "offset": letter.offset,
-        "event_type": event_type if isinstance(event_type, str) else "",
-        "detail": letter.detail[:500],
-    }
-
-
 def digest(*parts: Any) -> str:
     """A stable id for a fact that carries none of its own."""
     text = "\x1f".join(str(p) for p in parts)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from contracts import EventType, topics
-from services.analytics import facts
+from services.analytics import facts, output_facts
 from services.analytics.facts import Row
 from services.analytics.ingest.parse import ROLE_TOPICS, Parsed
 from services.analytics.platform_clocks import SubjectMemo, apply_order_event, subject_of
@@ -31,10 +31,10 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
 CHAT = frozenset({EventType.BUYER_MESSAGE, EventType.AGENT_MESSAGE,
                   EventType.CONVERSATION_CLOSED})
 OUTPUT_ROWS: dict[str, tuple[str, Callable]] = {
-    topics.ESCALATIONS: ("escalations", facts.escalation_row),
-    topics.ASSIGNMENTS: ("assignments", facts.assignment_row),
-    topics.NOTIFICATIONS: ("notifications", facts.notification_row),
-    topics.DLQ: ("dead_letters", facts.dead_letter_row),
+    topics.ESCALATIONS: ("escalations", output_facts.escalation_row),
+    topics.ASSIGNMENTS: ("assignments", output_facts.assignment_row),
+    topics.NOTIFICATIONS: ("notifications", output_facts.notification_row),
+    topics.DLQ: ("dead_letters", output_facts.dead_letter_row),
 }
 
 MemoKey = tuple[str, str, str]
