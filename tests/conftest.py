@@ -65,5 +65,13 @@ async def kafka(stack: Stack) -> AsyncIterator[KafkaIO]:
     await io.close()
 
 
+@pytest.fixture(scope="session")
+def chdb_dir(tmp_path_factory):
+    """The one chDB data directory of this test process: chDB opens a single path per
+    process, so every embedded analytics store of the session lives here, each test in a
+    database of its own."""
+    return tmp_path_factory.mktemp("chdb")
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"

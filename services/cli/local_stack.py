@@ -4,7 +4,9 @@ processes, readiness polling and a clean stop that leaves no process behind."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -40,8 +42,11 @@ class LocalStack:
     broker: EmbeddedBroker = field(init=False)
     redis: EmbeddedRedis = field(init=False)
     children: list[Child] = field(default_factory=list)
+    analytics_token: str = field(init=False)
 
     def __post_init__(self) -> None:
+        # The analytics API's admin token: yours, else a fresh one for this run.
+        self.analytics_token = os.environ.get("KEFU_ANALYTICS_TOKEN") or secrets.token_urlsafe(24)
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         self.broker = EmbeddedBroker(
@@ -62,6 +67,8 @@ class LocalStack:
             KEFU_HTTP_PORT=str(http_port),
             KEFU_TOPIC_PARTITIONS=str(self.partitions),
             KEFU_LOG_FORMAT="json",
+            KEFU_ANALYTICS_DATA_DIR=str(self.data_dir / "analytics"),
+            KEFU_ANALYTICS_TOKEN=self.analytics_token,
         )
         if self.policy_file:
             env["KEFU_POLICY_FILE"] = str(self.policy_file.resolve())
@@ -84,6 +91,18 @@ class LocalStack:
                     start_new_session=True,
                 )
             self.children.append(Child(service, port, log_path, proc))
+
+    def write_analytics_api(self) -> Path | None:
+        """`<data-dir>/analytics.json`: where `kefu report` finds the API and its token."""
+        child = next((c for c in self.children if c.service == "analytics"), None)
+        if child is None:
+            return None
+        path = self.data_dir / "analytics.json"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps({"url": f"http://127.0.0.1:{child.http_port}",
+                                    "token": self.analytics_token}))
+        return path
 
     def dead_children(self) -> list[Child]:
         return [c for c in self.children if c.proc.poll() is not None]

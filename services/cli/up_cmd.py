@@ -75,6 +75,7 @@ async def _up(args: argparse.Namespace) -> int:
         settings = Settings(kafka_bootstrap=stack.broker.bootstrap, redis_url=stack.redis.url)
         await create_topics(settings, list(ALL_TOPICS), partitions=args.partitions)
         stack.start_services()
+        stack.write_analytics_api()
         _print_layout(stack)
         dead = await stack.wait_ready()
         if dead:
@@ -127,11 +128,14 @@ def _report_demo_end(task: asyncio.Task) -> None:
 
 
 def _print_layout(stack) -> None:
-    print(f"broker   kafka://{stack.broker.bootstrap}   (log {stack.broker.log_path})")
-    print(f"redis    {stack.redis.url}   (log {stack.redis.log_path})")
+    print(f"broker    kafka://{stack.broker.bootstrap}   (log {stack.broker.log_path})")
+    print(f"redis     {stack.redis.url}   (log {stack.redis.log_path})")
     for child in stack.children:
         print(
-            f"{child.service:<9}http://127.0.0.1:{child.http_port}/readyz /metrics   "
+            f"{child.service:<10}http://127.0.0.1:{child.http_port}/readyz /metrics   "
             f"(log {child.log_path})"
         )
+        if child.service == "analytics":
+            print(f"{'':<10}http://127.0.0.1:{child.http_port}/api/v1/report?shop=shop-demo   "
+                  f"(kefu report --shop shop-demo; token in {stack.data_dir}/analytics.json)")
     print("waiting for services ...", flush=True)

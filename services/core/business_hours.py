@@ -19,6 +19,7 @@ __all__ = ["BusinessCalendar", "MINUTES_PER_DAY"]
 MINUTES_PER_DAY = 24 * 60
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
+_DAYS_CACHED = 4096  # about 11 years of days per calendar
 
 
 def _minutes(value: time | int, *, end: bool) -> int:
@@ -85,29 +86,32 @@ class BusinessCalendar:
         return local.astimezone(UTC)
 
     def _day(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        """The day's opening intervals as UTC instants (remembered: every clock that
-        starts on a day walks them)."""
-        found = self._days.get(day)
-        if found is None:
-            if len(self._days) > 4096:
-                self._days.clear()
-            found = self._days[day] = tuple(
+        """The UTC opening intervals of local ``day`` (none on holidays and closed days),
+        computed once per day: clocks and reports ask about the same days again and again."""
+        spans = self._days.get(day)
+        if spans is None:
+            closed = day in self.holidays or not self.weekly[day.weekday()]
+            spans = () if closed else tuple(
                 (self._instant(day, start), self._instant(day, end))
                 for start, end in self.weekly[day.weekday()])
-        return found
+            if len(self._days) >= _DAYS_CACHED:
+                self._days.clear()
+            self._days[day] = spans
+        return spans
 
     def _intervals(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """Open intervals in UTC from local ``day`` on: ascending, disjoint, endless."""
         prev: datetime | None = None
         closed_days = 0
         while True:
-            if day in self.holidays or not self.weekly[day.weekday()]:
+            spans = self._day(day)
+            if not spans:
                 closed_days += 1
                 if closed_days > 7 * (len(self.holidays) + 1):  # defensive: cannot happen
                     raise ValueError("calendar has no business hours left")
             else:
                 closed_days = 0
-                for lo, hi in self._day(day):
+                for lo, hi in spans:
                     if prev is not None and lo < prev:
                         lo = prev  # DST gap folding: never count an instant twice
                     if hi > lo:

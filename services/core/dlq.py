@@ -7,9 +7,14 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 
+from contracts import InvalidEvent
 from contracts.outputs import DeadLetter
 from contracts.topics import DLQ
+from services.core.logging import get_logger
+from services.core.metrics import Metrics
 from services.core.outputs import Outgoing
+
+log = get_logger("kefu.dlq")
 
 MAX_RAW_BYTES = 1024 * 1024
 
@@ -38,3 +43,16 @@ def dead_letter(
     )
     key = record.key.decode("utf-8", "replace") if record.key else ""
     return Outgoing.of(DLQ, key, letter)
+
+
+def reject(record: ConsumerRecord, bad: InvalidEvent, *, service: str, metrics: Metrics,
+           max_raw_bytes: int = MAX_RAW_BYTES) -> Outgoing:
+    """The dead letter of a record that failed to parse, counted (invalid input, DLQ by
+    reason) and logged with its reason and position."""
+    reason = str(bad.reason)
+    metrics.events_in.labels(record.topic, "invalid").inc()
+    metrics.dlq.labels(reason).inc()
+    log.info("invalid record dead-lettered", reason=reason, detail=bad.detail[:300],
+             topic=record.topic, partition=record.partition, offset=record.offset)
+    return dead_letter(record, reason=reason, detail=bad.detail, service=service,
+                       max_raw_bytes=max_raw_bytes)

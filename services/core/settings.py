@@ -31,7 +31,9 @@ def _duration(value: Any) -> Any:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
-SERVICE_PORTS = {"router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084}
+SERVICE_PORTS = {
+    "router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084, "analytics": 8085,
+}
 
 
 class Settings(BaseSettings):
@@ -94,6 +96,25 @@ class Settings(BaseSettings):
     timer_poll_interval: Duration = Field(default=timedelta(milliseconds=100), gt=timedelta(0))
     timer_shards: int = Field(
         default=16, ge=1, description="must be the same for every replica; never change it live"
+    )
+
+    # Analytics (services/analytics): the ClickHouse store and its HTTP API
+    analytics_url: SecretStr | None = Field(
+        default=None,
+        description="ClickHouse server URL (clickhouse-connect DSN); unset: embedded chDB",
+    )
+    analytics_data_dir: Path = Path("var/analytics")
+    analytics_database: str = Field(default="kefu", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    analytics_retention: Duration = Field(
+        default=timedelta(days=400), ge=timedelta(days=1), le=timedelta(days=3650),
+        description="TTL of stored facts; at most 10 years (ClickHouse's DateTime ends in 2106)",
+    )
+    analytics_token: SecretStr | None = Field(
+        default=None, description="the analytics API's admin token (every shop, SQL)"
+    )
+    analytics_conversion_days: int = Field(default=3, ge=1, le=90)
+    analytics_max_records: int = Field(
+        default=5000, ge=1, description="records per analytics batch (bigger inserts)"
     )
 
     def http_port_for(self, service: str) -> int:

@@ -66,10 +66,10 @@ def size_question(ctx: RunContext, at: float) -> Story:
     b.after(15, 40).agent_says(conv, LIN, "在的亲，欢迎光临暖阳女装～有什么可以帮您？")
     b.after(30, 60).buyer_says(conv, buyer, b.pick(
         "这件羊毛开衫我身高165体重110斤，穿M还是L？会不会起球？",
-        "165cm 110斤穿什么码？这个开衫洗了会缩水吗"))
+        "165cm 110斤穿什么码？这个开衫洗了会缩水吗"), item=SWEATER)
     b.after(30, 70).agent_says(conv, LIN, "亲，165/110斤建议M码，版型偏宽松～95%羊毛，"
                                "正常穿着不易起球，手洗不缩水哦")
-    b.after(60, 120).buyer_says(conv, buyer, "灰色M还有货吗？今天拍什么时候发？")
+    b.after(60, 120).buyer_says(conv, buyer, "灰色M还有货吗？今天拍什么时候发？", item=SWEATER)
     b.after(20, 50).agent_says(conv, LIN, "有货的亲，16点前付款当天发出，默认中通快递～")
     b.after(20, 40).buyer_says(conv, buyer, "好嘞，拍了👍")
     order = b.new_order("TB", buyer, SWEATER)
@@ -94,7 +94,7 @@ def bargaining(ctx: RunContext, at: float) -> Story:
                      "buyer 阿珍 bargains on shop-demo (the reply comes late)", at)
     conv, buyer = ctx.new_id("conv"), "buyer-tb-azhen"
     b.buyer_says(conv, buyer, b.pick("老板，羽绒服两件能便宜点吗？有没有优惠券😊",
-                                     "亲 买两件打折吗？送不送运费险呀"))
+                                     "亲 买两件打折吗？送不送运费险呀"), item=DOWN)
     b.after(200, 260).agent_says(conv, ZHOU, "亲，久等啦～店铺满599减60，再送一双羊毛袜哦")
     b.after(30, 90).buyer_says(conv, buyer, "能再少20吗？少的话我现在就拍")
     b.after(50, 100).agent_says(conv, ZHOU, "亲，已经是活动最低价啦，给您备注优先发货好吗？")
@@ -108,7 +108,7 @@ def address_change(ctx: RunContext, at: float) -> Story:
                      "buyer 陳小姐 (繁體) changes her address on shop-demo", at)
     conv, buyer = ctx.new_id("conv"), "buyer-tb-chanhk"
     b.buyer_says(conv, buyer, b.pick("請問這件大衣可以寄到香港嗎？運費多少？",
-                                     "你好，這款大衣有沒有現貨？可以寄香港嗎？"))
+                                     "你好，這款大衣有沒有現貨？可以寄香港嗎？"), item=COAT)
     b.after(30, 60).agent_says(conv, LIN, "亲，可以的～香港走顺丰，运费25元，3-5天送达哦")
     b.after(40, 80).buyer_says(conv, buyer, "好的，我現在下單。")
     order = b.new_order("TB", buyer, COAT)
@@ -170,7 +170,7 @@ def left_waiting(ctx: RunContext, at: float) -> Story:
     b = StoryBuilder(ctx, CLOTHES, "left-waiting",
                      "buyer 小雨 asks about a down jacket on shop-demo; nobody answers (SLA)", at)
     conv, buyer = ctx.new_id("conv"), "buyer-tb-xiaoyu"
-    b.buyer_says(conv, buyer, "在吗？这款羽绒服有黑色S码吗？")
+    b.buyer_says(conv, buyer, "在吗？这款羽绒服有黑色S码吗？", item=DOWN)
     b.after(80, 120).buyer_says(conv, buyer, "还有人吗？？")
     return b.story
 
@@ -181,7 +181,8 @@ def english_earbuds(ctx: RunContext, at: float) -> Story:
     conv, buyer = ctx.new_id("conv"), "buyer-jd-tom"
     b.buyer_says(conv, buyer, b.pick(
         "Hi! Do these wireless earbuds work with both iPhone and Android? Battery life?",
-        "hello, are the Pro2 earbuds noise cancelling? how long does the battery last?"))
+        "hello, are the Pro2 earbuds noise cancelling? how long does the battery last?"),
+        item=EARBUDS)
     b.after(20, 50).agent_says(conv, WANG, "Hello! Yes, Bluetooth 5.3 works with both. About 8 h "
                                "per charge, 32 h with the case.")
     b.after(40, 80).buyer_says(conv, buyer, "Nice. Any discount if I buy two? Free case maybe?")

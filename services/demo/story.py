@@ -124,7 +124,8 @@ class StoryBuilder:
         )
 
     def buyer_says(self, conv: str, buyer_id: str, text: str, *, order: Order | None = None,
-                   image: bool = False) -> dict[str, Any]:
+                   image: bool = False, item: tuple | None = None) -> dict[str, Any]:
+        """`item`: the product card the buyer sent (its sku is the demo's item_id)."""
         attachments = None
         if image:
             n = self.ctx.rng.randrange(10_000, 99_999)
@@ -133,6 +134,7 @@ class StoryBuilder:
             "buyer.message", conversation_id=conv, buyer_id=buyer_id,
             message_id=self.ctx.new_id("msg"), text=text,
             order_id=order.order_id if order else None, attachments=attachments,
+            item_id=item[0] if item else None,
         )
 
     def agent_says(self, conv: str, agent: Agent, text: str) -> dict[str, Any]:
@@ -143,8 +145,8 @@ class StoryBuilder:
         return self.emit("conversation.closed", conversation_id=conv, closed_by=closed_by)
 
     def new_order(self, prefix: str, buyer_id: str, *items: tuple[str, str, int, float]) -> Order:
-        lines = [{"sku": sku, "name": name, "quantity": qty, "price": price}
-                 for sku, name, qty, price in items]
+        lines = [{"item_id": sku, "title": name, "sku": sku, "name": name, "quantity": qty,
+                  "price": price} for sku, name, qty, price in items]
         return Order(self.ctx.new_id(prefix), buyer_id, lines)
 
     def order_event(self, event_type: str, order: Order, **extra: Any) -> dict[str, Any]:

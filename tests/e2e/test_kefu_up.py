@@ -3,6 +3,7 @@ and on Ctrl-C stops everything, leaving nothing running."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -35,6 +36,23 @@ def read_until(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]
     raise AssertionError(f"no {needle!r} within {timeout}s; output:\n" + "\n".join(lines))
 
 
+def demo_report(data_dir, timeout: float) -> dict:
+    """`kefu report --shop shop-demo` as the README shows it, polled until it has rounds:
+    the demo's first conversations reach analytics within a minute."""
+    deadline, report = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            [sys.executable, "-m", "services.cli.main", "report", "--shop", "shop-demo",
+             "--data-dir", str(data_dir), "--format", "json"],
+            capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        report = json.loads(out.stdout)
+        if report["replies"]["answered"]:
+            return report
+        time.sleep(1)  # between polls of the condition above
+    raise AssertionError(f"no answered round within {timeout}s: {report}")
+
+
 @pytest.mark.parametrize("demo", [False, True], ids=["no-demo", "with-demo"])
 def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
     args = [sys.executable, "-m", "services.cli.main", "up", "--data-dir", str(tmp_path)]
@@ -47,7 +65,9 @@ def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
         assert len(ports) >= 3, lines
         assert all(port_open(p) for p in ports)
         if demo:
-            time.sleep(3)  # let the demo feed run for a moment
+            report = demo_report(tmp_path, timeout=60)
+            assert report["replies"]["rounds"] > 0 and report["replies"]["answered"] > 0
+            assert report["intents"] and report["pipe"]["routed"] > 0
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
     finally:

@@ -553,7 +553,8 @@ def test_every_deployment_has_a_pdb_and_a_metrics_service():
         assert len(matching) == 1, f"{name}: one PodDisruptionBudget"
         budget = matching[0]["spec"]
         assert "minAvailable" in budget or "maxUnavailable" in budget
-        scraped = [s for s in services if _selects(s["spec"]["selector"], labels)]
+        scraped = [s for s in services if _selects(s["spec"]["selector"], labels)
+                   and "prometheus.io/scrape" in s["metadata"].get("annotations", {})]
         assert len(scraped) == 1, f"{name}: one metrics Service"
         service = scraped[0]
         annotations = service["metadata"]["annotations"]

@@ -15,6 +15,7 @@ from services.core.policy.loader import (
 )
 from services.core.policy.model import (
     INTENTS,
+    AnalyticsPolicy,
     AssignmentPolicy,
     ResponseSla,
     RoutingPolicy,
@@ -31,6 +32,7 @@ from services.core.policy.notify import (
 __all__ = [
     "ENV_VAR",
     "INTENTS",
+    "AnalyticsPolicy",
     "AssignmentPolicy",
     "ChannelsPolicy",
     "LogisticsUpdatesPolicy",

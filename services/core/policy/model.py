@@ -60,6 +60,13 @@ class RoutingPolicy(StrictModel):
     keywords: dict[Intent, list[Text]]
 
 
+class AnalyticsPolicy(StrictModel):
+    """Access to the shop's analytics: `token_env` names the environment variable holding
+    the API token that sees this shop only (the token itself is never in the file)."""
+
+    token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None
+
+
 class ShopPolicy(StrictModel):
     """The effective policy of one shop: ``default`` with the shop's overrides merged in.
 
@@ -77,6 +84,7 @@ class ShopPolicy(StrictModel):
     notify: NotifyPolicy
     routing: RoutingPolicy
     assignment: AssignmentPolicy
+    analytics: AnalyticsPolicy
     _calendar: BusinessCalendar = PrivateAttr()
 
     @field_validator("business_hours")

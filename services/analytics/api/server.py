@@ -1,0 +1,85 @@
+"""The analytics service's HTTP server: the API plus /healthz, /readyz and /metrics, on
+the service's one port (it takes the place of the runtime's health server)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.core.metrics import Metrics
+
+Check = Callable[[], Awaitable[bool]]
+
+
+def create_api(router, *, metrics: Metrics, checks: dict[str, Check]) -> FastAPI:
+    app = FastAPI(title="kefu analytics", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/api/v1/openapi.json",
+                  description="Reports, time series and SQL over kefu's history. Every "
+                  "/api/v1 route but this document needs `Authorization: Bearer <token>`.")
+    app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": metrics.service}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        results = {}
+        for name, check in checks.items():
+            try:
+                results[name] = bool(await check())
+            except Exception:
+                results[name] = False
+        ready = all(results.values())
+        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the service's runtime owns SIGTERM and SIGINT
+
+
+class ApiServer:
+    """uvicorn inside the service's event loop, started and stopped with the runtime."""
+
+    def __init__(self, app: FastAPI, *, host: str, port: int,
+                 on_start: Callable[[], object] | None = None,
+                 on_stop: Callable[[], object] | None = None) -> None:
+        self.host, self.port, self.on_start, self.on_stop = host, port, on_start, on_stop
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                                lifespan="off")
+        self._server = _Server(config)
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Run `on_start` (the service opens its store), then serve."""
+        if self.on_start is not None:
+            await asyncio.to_thread(self.on_start)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():  # the port is taken: say so at start-up
+                self._task.result()
+                raise OSError(f"analytics API could not listen on {self.host}:{self.port}")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """Stop serving, then run `on_stop` (the service closes its store: the runtime
+        stops its HTTP server last, after the consumers)."""
+        if self._task is not None:
+            self._server.should_exit = True
+            await asyncio.wait([self._task], timeout=5)
+        if self.on_stop is not None:
+            self.on_stop()
