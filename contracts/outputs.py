@@ -9,6 +9,7 @@ import base64
 from datetime import datetime
 from typing import Literal
 
+import orjson
 from pydantic import Field
 
 from .base import Id, OpenModel, StrictInt, Timestamp
@@ -100,6 +101,47 @@ class Notification(OpenModel):
 # --- kefu.dlq ------------------------------------------------------------------------------
 
 
+def _as_text(raw: bytes) -> tuple[str, str | None]:
+    """UTF-8 text as is, anything else as base64."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), "base64"
+
+
+def _fits(text: str, encoding: str | None, limit: int) -> bool:
+    """Does `raw` take at most `limit` bytes in the letter's JSON?"""
+    return len(text) + 2 <= limit if encoding else len(orjson.dumps(text)) <= limit
+
+
+def _text_prefix(raw: bytes, limit: int) -> str | None:
+    """The longest UTF-8 prefix of `raw` whose JSON takes at most `limit` bytes, found by
+    cutting off what escaping added (a few rounds); None when it is not UTF-8."""
+    cut = limit
+    for _ in range(4):
+        prefix = _utf8_prefix(raw, cut)
+        if prefix is None:
+            return None
+        over = len(orjson.dumps(prefix)) - limit
+        if over <= 0:
+            return prefix
+        cut = len(prefix.encode()) - over
+    return None
+
+
+def _utf8_prefix(raw: bytes, limit: int) -> str | None:
+    """The longest UTF-8 text of at most `limit` bytes that `raw` starts with (None when
+    it does not start as UTF-8)."""
+    for cut in range(min(limit, len(raw)), max(-1, min(limit, len(raw)) - 4), -1):
+        try:
+            return raw[:cut].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < cut - 3:  # invalid inside, not a character cut in two
+                return None
+    return None
+
+
+
 class DeadLetter(OpenModel):
     """A message that could not be processed; keyed like its source message."""
 
@@ -134,15 +176,20 @@ class DeadLetter(OpenModel):
         max_raw_bytes: int | None = None,
     ) -> DeadLetter:
         """Keep `raw` as text when it is UTF-8, else as base64 with `raw_encoding`; keep
-        at most `max_raw_bytes` of it (marked `raw_truncated`, with `raw_size`)."""
-        raw = bytes(raw)
-        size, truncated = len(raw), None
-        if max_raw_bytes is not None and size > max_raw_bytes:
-            raw, truncated = raw[:max_raw_bytes], True
-        try:
-            text, encoding = bytes(raw).decode("utf-8"), None
-        except UnicodeDecodeError:
-            text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        at most `max_raw_bytes` of it as written into the letter's JSON (marked
+        `raw_truncated`, with `raw_size`). Text that JSON escapes badly (control
+        characters become `\\u0001`, six bytes each) is kept as base64 instead, whose
+        size is known (4 bytes per 3): a letter always fits the topic."""
+        raw, limit = bytes(raw), max_raw_bytes
+        text, encoding = _as_text(raw)
+        kept = size = len(raw)
+        if limit is not None and not _fits(text, encoding, limit):
+            kept = min(size, (limit - 2) // 4 * 3)  # base64 and its quotes fit
+            text, encoding = base64.b64encode(raw[:kept]).decode("ascii"), "base64"
+            prefix = _text_prefix(raw, limit)
+            if prefix is not None and len(prefix.encode()) >= kept:  # text, if it keeps more
+                text, encoding, kept = prefix, None, len(prefix.encode())
+        truncated = True if kept < size else None
         return cls(
             reason=reason,
             detail=detail,

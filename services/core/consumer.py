@@ -27,6 +27,7 @@ from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
 from services.core.progress import PartitionProgress
 from services.core.retry import ShuttingDown, is_transient, retry_transient
+from services.core.stuck import Stuck
 
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
 
@@ -58,6 +59,7 @@ class BatchConsumer:
         self.pipelined = pipelined
         self.progress = progress
         """Told what each committed batch read and proved (event-time watermarks)."""
+        self.stuck = Stuck(metrics.registry)
         self.lock = lock
         """Held while a batch is handled (and, unless pipelined, until it is committed):
         other work on the same partitions (the role services' timer firing) takes it,
@@ -115,7 +117,7 @@ class BatchConsumer:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         started = time.perf_counter()
         try:
-            outcome = await self._retry("handle", lambda: self._handle(records))
+            outcome = await self._retry("handle", lambda: self._handle(records), records)
             await self._previous_completed()
             if outcome is None:
                 # A record broke the handler: redo the batch one record at a time, each
@@ -124,8 +126,9 @@ class BatchConsumer:
                 # dead-lettered.
                 outcome = BatchOutcome()
                 for record in records:
-                    single = await self._retry("handle", lambda r=record: self._handle_one(r))
-                    await self._complete(single)
+                    single = await self._retry("handle", lambda r=record: self._handle_one(r),
+                                               (record,))
+                    await self._complete(single, (record,))
                     for tp, mark in single.watermarks.items():
                         outcome.watermarks[tp] = max(mark, outcome.watermarks.get(tp, mark))
             elif self.pipelined and not self.stopping.is_set():
@@ -136,7 +139,7 @@ class BatchConsumer:
                 self._completing.add_done_callback(self._update_idle)
                 return
             else:
-                await self._complete(outcome)
+                await self._complete(outcome, records)
         except ShuttingDown:
             log.info("batch abandoned for redelivery at shutdown", records=len(records))
             await msg.nack()
@@ -164,16 +167,11 @@ class BatchConsumer:
         batch may publish then. Its commit waits for the previous batch's, so that
         commits never go back."""
         try:
-            await self._complete(outcome)
+            await self._complete(outcome, records)
         except ShuttingDown:
             log.info("batch abandoned for redelivery at shutdown", records=len(records))
             effects.set_result(False)
             return False
-        except Exception as exc:  # as an unpipelined batch's failure: logged, not committed
-            log.error("batch completion failed", error=f"{type(exc).__name__}: {exc}",
-                      exc_info=exc)
-            effects.set_result(True)
-            return True
         effects.set_result(True)
         if previous is not None:
             await asyncio.wait([previous])
@@ -185,6 +183,7 @@ class BatchConsumer:
         outcome: BatchOutcome,
     ) -> None:
         offsets = _next_offsets(records)
+        self.stuck.cleared(offsets)
         committed = await self._commit(msg, offsets)
         if committed and self.progress is not None:
             self.progress.completed(offsets, outcome.watermarks)
@@ -192,11 +191,12 @@ class BatchConsumer:
         self.metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
         self._record_lag(msg, offsets)
 
-    async def _complete(self, outcome: BatchOutcome) -> None:
+    async def _complete(self, outcome: BatchOutcome,
+                        records: Sequence[ConsumerRecord] = ()) -> None:
         """Publish and wait for the acks, then run the after-ack effects."""
-        await self._retry("publish", lambda: self.publish(outcome.outputs))
+        await self._retry("publish", lambda: self.publish(outcome.outputs), records)
         for effect in outcome.after_ack:
-            await self._retry("after_ack", effect)
+            await self._retry("after_ack", effect, records)
 
     async def _handle(self, records: Sequence[ConsumerRecord]) -> BatchOutcome | None:
         """The batch's outcome, or None when a record broke the handler (not transient)."""
@@ -236,19 +236,27 @@ class BatchConsumer:
         letter = dead_letter(record, reason="processing_error", detail=detail, service=self.service)
         return BatchOutcome(outputs=[letter])
 
-    async def _retry(self, step: str, func: Callable[[], Awaitable[Any]]) -> Any:
+    async def _retry(self, step: str, func: Callable[[], Awaitable[Any]],
+                     records: Sequence[ConsumerRecord] = ()) -> Any:
+        """Retry `func` with backoff: only transient failures when handling (a record
+        that breaks the handler is isolated instead), every failure when publishing and
+        writing effects (a batch that was handled must not be skipped)."""
         def on_retry(exc: BaseException, attempt: int, delay: float) -> None:
             self.metrics.retries.labels(step).inc()
+            self.stuck.failing(_next_offsets(records))
             log.warning(
-                "transient failure; retrying",
+                "failure; retrying" if is_transient(exc) else "failure, not transient; "
+                "retrying until it succeeds (nothing is committed meanwhile)",
                 step=step,
                 attempt=attempt,
                 delay=round(delay, 2),
                 error=f"{type(exc).__name__}: {exc}",
+                exc_info=exc if attempt == 1 and not is_transient(exc) else None,
             )
 
         return await retry_transient(
-            func, stopping=self.stopping, on_retry=on_retry, cap=self.max_backoff
+            func, stopping=self.stopping, on_retry=on_retry, cap=self.max_backoff,
+            every_failure=step != "handle",
         )
 
     async def _commit(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> bool:

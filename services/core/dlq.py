@@ -13,10 +13,13 @@ from contracts.topics import DLQ
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import Outgoing
+from services.core.settings import OUTPUT_OVERHEAD
 
 log = get_logger("kefu.dlq")
 
-MAX_RAW_BYTES = 1024 * 1024
+MAX_RAW_BYTES = 1024 * 1024 - OUTPUT_OVERHEAD
+"""How much of the original a letter keeps, as written in its JSON: with the rest of the
+letter it fits the smallest message size kefu allows (KEFU_KAFKA_MAX_MESSAGE_BYTES)."""
 
 
 def dead_letter(
@@ -28,8 +31,9 @@ def dead_letter(
     max_raw_bytes: int = MAX_RAW_BYTES,
 ) -> Outgoing:
     """The DLQ message for `record`, keyed like it. Its raw bytes are kept up to
-    `max_raw_bytes` so the letter always fits the topic's message size limit; a longer
-    original stays readable at its source topic, partition and offset."""
+    `max_raw_bytes` (as written in the letter's JSON) so the letter always fits the
+    topic's message size limit, whatever the bytes; a longer original stays readable at
+    its source topic, partition and offset."""
     letter = DeadLetter.from_bytes(
         record.value or b"",
         reason=reason,

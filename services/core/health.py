@@ -1,4 +1,5 @@
-"""Per-service HTTP endpoint: /healthz (live), /readyz (broker, Redis, group joined),
+"""Per-service HTTP endpoint: /healthz (live), /readyz (broker, Redis, a member of the
+group's current generation, no partition stuck, the service's own loops alive),
 /metrics (Prometheus)."""
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class AssignmentTracker(ConsumerRebalanceListener):
         self._tasks: set[asyncio.Task] = set()
 
     async def on_partitions_revoked(self, revoked) -> None:
+        self.joined = False  # until the group's next generation gives us our partitions
         if self.in_flight is not None and revoked:
             await wait_event(self.in_flight, self.drain_timeout)
         self.partitions -= set(revoked)

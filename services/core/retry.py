@@ -8,7 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from redis.exceptions import (
     BusyLoadingError,
     ClusterDownError,
@@ -45,6 +45,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 """Failures of Redis or the broker to wait out: the work is retried, never committed as
 done meanwhile. The one list every retry loop of kefu uses."""
 
+NEVER_FITS = (MessageSizeTooLargeError, RecordTooLargeError)
+"""A record the broker will never take, however often it is sent."""
+
 REFUSING_WRITES = ("MISCONF",)
 """Reply prefixes of a Redis that refuses writes (failed RDB/AOF persistence) without a
 class of its own in redis-py."""
@@ -56,6 +59,8 @@ class ShuttingDown(Exception):
 
 
 def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, NEVER_FITS):
+        return False
     if isinstance(exc, TRANSIENT_ERRORS):
         return True
     return isinstance(exc, ResponseError) and str(exc).startswith(REFUSING_WRITES)
@@ -68,9 +73,11 @@ async def retry_transient(
     on_retry: Callable[[BaseException, int, float], None] | None = None,
     base: float = 0.1,
     cap: float = 30.0,
+    every_failure: bool = False,
 ) -> T:
     """Run `step` until it succeeds; sleep with full-jitter exponential backoff between
-    transient failures; raise `ShuttingDown` if `stopping` is set meanwhile."""
+    transient failures (`every_failure`: between any failures, for work that must not be
+    skipped); raise `ShuttingDown` if `stopping` is set meanwhile."""
     attempt = 0
     while True:
         if stopping.is_set():
@@ -78,10 +85,10 @@ async def retry_transient(
         try:
             return await step()
         except Exception as exc:
-            if not is_transient(exc):
+            if not every_failure and not is_transient(exc):
                 raise
             attempt += 1
-            delay = random.uniform(0, min(cap, base * 2**attempt))
+            delay = random.uniform(0, min(cap, base * 2 ** min(attempt, 30)))
             if on_retry is not None:
                 on_retry(exc, attempt, delay)
             if not await wait_event(stopping, delay):

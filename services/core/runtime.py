@@ -86,7 +86,8 @@ class ServiceRuntime:
             host=settings.http_host,
             port=settings.http_port_for(name),
             metrics=self.metrics,
-            checks={"redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined},
+            checks={"redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined,
+                    "not_stuck": self._not_stuck},
         )
 
     def publisher(self, topic: str, *, description: str, schema: Any = None) -> Any:
@@ -180,6 +181,13 @@ class ServiceRuntime:
         self.consumers.append((topics, consumer))
         return subscription
 
+    def ready_when(self, name: str, check: Callable[[], bool]) -> None:
+        """Add a readiness check (/readyz is 503 while it is false)."""
+        async def checked() -> bool:
+            return bool(check())
+
+        self.health.checks[name] = checked
+
     def background(self, loop: Background) -> None:
         """A loop that runs while the service runs and returns once `stopping` is set."""
         self.background_loops.append(loop)
@@ -231,7 +239,14 @@ class ServiceRuntime:
         return bool(metadata.brokers())
 
     async def _joined(self) -> bool:
+        """A member of every subscriber's current group generation (not between a
+        revocation and the next assignment, nor expelled after a pause)."""
         return all(t.joined for t in self.trackers)
+
+    async def _not_stuck(self) -> bool:
+        """No partition has been retrying its batch for longer than KEFU_STUCK_AFTER."""
+        limit = self.settings.stuck_after.total_seconds()
+        return all(c.stuck.longest() <= limit for _, c in self.consumers)
 
 
 async def all_acked(futures: Sequence[asyncio.Future]) -> None:

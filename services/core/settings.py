@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.core.durations import parse_duration
@@ -30,6 +30,9 @@ def _duration(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+OUTPUT_OVERHEAD = 64 * 1024
+"""Room for what a service adds to an input it forwards (routing, suggested replies)."""
 
 SERVICE_PORTS = {
     "router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084, "analytics": 8085,
@@ -84,6 +87,10 @@ class Settings(BaseSettings):
     dedup_window: Duration = timedelta(days=7)
     context_ttl: Duration = timedelta(days=30)
     retry_max_backoff: Duration = timedelta(seconds=30)
+    stuck_after: Duration = Field(
+        default=timedelta(seconds=60), gt=timedelta(0),
+        description="a service whose batch has been retried this long is not ready",
+    )
 
     sla_grace: Duration = Field(
         default=timedelta(seconds=5), ge=timedelta(0),
@@ -116,6 +123,16 @@ class Settings(BaseSettings):
     analytics_max_records: int = Field(
         default=5000, ge=1, description="records per analytics batch (bigger inserts)"
     )
+
+    @model_validator(mode="after")
+    def _outputs_fit(self) -> Settings:
+        """A routed event is its input plus a small routing block: an input kefu accepts
+        must fit the broker's message size, or its outputs could never be published."""
+        if self.max_event_bytes + OUTPUT_OVERHEAD > self.kafka_max_message_bytes:
+            raise ValueError(
+                f"KEFU_MAX_EVENT_BYTES ({self.max_event_bytes}) plus {OUTPUT_OVERHEAD} bytes "
+                f"must not exceed KEFU_KAFKA_MAX_MESSAGE_BYTES ({self.kafka_max_message_bytes})")
+        return self
 
     def http_port_for(self, service: str) -> int:
         return self.http_port if self.http_port is not None else SERVICE_PORTS.get(service, 8080)

@@ -76,4 +76,5 @@ def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRunti
         max_backoff=settings.retry_max_backoff.total_seconds(),
     )
     runtime.background(firing.run)
+    runtime.ready_when("timers", lambda: firing.healthy)
     return runtime

@@ -62,7 +62,7 @@ class Firing:
                 failures, self.healthy = 0, True
             except ShuttingDown:
                 return
-            except Exception as exc:
+            except Exception as exc:  # never dies: retried, and /readyz says so
                 failures += 1
                 self.healthy = is_transient(exc) and failures < 10
                 delay = min(self.max_backoff, 0.05 * 2**failures)

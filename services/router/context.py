@@ -15,11 +15,37 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 from redis.asyncio import Redis
 
 from contracts import EventType
+from services.core.redis_batch import RedisBatch
 from services.router.stages import OrderState
+
+# One shop's reads of a batch. ARGV: context TTL s, dedup TTL s, n claims, then n pairs
+# (dedup mark key, claim), then context keys. A claim is taken (SET NX) or found to be
+# ours (a redelivery of the very record that took it): 1 = route it, 0 = a duplicate.
+# Context keys are read with their TTL refreshed (an active order or conversation is
+# never forgotten just because nothing about it changed). Returns the claims' 1/0 and
+# the context values, in order.
+LOAD = """
+local ttl, dttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out, i = {}, 4
+for _ = 1, n do
+  local key, claim = ARGV[i], ARGV[i + 1]
+  if redis.call('SET', key, claim, 'NX', 'EX', dttl) or redis.call('GET', key) == claim then
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+  i = i + 2
+end
+for j = i, #ARGV do
+  out[#out + 1] = redis.call('GETEX', ARGV[j], 'EX', ttl)
+end
+return out
+"""
 
 # KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds.
 SET_MANY = """
@@ -62,7 +88,9 @@ class RouterContext:
         self._pending = pending or {}
         self._values: dict[str, str | None] = {}
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
+        self._route: dict[str, int] = {}  # dedup mark -> records of the batch to route (1)
         self._set_many = redis.register_script(SET_MANY)
+        self._load = redis.register_script(LOAD)
 
     # --- keys (services.core.redis.shop_key's layout, formatted in one step: several
     # keys per event, thousands of events per second) --------------------------------
@@ -87,12 +115,16 @@ class RouterContext:
         return f"kefu:{{{shop}}}:case:{case_id}:order"
 
     # --- loading ----------------------------------------------------------------------
-    async def load(self, events: Iterable) -> None:
+    async def load(self, events: Iterable[tuple[Any, str]]) -> None:
+        """Read what the batch needs and claim each event's dedup mark for the record
+        that carries it (`(event, claim)`, the claim naming the record: the first of two
+        copies on two replicas takes it, the other is a duplicate)."""
         wanted: dict[str, set[str]] = defaultdict(set)
+        claims: dict[str, list[tuple[str, str]]] = defaultdict(list)
         pointers: list[tuple[str, str]] = []  # (shop, key whose value is an order id)
-        for event in events:
+        for event, claim in events:
             shop, payload, keys = event.shop_id, event.payload, wanted[event.shop_id]
-            keys.add(self.seen_key(shop, event.event_id))
+            claims[shop].append((self.seen_key(shop, event.event_id), claim))
             if conversation_id := declared(payload, "conversation_id"):
                 keys.add(self.conversation_key(shop, conversation_id))
             if event.event_type == EventType.BUYER_MESSAGE:
@@ -105,42 +137,52 @@ class RouterContext:
                 pointer = self.case_key(shop, case_id)
                 keys.add(pointer)
                 pointers.append((shop, pointer))
-        await self._fetch(wanted)
+        await self._fetch(wanted, claims)
         # Second hop: orders named only through a buyer's latest order or a case.
         hop: dict[str, set[str]] = defaultdict(set)
         for shop, pointer in pointers:
             order_id = self._values.get(pointer)
             if order_id and self.order_key(shop, order_id) not in self._values:
                 hop[shop].add(self.order_key(shop, order_id))
-        await self._fetch(hop)
+        await self._fetch(hop, {})
 
-    async def _fetch(self, wanted: dict[str, set[str]]) -> None:
-        pending, groups = self._pending, []
-        for keys in wanted.values():
+    async def _fetch(self, wanted: dict[str, set[str]],
+                     claims: dict[str, list[tuple[str, str]]]) -> None:
+        pending, calls = self._pending, []
+        for shop in wanted.keys() | claims.keys():
+            keys = wanted.get(shop, set())
             if pending:
                 for key in keys & pending.keys():
                     self._values[key] = pending[key]
                 keys = keys - pending.keys()
-            if keys:
-                groups.append(list(keys))
-        if not groups:
+            shop_claims = claims.get(shop, [])
+            if keys or shop_claims:
+                calls.append((list(keys), shop_claims))
+        if not calls:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for keys in groups:
-            pipe.mget(keys)
-        known = self._values
-        for keys, values in zip(groups, await pipe.execute(), strict=True):
-            for key, value in zip(keys, values, strict=True):
+        batch = RedisBatch(self.redis)
+        for keys, shop_claims in calls:
+            first = shop_claims[0][0] if shop_claims else keys[0]
+            batch.script(self._load, [first], [
+                self.ttl, self.dedup_ttl, len(shop_claims),
+                *(part for claim in shop_claims for part in claim), *keys])
+        known, routed = self._values, self._route
+        for (keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
+            for (key, _), route in zip(shop_claims, reply, strict=False):
+                routed[key] = routed.get(key, 0) + route
+            for key, value in zip(keys, reply[len(shop_claims):], strict=True):
                 known[key] = value.decode() if isinstance(value, bytes) else value
 
     # --- batch-local reads and writes -------------------------------------------------
     def is_duplicate(self, shop: str, event_id: str) -> bool:
-        return self._values.get(self.seen_key(shop, event_id)) is not None
-
-    def mark_seen(self, shop: str, event_id: str) -> None:
+        """Its mark was claimed by another record (a copy, on this or another replica),
+        or by an earlier record of this batch."""
         key = self.seen_key(shop, event_id)
-        self._values[key] = "1"
-        self._dirty[key] = self.dedup_ttl
+        left = self._route.get(key, 0)
+        if left <= 0:
+            return True
+        self._route[key] = 0  # the first record of the batch that claimed it routes it
+        return False
 
     def get(self, key: str) -> str | None:
         return self._values.get(key)

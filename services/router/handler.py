@@ -53,7 +53,8 @@ class RouterHandler:
         ctx = RouterContext(
             self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl, pending=self._last_writes
         )
-        await ctx.load(event for event, _, _ in parsed)
+        await ctx.load((event, f"{record.partition}:{record.offset}")
+                       for (event, _, _), record in zip(parsed, records_of, strict=True))
         now = datetime.now(UTC)
         routed_at, read_ms = now.isoformat(), round(now.timestamp() * 1000)
         seen = Counter()
@@ -67,7 +68,6 @@ class RouterHandler:
             if ctx.is_duplicate(event.shop_id, event.event_id):
                 log.debug("duplicate dropped", event_id=event.event_id, shop_id=event.shop_id)
                 continue
-            ctx.mark_seen(event.shop_id, event.event_id)
             outcome.outputs.extend(
                 route_event(event, raw, data, ctx, self.classifier_for, routed_at)
             )
@@ -109,7 +109,6 @@ class RouterHandler:
                     reason=reason,
                     detail=bad.detail,
                     service=self.service,
-                    max_raw_bytes=self.max_event_bytes,
                 )
             )
             return None

@@ -14,6 +14,7 @@ from services.core.consumer import BatchConsumer
 from services.core.health import AssignmentTracker
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
+from tests.support.kafka_io import wait_until
 from tests.unit.test_batch_consumer import record
 
 
@@ -116,19 +117,43 @@ async def test_revocation_and_stop_wait_for_the_background_completion() -> None:
     assert log[-1] == "commit 1" and consumer.idle.is_set()
 
 
-async def test_a_failed_completion_is_not_committed_and_the_next_batch_goes_on() -> None:
+async def test_a_failed_completion_is_retried_until_done_and_never_overtaken() -> None:
+    """A commit is cumulative: committing batch 2 after batch 1 failed would skip 1."""
     log: list[str] = []
+    failures = iter([ValueError("refused by the broker"), ValueError("refused again")])
 
     async def publish(outputs) -> None:
-        if outputs[0].value == b"1":
-            raise ValueError("refused by the broker")
+        if outputs[0].value == b"1" and (error := next(failures, None)) is not None:
+            raise error
         log.append(f"acked {outputs[0].value.decode()}")
 
     consumer = pipelined(handler(log), publish)
     await consumer(Batch("1", log))
     await consumer(Batch("2", log))
     await consumer.drain()
-    assert log == ["handled 1", "handled 2", "acked 2", "effects 2", "commit 2"]
+    assert log == ["handled 1", "handled 2", "acked 1", "effects 1", "commit 1", "acked 2",
+                   "effects 2", "commit 2"]
+    assert consumer.stuck.longest() == 0.0, "retried, then done"
+
+
+async def test_a_partition_retrying_shows_in_its_metric_until_the_batch_is_done() -> None:
+    log: list[str] = []
+    broken = asyncio.Event()
+
+    async def publish(outputs) -> None:
+        if not broken.is_set():
+            raise ValueError("a bug in the effects, say")
+        log.append("acked")
+
+    consumer = pipelined(handler(log), publish)
+    await consumer(Batch("1", log))
+    samples = lambda: consumer.metrics.registry.get_sample_value(  # noqa: E731
+        "kefu_partition_retrying_seconds", {"topic": "kefu.inbound", "partition": "0"})
+    assert await wait_until(lambda: samples() is not None and consumer.stuck.longest() > 0)
+    broken.set()
+    await consumer.drain()
+    assert samples() is None and consumer.stuck.longest() == 0.0 and log == [
+        "handled 1", "acked", "effects 1", "commit 1"]
 
 
 async def test_a_completion_that_cannot_finish_is_given_up_at_shutdown() -> None:

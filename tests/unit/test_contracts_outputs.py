@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contracts import (
@@ -214,3 +216,29 @@ def test_write_json_schemas(tmp_path) -> None:
     assert {p.relative_to(tmp_path).as_posix() for p in written} == set(json_schemas())
     for path in written:
         assert orjson.loads(path.read_bytes())["$schema"].startswith("https://json-schema.org/")
+
+
+@given(st.binary(max_size=3000) | st.text(max_size=1000).map(str.encode),
+       st.integers(min_value=16, max_value=2000))
+def test_a_dead_letter_keeps_what_fits_its_limit_once_written_as_json(raw, limit) -> None:
+    letter = DeadLetter.from_bytes(raw, reason=DlqReason.INVALID_JSON, detail="x",
+                                   source_topic="t", partition=0, offset=0, service="s",
+                                   failed_at=datetime(2026, 12, 4, tzinfo=UTC),
+                                   max_raw_bytes=limit)
+    assert len(orjson.dumps(letter.raw)) <= limit
+    kept = letter.raw_bytes()
+    assert raw.startswith(kept)
+    if letter.raw_truncated:
+        assert letter.raw_size == len(raw) and len(kept) < len(raw)
+    else:
+        assert kept == raw and letter.raw_size is None
+
+
+def test_control_characters_that_json_escapes_sixfold_are_kept_as_base64() -> None:
+    raw = b"\x01" * 350_000
+    letter = DeadLetter.from_bytes(raw, reason=DlqReason.INVALID_JSON, detail="x",
+                                   source_topic="t", partition=0, offset=0, service="s",
+                                   failed_at=datetime(2026, 12, 4, tzinfo=UTC),
+                                   max_raw_bytes=1024 * 1024)
+    assert letter.raw_encoding == "base64" and letter.raw_bytes() == raw
+    assert len(orjson.dumps(letter.model_dump(mode="json"))) < 1024 * 1024
