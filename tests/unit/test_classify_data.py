@@ -3,14 +3,13 @@ traditional -> simplified table against zhconv's public conversion."""
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 import pytest
 import zhconv
 
 from services.router.classify import classifier_for
+from services.router.classify.corpus import TRAIN_FILE, builtin_corpus
 from services.router.classify.lexicon import (
     INTENTS,
     LEXICON,
@@ -19,11 +18,10 @@ from services.router.classify.lexicon import (
 )
 from services.router.classify.t2s import T2S, to_simplified
 
-OLD_CORPUS = Path(__file__).resolve().parents[1] / "data" / "intent_corpus.jsonl"
-
 
 def _valid() -> dict:
-    return {"version": 1, "intents": {i: {"zh": ["词"], "en": ["word"]} for i in INTENTS}}
+    return {"version": 1, "decisive": {"complaint": ["word"]},
+            "intents": {i: {"zh": ["词"], "en": ["word"]} for i in INTENTS}}
 
 
 def test_the_shipped_lexicon_loads_with_every_intent():
@@ -44,6 +42,8 @@ def test_the_shipped_lexicon_loads_with_every_intent():
         (lambda d: d["intents"]["bargaining"]["zh"].append(""), "intents.bargaining.zh[1]"),
         (lambda d: d["intents"]["bargaining"]["zh"].append(3), "intents.bargaining.zh[1]"),
         (lambda d: d["intents"]["complaint"]["en"].append("word"), "listed twice: ['word']"),
+        (lambda d: d["decisive"].update(complaint=["投诉"]), "decisive.complaint: ['投诉']"),
+        (lambda d: d["decisive"].update(chitchat=["word"]), "decisive.chitchat"),
     ],
 )
 def test_a_bad_lexicon_names_the_key(mutate, names):
@@ -63,11 +63,10 @@ def test_the_character_table_agrees_with_zhconv_per_character():
 
 
 def test_the_character_table_gives_the_intents_of_zhconvs_phrase_conversion():
-    rows = [json.loads(line) for line in OLD_CORPUS.read_text(encoding="utf-8").splitlines()]
-    hant = [r["text"] for r in rows if r["lang"] == "zh-Hant"]
-    assert len(hant) >= 80
+    hant = [e.text for e in builtin_corpus(TRAIN_FILE) if e.lang == "zh-Hant"]
+    assert len(hant) >= 300
     clf = classifier_for(None)
     for text in hant:
-        by_table = clf.intent(to_simplified(text), shipped=True)
-        by_zhconv = clf.intent(zhconv.convert(text, "zh-hans"), shipped=True)
+        by_table = clf.intent(to_simplified(text))
+        by_zhconv = clf.intent(zhconv.convert(text, "zh-hans"))
         assert by_table[0] == by_zhconv[0], text

@@ -26,21 +26,31 @@ Lexicon = dict[str, dict[str, tuple[str, ...]]]
 """intent -> {"zh": words, "en": words}."""
 
 
+Decisive = dict[str, frozenset[str]]
+"""intent -> words that decide it over the learned model (unless negated)."""
+
+
 class LexiconError(ValueError):
     """The lexicon file does not have the expected shape; the message names the key."""
 
 
-def check_lexicon(data: Any, source: str) -> Lexicon:
-    """The lexicon of a parsed file, or LexiconError naming the first bad key.
+def _fail(source: str, where: str, problem: str) -> LexiconError:
+    return LexiconError(f"{source}: {where}: {problem}")
 
-    Shape: {version: 1, intents: {<intent or pseudo-intent>: {zh: [word], en: [word]}}},
-    every one of the nine intents present, words non-empty strings without repeats.
+
+def check_lexicon(data: Any, source: str) -> tuple[Lexicon, Decisive]:
+    """The lexicon and decisive words of a parsed file, or LexiconError naming the
+    first bad key.
+
+    Shape: {version: 1, intents: {<intent or pseudo-intent>: {zh: [word], en: [word]}},
+    decisive: {<intent>: [word listed under that intent]}}; every one of the nine
+    intents present, words non-empty strings without repeats.
     """
     def fail(where: str, problem: str) -> LexiconError:
-        return LexiconError(f"{source}: {where}: {problem}")
+        return _fail(source, where, problem)
 
-    if not isinstance(data, dict) or set(data) != {"version", "intents"}:
-        raise fail("top level", "expected exactly the keys 'version' and 'intents'")
+    if not isinstance(data, dict) or set(data) != {"version", "intents", "decisive"}:
+        raise fail("top level", "expected exactly the keys 'version', 'decisive', 'intents'")
     if data["version"] != 1:
         raise fail("version", f"unsupported version {data['version']!r} (expected 1)")
     intents = data["intents"]
@@ -67,10 +77,28 @@ def check_lexicon(data: Any, source: str) -> Lexicon:
                 twice = sorted({w for w in words if words.count(w) > 1})
                 raise fail(f"{where}.{script}", f"words listed twice: {twice}")
             lexicon[intent][script] = tuple(words)
-    return lexicon
+    return lexicon, _check_decisive(data["decisive"], lexicon, source)
 
 
-def load_lexicon() -> Lexicon:
+def _check_decisive(data: Any, lexicon: Lexicon, source: str) -> Decisive:
+    if not isinstance(data, dict):
+        raise _fail(source, "decisive", "expected a mapping of intent -> words")
+    decisive = {}
+    for intent, words in data.items():
+        where = f"decisive.{intent}"
+        if intent not in RANK:
+            raise _fail(source, where, f"unknown intent (expected one of {INTENTS})")
+        listed = {w for script in lexicon[intent].values() for w in script}
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise _fail(source, where, "expected a list of words")
+        unlisted = [w for w in words if w not in listed]
+        if unlisted:
+            raise _fail(source, where, f"{unlisted} are not words of intents.{intent}")
+        decisive[intent] = frozenset(words)
+    return decisive
+
+
+def load_lexicon() -> tuple[Lexicon, Decisive]:
     """The built-in lexicon shipped with the package (checked; LexiconError if bad)."""
     text = resources.files(__package__).joinpath(LEXICON_FILE).read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -81,4 +109,4 @@ def load_lexicon() -> Lexicon:
     return check_lexicon(data, LEXICON_FILE)
 
 
-LEXICON: Lexicon = load_lexicon()
+LEXICON, DECISIVE = load_lexicon()
