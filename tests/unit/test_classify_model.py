@@ -19,15 +19,15 @@ from services.router.classify.model import ModelError, builtin_model, load_model
 def _arrays(**meta_changes) -> dict:
     m = builtin_model()
     meta = {**m.meta, **meta_changes}
-    return {"features": np.array(sorted(m.index, key=m.index.get)),
-            "weights": m.weights.astype(np.float32), "bias": m.bias.astype(np.float32),
-            "meta": np.array(json.dumps(meta))}
+    return {"features": np.array(list(m.rows)),
+            "weights": np.array(list(m.rows.values()), np.float32),
+            "bias": np.array(m.bias, np.float32), "meta": np.array(json.dumps(meta))}
 
 
 def test_the_builtin_model_is_package_data_and_loads_once():
     model = builtin_model()
     assert model is builtin_model()
-    assert len(model.index) > 5000 and model.weights.shape == (len(model.index), 9)
+    assert len(model.rows) > 5000 and {len(r) for r in model.rows.values()} == {9}
     assert model.meta["temperature"] > 0 and model.meta["examples"] >= 3500
 
 

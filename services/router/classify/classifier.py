@@ -106,6 +106,8 @@ class Classifier:
         rules = self._rules(norm, stage_tok)
         if self.model is None or not (CJK.search(norm) or ASCII_WORD.search(norm)):
             return rules.intent, rules.confidence, rules.reason  # no words: nothing to learn
+        if rules.shop_word is not None or rules.decisive_word is not None:
+            return combine(rules, (), self.model.meta)  # the rules decide: no scores needed
         scores = self.model.scores(message_features(norm, stage_tok))
         return combine(rules, scores, self.model.meta)
 

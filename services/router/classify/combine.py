@@ -3,27 +3,24 @@
 In order:
 1. a shop's own keyword (policy `routing.keywords`) decides: the shop said so;
 2. a decisive phrase (lexicon `decisive`, e.g. "投诉", "12315"), not negated, decides;
-3. otherwise the model's scores decide, with the rules' evidence added: the intent the
-   keywords chose gets `rule_weight`, an intent whose keywords were all negated loses
-   `negated_weight`;
-4. when the keywords found the model's intent and a more actionable one too ("杯子碎了，
-   我要退款"), the more actionable one wins, as the contract says, if its score is
-   within `actionable_margin` of the best.
-The weights, the margin and the temperature that turns scores into a calibrated
-probability were fitted on out-of-fold predictions of the training split (train.py),
-never on the test split.
+3. otherwise the model decides, reading the rules' verdict as evidence: the model's
+   scores plus learned vectors for "the keywords chose intent X (with confidence c)",
+   "X's keywords were all negated" and "no keyword". These vectors are a small
+   logistic regression stacked on out-of-fold predictions of the training split
+   (train.py; never the test split), so its softmax is a calibrated probability.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
-import numpy as np
-
-from .lexicon import INTENTS, RANK
+from .lexicon import INTENTS
 from .model import probabilities
 
 _INDEX = {intent: i for i, intent in enumerate(INTENTS)}
+EVIDENCE = ("rule_found", "rule_confidence", "rule_negated", "no_rule")
+"""meta keys of the evidence vectors: 9x9, 9x9, 9x9 (row: the rules' intent) and 9."""
 
 
 class RuleVerdict(NamedTuple):
@@ -39,41 +36,36 @@ class RuleVerdict(NamedTuple):
     decisive_word: str | None = None
 
 
-def combined_scores(
-    scores: np.ndarray, rules: RuleVerdict, rule_weight: float, negated_weight: float
-) -> np.ndarray:
-    """The model's scores with the rules' evidence added (step 3 above)."""
-    s = np.array(scores, dtype=np.float64)
-    if rules.found:
-        s[_INDEX[rules.intent]] += rule_weight
-    for intent in rules.negated:
-        if intent not in rules.kept:
-            s[_INDEX[intent]] -= negated_weight
+def evidence(rules: RuleVerdict) -> list[tuple[str, int, float]]:
+    """The rules' verdict as (meta key, row, value) terms of the stacked model."""
+    if not rules.found:
+        terms = [("no_rule", -1, 1.0)]
+    else:
+        row = _INDEX[rules.intent]
+        terms = [("rule_found", row, 1.0), ("rule_confidence", row, rules.confidence)]
+    return terms + [("rule_negated", _INDEX[i], 1.0) for i in rules.negated
+                    if i not in rules.kept]
+
+
+def combined_scores(scores: Sequence[float], rules: RuleVerdict, meta: dict) -> list[float]:
+    """The model's (stacked) scores plus the rules' evidence vectors (step 3)."""
+    s = list(scores)
+    for key, row, value in evidence(rules):
+        vector = meta[key] if row < 0 else meta[key][row]
+        s = [a + value * b for a, b in zip(s, vector, strict=True)]
     return s
 
 
-def model_choice(s: np.ndarray, rules: RuleVerdict, margin: float) -> int:
-    """The index of the intent chosen from combined scores `s` (steps 3 and 4): the
-    more actionable intent needs a score within `margin` of the best."""
-    best = int(s.argmax())
-    if rules.found and INTENTS[best] in rules.kept and RANK[rules.intent] > best:
-        ranked = _INDEX[rules.intent]
-        if s[ranked] >= s[best] - margin:
-            return ranked
-    return best
-
-
-def combine(rules: RuleVerdict, scores: np.ndarray, meta: dict) -> tuple[str, float, str]:
+def combine(rules: RuleVerdict, scores: Sequence[float], meta: dict) -> tuple[str, float, str]:
     """(intent, confidence, reason) of the rules' verdict and the model's scores."""
     if rules.shop_word is not None:
         return rules.intent, max(rules.confidence, 0.9), (
             f'{rules.intent}: shop keyword "{rules.shop_word}"')
     if rules.decisive_word is not None:
         return rules.intent, max(rules.confidence, 0.95), rules.reason + " (decisive)"
-    s = combined_scores(scores, rules, meta["rule_weight"], meta["negated_weight"])
-    p = probabilities(s, meta["combined_temperature"])
-    best = model_choice(s, rules, meta["actionable_margin"])
-    intent, conf = INTENTS[best], round(float(p[best]), 2)
+    p = probabilities(combined_scores(scores, rules, meta), 1.0)
+    best = p.index(max(p))
+    intent, conf = INTENTS[best], round(p[best], 2)
     return intent, conf, _reason(intent, conf, rules)
 
 

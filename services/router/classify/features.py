@@ -14,6 +14,8 @@ Each feature counts once; the model scales the sum by 1/sqrt(count) (L2 norm).
 
 from __future__ import annotations
 
+from operator import add
+
 from .normalise import ASCII_WORD, en_view
 
 FEATURES_VERSION = 1
@@ -21,6 +23,7 @@ FEATURES_VERSION = 1
 
 _PRE_SHIPMENT = frozenset({"created", "paid"})
 STAGE_TOKENS = frozenset({"§pre", "§post", "§cancelled"})
+_BLANKS = frozenset({" ", "  "})
 
 
 def stage_token(stage: str | None) -> str:
@@ -35,12 +38,13 @@ def stage_token(stage: str | None) -> str:
 def message_features(norm: str, stage_tok: str) -> set[str]:
     """Features of a message already passed through `normalise`."""
     s = " " + " ".join(norm.split()) + " "
-    n = len(s)
-    grams = {stage_tok} if stage_tok else set()
-    grams.update(s[i] for i in range(1, n - 1) if s[i] != " ")
-    grams.update(s[i : i + 2] for i in range(n - 1))
-    grams.update(s[i : i + 3] for i in range(n - 2))
-    grams.discard("  ")
+    pairs = list(map(add, s, s[1:]))
+    grams = set(s)
+    grams.update(pairs)
+    grams.update(map(add, pairs, s[2:]))
+    grams -= _BLANKS
+    if stage_tok:
+        grams.add(stage_tok)
     if ASCII_WORD.search(norm):
         tokens = en_view(norm).split()
         grams.update("w:" + t for t in tokens)

@@ -1,16 +1,20 @@
 """The learned intent model at run time: a linear model over `features`, loaded once
-from a weights file (numpy .npz, no pickle) and scored with numpy alone.
+from a weights file (numpy .npz, no pickle) and scored in plain Python: a message has
+a few dozen features, and summing their 9-float rows with zip/sum costs a fraction of
+numpy's per-call overhead on arrays that small.
 
 File layout (written by `train.py`): `features` (str[n]), `weights` (float32[n, 9],
 one column per intent in INTENTS order), `bias` (float32[9]), `meta` (a JSON string:
-features_version, intents, temperature and the rule weights of `combine`, what it
-was trained on). A file of another shape or version raises ModelError naming it.
+features_version, intents, the temperature of the model alone, the evidence vectors
+of `combine`, what it was trained on). A file of another shape or version raises
+ModelError naming it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -24,8 +28,8 @@ from .lexicon import INTENTS
 
 BUILTIN_MODEL = "data/intent_model.npz"
 _KEYS = {"features", "weights", "bias", "meta"}
-_META = ("features_version", "intents", "temperature", "combined_temperature", "rule_weight",
-         "negated_weight", "actionable_margin")
+_META = ("features_version", "intents", "temperature", "rule_found", "rule_confidence",
+         "rule_negated", "no_rule")
 
 
 class ModelError(ValueError):
@@ -36,26 +40,27 @@ class ModelError(ValueError):
 class IntentModel:
     """Intent scores of a message's features; thread-safe, build once per file."""
 
-    index: dict[str, int]
-    weights: np.ndarray
-    bias: np.ndarray
+    rows: dict[str, tuple[float, ...]]  # feature -> its weight per intent
+    bias: tuple[float, ...]
     meta: dict[str, Any]
     source: str
 
-    def scores(self, features: set[str]) -> np.ndarray:
+    def scores(self, features: set[str]) -> list[float]:
         """One raw score per intent (INTENTS order); higher is likelier."""
-        get = self.index.get
-        rows = [i for i in map(get, features) if i is not None]
-        if not rows:
-            return self.bias
-        return self.weights[rows].sum(axis=0) * (1.0 / math.sqrt(len(features))) + self.bias
+        found = [r for r in map(self.rows.get, features) if r is not None]
+        if not found:
+            return list(self.bias)
+        scale = 1.0 / math.sqrt(len(features))
+        columns = zip(*found, strict=True)
+        return [b + sum(col) * scale for b, col in zip(self.bias, columns, strict=True)]
 
 
-def probabilities(scores: np.ndarray, temperature: float) -> np.ndarray:
+def probabilities(scores: Sequence[float], temperature: float) -> list[float]:
     """Softmax of `scores` scaled by the calibrated temperature."""
-    z = np.asarray(scores, dtype=np.float64) * temperature
-    z = np.exp(z - z.max())
-    return z / z.sum()
+    top = max(scores)
+    e = [math.exp((x - top) * temperature) for x in scores]
+    total = sum(e)
+    return [x / total for x in e]
 
 
 def _check(arrays: dict[str, np.ndarray], source: str) -> IntentModel:
@@ -82,8 +87,9 @@ def _check(arrays: dict[str, np.ndarray], source: str) -> IntentModel:
         raise fail(f"weights {weights.shape} / bias {bias.shape} do not fit {n} features")
     if not (np.isfinite(weights).all() and np.isfinite(bias).all()):
         raise fail("weights are not all finite")
-    index = {str(f): i for i, f in enumerate(features.tolist())}
-    return IntentModel(index, weights.astype(np.float64), bias.astype(np.float64), meta, source)
+    rows = dict(zip(features.tolist(), map(tuple, weights.astype(np.float64).tolist()),
+                    strict=True))
+    return IntentModel(rows, tuple(bias.astype(np.float64).tolist()), meta, source)
 
 
 def load_model(path: str | Path) -> IntentModel:

@@ -81,7 +81,7 @@ def predictors(clf: Classifier) -> dict[str, Predict]:
     def model(e: Example) -> tuple[str, float]:
         m = clf.model
         p = probabilities(m.scores(_features(e)), m.meta["temperature"])
-        return INTENTS[int(p.argmax())], float(p.max())
+        return INTENTS[p.index(max(p))], max(p)
 
     def combined(e: Example) -> tuple[str, float]:
         intent, conf, _ = clf.intent(e.text, stage=e.stage)

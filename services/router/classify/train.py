@@ -1,9 +1,11 @@
 """Training the intent model (needs scikit-learn: `pip install 'kefu[train]'`).
 
 Deterministic: the same examples in the same order give the same weights file. A
-linear SVM (liblinear) learns from `features`; five-fold out-of-fold scores of the
-training examples then fit, without touching any test data, the temperature that
-calibrates confidence and the weights `combine` gives the rules' evidence.
+linear SVM (liblinear) learns from `features`; its five-fold out-of-fold scores of
+the training examples, with the rules' verdicts, then fit a small logistic regression
+that weighs model and rules (`combine`) and calibrates the confidence. No test data
+is touched. The regression's score part is folded into the SVM's weights, so the
+run-time cost is one linear model plus a few evidence vectors.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import Classifier
-from .combine import RuleVerdict, combined_scores, model_choice
+from .combine import RuleVerdict, evidence
 from .corpus import Example
 from .features import FEATURES_VERSION, STAGE_TOKENS, message_features, stage_token
 from .lexicon import INTENTS
@@ -26,8 +28,7 @@ C = 1.0
 FOLDS = 5
 MIN_EXAMPLES = 2  # a feature seen in fewer training messages is left out (file size)
 _TEMPERATURES = np.geomspace(0.05, 50, 121)
-_RULE_WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5)
-_MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
+STACK_C = 3.0
 
 
 class TrainingUnavailable(RuntimeError):
@@ -35,15 +36,17 @@ class TrainingUnavailable(RuntimeError):
 
 
 def _sklearn():
-    """(LinearSVC, StratifiedKFold, csr_matrix), or TrainingUnavailable."""
+    """(LinearSVC, StratifiedKFold, csr_matrix, LogisticRegression), or
+    TrainingUnavailable."""
     try:
         from scipy.sparse import csr_matrix  # installed with scikit-learn
+        from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
         from sklearn.svm import LinearSVC
     except ImportError as e:
         raise TrainingUnavailable(
             "training needs scikit-learn: pip install 'kefu[train]'") from e
-    return LinearSVC, StratifiedKFold, csr_matrix
+    return LinearSVC, StratifiedKFold, csr_matrix, LogisticRegression
 
 
 def _matrix(feats: list[set[str]], index: dict[str, int]):
@@ -98,27 +101,29 @@ def _temperature(scores: np.ndarray, y: np.ndarray) -> float:
     return best
 
 
-def _combination(scores: np.ndarray, verdicts: list[RuleVerdict], y: np.ndarray):
-    """(rule_weight, negated_weight, actionable_margin) with the best out-of-fold
-    accuracy (ties: the smaller values)."""
-    best, best_acc = (0.0, 0.0, 0.0), -1.0
-    for rw in _RULE_WEIGHTS:
-        for nw in _RULE_WEIGHTS:
-            combined = [combined_scores(s, v, rw, nw) for s, v in zip(scores, verdicts,
-                                                                     strict=True)]
-            for margin in _MARGINS:
-                pred = [model_choice(s, v, margin) for s, v in zip(combined, verdicts,
-                                                                  strict=True)]
-                acc = float(np.mean(np.array(pred) == y))
-                if acc > best_acc + 1e-9:
-                    best, best_acc = (rw, nw, margin), acc
-    return best, best_acc
+def _stack_inputs(scores: np.ndarray, verdicts: list[RuleVerdict]) -> np.ndarray:
+    """Rows of [model scores (9) | terms of combine.evidence (9 + 9 + 9 + 1)]."""
+    offsets = {"rule_found": 9, "rule_confidence": 18, "rule_negated": 27, "no_rule": 36}
+    x = np.zeros((len(scores), 37))
+    x[:, :9] = scores
+    for r, verdict in enumerate(verdicts):
+        for key, row, value in evidence(verdict):
+            x[r, offsets[key] + max(row, 0)] = value
+    return x
+
+
+def _stacker(scores: np.ndarray, verdicts: list[RuleVerdict], y: np.ndarray):
+    """The logistic regression that reads model scores and rule evidence, fitted on
+    out-of-fold scores; returns (its [37, 9] weights, its intercept [9])."""
+    LogisticRegression = _sklearn()[3]
+    lr = LogisticRegression(C=STACK_C, max_iter=5000).fit(_stack_inputs(scores, verdicts), y)
+    return lr.coef_.T, lr.intercept_
 
 
 def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
     """Train on `examples`; returns the arrays of a weights file (see model.py).
     `rules` (a rules-only Classifier with the shop's keywords) gives the evidence that
-    the combination weights are fitted on."""
+    the stacked combination learns to weigh."""
     StratifiedKFold = _sklearn()[1]
     feats = [message_features(normalise(e.text), stage_token(e.stage)) for e in examples]
     y = np.array([INTENTS.index(e.intent) for e in examples])
@@ -131,23 +136,26 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
         fold = _fit([feats[i] for i in fit_idx], y[fit_idx])
         oof[held_idx] = _scores(*fold, [feats[i] for i in held_idx])
     verdicts = [rules.rules_intent(e.text, stage=e.stage) for e in examples]
-    (rule_weight, negated_weight, margin), combined_acc = _combination(oof, verdicts, y)
-    combined = np.array([combined_scores(s, v, rule_weight, negated_weight)
-                         for s, v in zip(oof, verdicts, strict=True)])
+    coef, intercept = _stacker(oof, verdicts, y)
     names, weights, bias = _fit(feats, y)
+    # Fold the stacker's score part into the SVM: one linear map of the features.
+    weights = (weights.astype(np.float64) @ coef[:9]).astype(np.float32)
+    bias = (bias @ coef[:9] + intercept).astype(np.float32)
+    stacked = oof @ coef[:9] + intercept
     meta = {
         "features_version": FEATURES_VERSION,
         "intents": list(INTENTS),
-        "temperature": _temperature(oof, y),
-        "combined_temperature": _temperature(combined, y),
-        "rule_weight": rule_weight,
-        "negated_weight": negated_weight,
-        "actionable_margin": margin,
+        "temperature": _temperature(stacked, y),
+        "rule_found": coef[9:18].tolist(),
+        "rule_confidence": coef[18:27].tolist(),
+        "rule_negated": coef[27:36].tolist(),
+        "no_rule": coef[36].tolist(),
         "trained_on": source,
         "examples": len(examples),
         "out_of_fold_accuracy": {
             "model": round(float(np.mean(oof.argmax(axis=1) == y)), 4),
-            "combined": round(combined_acc, 4),
+            "combined (in-sample stacker)": round(float(np.mean(
+                (_stack_inputs(oof, verdicts) @ coef + intercept).argmax(axis=1) == y)), 4),
         },
     }
     return {"features": np.array(names), "weights": weights, "bias": bias,
