@@ -70,3 +70,17 @@ def test_the_character_table_gives_the_intents_of_zhconvs_phrase_conversion():
         by_table = clf.intent(to_simplified(text))
         by_zhconv = clf.intent(zhconv.convert(text, "zh-hans"))
         assert by_table[0] == by_zhconv[0], text
+
+
+def test_every_data_file_ships_in_the_wheel():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["services.router.classify"]
+    data = root / "services" / "router" / "classify" / "data"
+    files = [p.relative_to(data.parent).as_posix() for p in data.iterdir()]
+    assert {"data/intent_model.npz", "data/lexicon.yaml", "data/intent_test.jsonl"} <= set(files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
