@@ -1,4 +1,5 @@
-"""The intent classifier: keyword hits, negation, most-actionable-wins, role decision."""
+"""The intent classifier: keyword rules (hits, negation, most actionable wins), the
+learned model, their combination (combine.py), and the role decision."""
 
 from __future__ import annotations
 
