@@ -1,8 +1,10 @@
-"""`kefu route`: classify buyer messages from the command line, or print the corpus report.
+"""`kefu route`: classify buyer messages from the command line, print the accuracy
+report, or train a shop's model.
 
     kefu route --text "..." [--stage shipped] [--sticky-role aftersale] [--policy F --shop S]
     echo '{"text": "在吗", "order_stage": "paid"}' | kefu route [--policy F]
-    kefu route --report [CORPUS]
+    kefu route --report [CORPUS] [--policy F --shop S]
+    kefu route --train FILE --policy F [--shop S]
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contracts.enums import OrderStage, Role
+from services.cli.route_train import BUILTIN_TEST
 
-DEFAULT_CORPUS = "tests/data/intent_corpus.jsonl"
 _STAGES = tuple(stage.value for stage in OrderStage)
 _ROLES = tuple(role.value for role in Role)
 
 Keywords = Mapping[str, Sequence[str]] | None
+Routing = tuple[Keywords, str | None]  # a shop's keywords and model file
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -30,29 +33,35 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--sticky-role", choices=_ROLES, help="the conversation's current role")
     p.add_argument("--policy", help="policy YAML file whose routing.keywords apply")
     p.add_argument("--shop", default="default", help="shop id in the policy (default: default)")
-    p.add_argument("--report", nargs="?", const=DEFAULT_CORPUS, metavar="CORPUS",
-                   help=f"print the accuracy report of a corpus (default {DEFAULT_CORPUS})")
+    p.add_argument("--report", nargs="?", const=BUILTIN_TEST, metavar="CORPUS",
+                   help="print precision, recall, F1, confusion and calibration of rules, "
+                        "model and both on a labelled JSON-lines file (default: the "
+                        "built-in frozen test split)")
+    p.add_argument("--train", metavar="FILE",
+                   help="train the shop's model on the built-in corpus plus FILE (JSON "
+                        "lines: text, intent, stage) into the policy's routing.model")
     p.set_defaults(func=run)
     return p
 
 
-def _keyword_source(policy_path: str | None) -> Callable[[str], Keywords]:
+def _routing_source(policy_path: str | None) -> Callable[[str], Routing]:
     if not policy_path:
-        return lambda shop: None
+        return lambda shop: (None, None)
     from services.core.policy import load_policy  # lazy: written concurrently
 
     policy = load_policy(policy_path)
-    return lambda shop: policy.for_shop(shop).routing.keywords
+    return lambda shop: (policy.for_shop(shop).routing.keywords,
+                         policy.for_shop(shop).routing.model)
 
 
 def _emit(obj: dict) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
-def _result(text: str, stage: str | None, sticky: str | None, keywords: Keywords) -> dict:
+def _result(text: str, stage: str | None, sticky: str | None, routing: Routing) -> dict:
     from services.router.classify import classifier_for
 
-    c = classifier_for(keywords).classify(text, order_stage=stage, sticky_role=sticky)
+    c = classifier_for(*routing).classify(text, order_stage=stage, sticky_role=sticky)
     return {"intent": c.intent, "role": c.role, "priority": c.priority,
             "confidence": c.confidence, "reason": c.reason}
 
@@ -74,17 +83,12 @@ def _check_line(obj: Any) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute `kefu route`; returns the exit code (1 if any input line was bad)."""
-    if getattr(args, "report", None):
-        from services.router.classify import accuracy_report, format_report
+    if getattr(args, "report", None) or getattr(args, "train", None):
+        from services.cli.route_train import report, train
 
-        try:
-            print(format_report(accuracy_report(args.report), failures=20))
-        except (OSError, ValueError, KeyError) as e:
-            print(f"kefu route --report: cannot read corpus {args.report}: {e}", file=sys.stderr)
-            return 2
-        return 0
+        return train(args) if getattr(args, "train", None) else report(args)
     try:
-        keywords_for = _keyword_source(getattr(args, "policy", None))
+        keywords_for = _routing_source(getattr(args, "policy", None))
         shop = getattr(args, "shop", None) or "default"
         if getattr(args, "text", None) is not None:
             _emit(_result(args.text, args.stage, args.sticky_role, keywords_for(shop)))

@@ -8,26 +8,43 @@ from functools import lru_cache
 from contracts import topics
 from contracts.outputs import DeadLetter
 from contracts.routed import RoutedEvent
-from services.core.policy import load_policy
+from services.core.policy import Policy, PolicyError, load_policy
 from services.core.progress import PartitionProgress
 from services.core.runtime import ServiceRuntime
 from services.core.settings import Settings
 from services.core.stage_watermarks import StageWatermarks
 from services.router.classify import classifier_for
+from services.router.classify.model import ModelError, cached_model
 from services.router.handler import RouterHandler
 from services.router.watermarks import RouterWatermarks
 
 
+def load_shop_models(policy: Policy) -> None:
+    """Load every model file the policy names, once, now: a missing or bad file stops
+    start-up with a PolicyError naming the shop's `routing.model` key."""
+    errors = []
+    for shop, shop_policy in [("default", policy.default), *policy.shops.items()]:
+        if shop_policy.routing.model:
+            try:
+                cached_model(shop_policy.routing.model)
+            except ModelError as e:
+                errors.append(f"{policy.source}: shops.{shop}.routing.model: {e}")
+    if errors:
+        raise PolicyError(errors)
+
+
 def create_app(settings: Settings) -> ServiceRuntime:
     policy = load_policy(settings.policy_file)
+    load_shop_models(policy)
     runtime = ServiceRuntime("router", settings)
 
     @lru_cache(maxsize=4096)
     def shop_classifier(shop_id: str):
-        keywords = policy.for_shop(shop_id).routing.keywords
-        return classifier_for(keywords)
+        routing = policy.for_shop(shop_id).routing
+        return classifier_for(routing.keywords, routing.model)
 
-    classifier_for(policy.default.routing.keywords)  # built now, not in the first batch
+    # built now, not in the first batch
+    classifier_for(policy.default.routing.keywords, policy.default.routing.model)
 
     runtime.publisher(
         topics.ROLE_PRESALE,

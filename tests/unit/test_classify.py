@@ -122,18 +122,18 @@ def test_sticky_roles():
 
 def test_shop_keywords_change_outcome():
     text = "毛衣穿了两次就起球了"
-    assert classifier_for(None).classify(text).intent == "product_inquiry"
-    shop = classifier_for({"quality_issue": ["起球"]})
-    got = shop.classify(text)
-    assert got.intent == "quality_issue" and '"起球"' in got.reason
-    assert classifier_for({"quality_issue": ["起球"]}) is shop  # cached per keyword set
+    assert classifier_for(None).classify(text, order_stage="delivered").intent == "quality_issue"
+    shop = classifier_for({"return_refund": ["起球"]})  # this shop takes pilled knits back
+    got = shop.classify(text, order_stage="delivered")
+    assert got.intent == "return_refund" and got.reason == 'return_refund: shop keyword "起球"'
+    assert classifier_for({"return_refund": ["起球"]}) is shop  # cached per keyword set
     assert Classifier({"complaint": ["PILLING"]}).classify("so much pilling").intent == "complaint"
     with pytest.raises(ValueError):
         Classifier({"no_such_intent": ["x"]})
 
 
 def test_traditional_chinese(clf):
-    assert clf.classify("請問這件衣服什麼時候會寄出").intent == "urge_shipment"
+    assert clf.classify("請問這件衣服什麼時候會寄出", order_stage="paid").intent == "urge_shipment"
     assert clf.classify("東西收到是壞的，可以退貨嗎").intent == "quality_issue"
 
 
@@ -166,7 +166,7 @@ def test_width_and_composition_do_not_change_the_answer(text):
     nfkc = unicodedata.normalize("NFKC", text)
     assert normalise(text) == normalise(nfkc)
     clf = classifier_for(None)
-    assert clf.intent(text, shipped=True) == clf.intent(nfkc, shipped=True)
+    assert clf.intent(text) == clf.intent(nfkc)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "👍", "ok thanks", "在吗", "hello?", "？？？"])
@@ -181,7 +181,8 @@ def test_output_shape_and_reason(clf):
     assert got.reason.startswith('complaint: "投诉"') and 'return_refund "退货' in got.reason
     assert 0.0 <= got.confidence <= 1.0
     assert clf.classify("").reason == "greeting: empty message"
-    assert clf.classify("asdf").reason == "greeting: no actionable words"
+    got = clf.classify("asdf")
+    assert got.intent == "greeting" and got.reason.endswith("(no actionable words)")
 
 
 def test_very_long_text_is_judged_on_head_and_tail(clf):
@@ -208,10 +209,10 @@ def test_a_recurring_message_follows_each_order_stage(clf):
 
 def test_a_recurring_message_keeps_each_shops_keywords():
     text = "这件衣服掉毛好严重"
-    shop = classifier_for({"quality_issue": ["掉毛"]})
+    shop = classifier_for({"return_refund": ["掉毛"]})
     for _ in range(3):
-        assert shop.classify(text).intent == "quality_issue"
-        assert classifier_for(None).classify(text).intent != "quality_issue"
+        assert shop.classify(text).intent == "return_refund"
+        assert classifier_for(None).classify(text).intent == "quality_issue"
 
 
 def test_a_recurring_message_gets_the_same_answer_as_the_first_time(clf):

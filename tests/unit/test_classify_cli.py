@@ -7,13 +7,10 @@ import io
 import json
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
 from services.cli import route_cmd
-
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "intent_corpus.jsonl"
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -62,11 +59,12 @@ def test_stdin_lines_with_errors(capsys, monkeypatch):
 
 
 def test_policy_keywords_per_shop(capsys, monkeypatch):
-    shops = {"default": {}, "shop-1": {"quality_issue": ["起球"]}}
+    shops = {"default": {}, "shop-1": {"return_refund": ["起球"]}}
 
     def load_policy(path):
         def for_shop(shop):
-            return types.SimpleNamespace(routing=types.SimpleNamespace(keywords=shops[shop]))
+            routing = types.SimpleNamespace(keywords=shops[shop], model=None)
+            return types.SimpleNamespace(routing=routing)
         return types.SimpleNamespace(for_shop=for_shop)
 
     fake = types.ModuleType("services.core.policy")
@@ -77,25 +75,36 @@ def test_policy_keywords_per_shop(capsys, monkeypatch):
     args = _parse("--policy", "policy.yaml")
     assert args.func(args) == 0
     out = _lines(capsys.readouterr().out)
-    assert [o["intent"] for o in out] == ["product_inquiry", "quality_issue"]
+    assert [o["intent"] for o in out] == ["quality_issue", "return_refund"]
     args = _parse("--policy", "policy.yaml", "--shop", "shop-1", "--text", "起球")
     assert args.func(args) == 0
-    assert _lines(capsys.readouterr().out)[0]["intent"] == "quality_issue"
+    assert _lines(capsys.readouterr().out)[0]["intent"] == "return_refund"
 
 
-def test_report(capsys):
-    args = _parse("--report", str(CORPUS))
+def test_report_defaults_to_the_frozen_test_split(capsys):
+    args = _parse("--report")
     assert args.func(args) == 0
     out = capsys.readouterr().out
-    assert "overall accuracy" in out and "quality_issue" in out
+    assert "messages of the frozen test split" in out
+    for method in ("rules", "model", "combined"):
+        assert f"{method}: intent" in out and f"{method} confusion" in out
+        assert f"{method} calibration" in out
+    assert "quality_issue" in out and "ECE" in out
 
 
-def test_report_default_path_and_missing_file(capsys, monkeypatch, tmp_path):
-    assert _parse("--report").report == route_cmd.DEFAULT_CORPUS
-    monkeypatch.chdir(tmp_path)
-    args = _parse("--report")
-    assert args.func(args) == 2
-    assert "cannot read corpus" in capsys.readouterr().err
+def test_report_of_a_shop_file_and_its_mistakes(capsys, tmp_path):
+    good = tmp_path / "mine.jsonl"
+    good.write_text('{"text": "我要投诉", "intent": "complaint"}\n', encoding="utf-8")
+    args = _parse("--report", str(good))
+    assert args.func(args) == 0
+    assert "1 messages of" in capsys.readouterr().out
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "hi", "intent": "chitchat"}\n', encoding="utf-8")
+    for path, problem in [(bad, "bad.jsonl:1: unknown intent 'chitchat'"),
+                          (tmp_path / "missing.jsonl", "cannot read")]:
+        args = _parse("--report", str(path))
+        assert args.func(args) == 2
+        assert problem in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("stage", ["created", "paid", "shipped", "delivered", "aftersale_open"])

@@ -17,6 +17,7 @@ from services.core.policy.types import (
     Duration,
     Intervals,
     IsoDate,
+    ModelPath,
     StrictModel,
     Text,
     Zone,
@@ -55,9 +56,12 @@ class AssignmentPolicy(StrictModel):
 
 
 class RoutingPolicy(StrictModel):
-    """Extra router keywords per intent."""
+    """Extra router keywords per intent, and the shop's own model file (written by
+    `kefu route --train`; None: the built-in model). The router loads the file at
+    start-up and refuses to start if it cannot."""
 
     keywords: dict[Intent, list[Text]]
+    model: ModelPath | None
 
 
 class AnalyticsPolicy(StrictModel):

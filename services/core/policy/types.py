@@ -137,4 +137,14 @@ DayKey = Annotated[str, AfterValidator(_check_day_key)]
 Intervals = Annotated[list[tuple[Minute, Minute]], AfterValidator(_check_intervals)]
 QuietHours = Annotated[tuple[time, time] | None, PlainValidator(_quiet_hours)]
 Text = Annotated[str, Field(strict=True), AfterValidator(_non_blank)]
+
+
+def _model_path(value: str) -> str:
+    if not value.endswith(".npz"):
+        raise ValueError(f"expected a model file path ending in .npz, got {value!r}")
+    return value
+
+
+ModelPath = Annotated[str, Field(strict=True), AfterValidator(_non_blank),
+                      AfterValidator(_model_path)]
 Count = Annotated[int, Field(strict=True, ge=1)]

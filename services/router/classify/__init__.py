@@ -1,4 +1,4 @@
-"""Buyer-message intent classifier of the router.
+"""Buyer-message intent classifier of the router: keyword rules plus a learned model.
 
 from services.router.classify import classifier_for
 c = classifier_for(policy.for_shop(shop_id).routing.keywords)
@@ -8,16 +8,12 @@ c.classify("不是要退货，我想问什么时候发货", order_stage="paid")
 
 from .classifier import Classification, Classifier, classifier_for
 from .lexicon import INTENTS
-from .report import Report, accuracy_report, format_report
 from .roles import decide_role
 
 __all__ = [
     "INTENTS",
     "Classification",
     "Classifier",
-    "Report",
-    "accuracy_report",
     "classifier_for",
     "decide_role",
-    "format_report",
 ]

@@ -1,7 +1,7 @@
 """Text normalisation shared by the lexicon compiler and the classifier.
 
 `normalise` turns a raw buyer message into one canonical string: NFKC (full-width to
-half-width), lower case, traditional to simplified Chinese (zhconv's table), runs of 3+
+half-width), lower case, traditional to simplified Chinese (t2s), runs of 3+
 identical characters collapsed ("在吗吗吗", "???", "soooo"), common Chinese typos and
 pinyin shorthand fixed. `en_view` turns that string into space-separated, lightly
 stemmed English tokens (contractions expanded, common misspellings fixed), so English
@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import zhconv
+from .t2s import to_simplified
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 ASCII_WORD = re.compile(r"[a-z0-9]")
@@ -61,21 +61,6 @@ _PINYIN_RE = re.compile(r"(?<![a-z])(?:" + "|".join(_PINYIN) + r")(?![a-z])")
 _REPEAT = re.compile(r"([a-z?!.,~。，！？、…])\1{2,}")
 
 
-def _t2s_table() -> dict[int, str]:
-    """Traditional -> simplified, character by character, from zhconv's dictionary.
-
-    A str.translate table is ~30x faster than zhconv.convert and enough for keyword
-    matching (zhconv's phrase-level regional vocabulary changes matter to no keyword).
-    """
-    zhconv.convert("", "zh-hans")  # loads the dictionary
-    table = zhconv.zhconv.zhcdicts["zh2Hans"]
-    return {ord(k): v for k, v in table.items() if len(k) == 1 and len(v) == 1 and k != v}
-
-
-_T2S = _t2s_table()
-_TRADITIONAL = frozenset(map(chr, _T2S))
-
-
 def _fullwidth_table() -> list[int]:
     """A str.translate table (indexed by BMP code point) that folds full-width
     ASCII (U+FF01-FF5E) and the ideographic space (U+3000) to ASCII, and keeps every
@@ -113,8 +98,7 @@ def normalise(text: str) -> str:
     if ASCII_WORD.search(t) and _PINYIN_RE.search(t):
         t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group()], t)
     if CJK.search(t):
-        if not _TRADITIONAL.isdisjoint(t):  # ~20x cheaper than translating every message
-            t = t.translate(_T2S)
+        t = to_simplified(t)
         if _ZH_FIX_RE.search(t):
             t = _ZH_FIX_RE.sub(lambda m: _ZH_FIXES[m.group()], t)
     return t

@@ -1,108 +1,112 @@
-"""Accuracy of the classifier on a labelled corpus (JSON lines)."""
+"""How well the classifier does on labelled messages: per intent precision, recall and
+F1, a confusion matrix, intent and role accuracy, per script, and the calibration of
+`confidence` (reliability table, expected calibration error), for the rules only, the
+model only and the two combined."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .classifier import classifier_for
+from .classifier import Classifier
+from .corpus import Example
+from .features import stage_token
 from .lexicon import INTENTS
+from .model import probabilities
+from .normalise import normalise
+from .roles import decide_role
+
+METHODS = ("rules", "model", "combined")
+BINS = 10
+
+Predict = Callable[[Example], tuple[str, float]]
 
 
 @dataclass
-class IntentStats:
-    """Counts for one intent: true positives, false positives, false negatives."""
+class Evaluation:
+    """Predictions of one method on a labelled set."""
 
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def support(self) -> int:
-        """Corpus lines labelled with this intent."""
-        return self.tp + self.fn
-
-    @property
-    def precision(self) -> float:
-        """Share of lines predicted as this intent that were labelled so (1.0 if none)."""
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        """Share of lines labelled with this intent that were predicted so (1.0 if none)."""
-        return self.tp / self.support if self.support else 1.0
-
-
-@dataclass
-class Report:
-    """Result of `accuracy_report`; `failures` holds (line, text, expected, got)."""
-
-    total: int = 0
-    correct: int = 0
-    role_correct: int = 0
-    per_intent: dict[str, IntentStats] = field(
-        default_factory=lambda: {i: IntentStats() for i in INTENTS}
-    )
-    per_lang: dict[str, list[int]] = field(default_factory=dict)  # lang -> [correct, total]
-    failures: list[tuple[int, str, str, str]] = field(default_factory=list)
+    method: str
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (expected, got)
+    roles: list[bool] = field(default_factory=list)
+    confidences: list[tuple[float, bool]] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
-        """Share of lines whose intent was right."""
-        return self.correct / self.total if self.total else 1.0
+        return sum(a == b for a, b in self.pairs) / max(len(self.pairs), 1)
 
     @property
     def role_accuracy(self) -> float:
-        """Share of lines whose role was right."""
-        return self.role_correct / self.total if self.total else 1.0
+        return sum(self.roles) / max(len(self.roles), 1)
+
+    def scores(self, intent: str) -> tuple[float, float, float, int]:
+        """(precision, recall, F1, support) of one intent."""
+        tp = sum(a == b == intent for a, b in self.pairs)
+        predicted = sum(b == intent for _, b in self.pairs)
+        support = sum(a == intent for a, _ in self.pairs)
+        p = tp / predicted if predicted else 0.0
+        r = tp / support if support else 0.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0), support
+
+    @property
+    def worst_f1(self) -> tuple[str, float]:
+        return min(((i, self.scores(i)[2]) for i in INTENTS), key=lambda x: x[1])
+
+    def reliability(self) -> list[tuple[float, float, float, int]]:
+        """(low, mean confidence, accuracy, count) per confidence bin of width 0.1."""
+        rows = []
+        for b in range(BINS):
+            lo, hi = b / BINS, (b + 1) / BINS
+            inside = [(c, ok) for c, ok in self.confidences if lo <= c < hi or (b == BINS - 1
+                                                                          and c == 1.0)]
+            if inside:
+                mean = sum(c for c, _ in inside) / len(inside)
+                rows.append((lo, mean, sum(ok for _, ok in inside) / len(inside), len(inside)))
+        return rows
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error: |confidence - accuracy| weighted by bin size."""
+        n = max(len(self.confidences), 1)
+        return sum(k * abs(mean - acc) for _, mean, acc, k in self.reliability()) / n
 
 
-def accuracy_report(
-    corpus_path: str | Path, line_filter: Callable[[int], bool] | None = None
-) -> Report:
-    """Classify every line of the corpus (built-in keywords only) and count hits.
+def predictors(clf: Classifier) -> dict[str, Predict]:
+    """(intent, confidence) of each method; the model ones need clf.model."""
+    def rules(e: Example) -> tuple[str, float]:
+        v = clf.rules_intent(e.text, stage=e.stage)
+        return v.intent, v.confidence
 
-    Each line: {"text", "intent", "role", "order_stage"?, "lang"?}. `line_filter`
-    (1-based line number -> bool) selects a subset, e.g. a held-out fifth.
-    """
-    clf, rep = classifier_for(None), Report()
-    lines = Path(corpus_path).read_text(encoding="utf-8").splitlines()
-    for n, line in enumerate(lines, 1):
-        if not line.strip() or (line_filter and not line_filter(n)):
-            continue
-        row = json.loads(line)
-        got = clf.classify(row["text"], order_stage=row.get("order_stage"))
-        want = row["intent"]
-        rep.total += 1
-        lang = rep.per_lang.setdefault(row.get("lang", "?"), [0, 0])
-        lang[1] += 1
-        rep.role_correct += got.role == row.get("role", got.role)
-        if got.intent == want:
-            rep.correct += 1
-            lang[0] += 1
-            rep.per_intent[want].tp += 1
-        else:
-            rep.per_intent[want].fn += 1
-            rep.per_intent[got.intent].fp += 1
-            rep.failures.append((n, row["text"], want, f"{got.intent} ({got.reason})"))
-    return rep
+    def model(e: Example) -> tuple[str, float]:
+        m = clf.model
+        p = probabilities(m.scores(_features(e)), m.meta["temperature"])
+        return INTENTS[p.index(max(p))], max(p)
+
+    def combined(e: Example) -> tuple[str, float]:
+        intent, conf, _ = clf.intent(e.text, stage=e.stage)
+        return intent, conf
+
+    found = {"rules": rules, "model": model, "combined": combined}
+    return found if clf.model is not None else {"rules": rules}
 
 
-def format_report(report: Report, *, failures: int = 0) -> str:
-    """A readable table; `failures` > 0 also lists that many misclassified lines."""
-    out = [f"{'intent':<18} {'support':>7} {'precision':>9} {'recall':>7}"]
-    for name, s in report.per_intent.items():
-        out.append(f"{name:<18} {s.support:>7} {s.precision:>9.3f} {s.recall:>7.3f}")
-    out.append(
-        f"overall accuracy {report.accuracy:.3f} ({report.correct}/{report.total}),"
-        f" role accuracy {report.role_accuracy:.3f}"
-    )
-    out.append(
-        "by script: "
-        + ", ".join(f"{k} {c / t:.3f} ({c}/{t})" for k, (c, t) in sorted(report.per_lang.items()))
-    )
-    for n, text, want, got in report.failures[:failures]:
-        out.append(f"  line {n}: {text!r} expected {want}, got {got}")
-    return "\n".join(out)
+def _features(e: Example) -> set[str]:
+    from .features import message_features
+
+    return message_features(normalise(e.text), stage_token(e.stage))
+
+
+def evaluate(examples: Sequence[Example], clf: Classifier) -> list[Evaluation]:
+    """One Evaluation per method (rules, model, combined) of `clf` on `examples`."""
+    out = []
+    for method, predict in predictors(clf).items():
+        ev = Evaluation(method)
+        for e in examples:
+            got, conf = predict(e)
+            ev.pairs.append((e.intent, got))
+            ev.roles.append(decide_role(got, e.stage)[0] == e.role)
+            ev.confidences.append((conf, got == e.intent))
+            ev.langs.append(e.lang or "?")
+        out.append(ev)
+    return out

@@ -1,0 +1,90 @@
+"""`kefu route --train FILE`: a shop's own model from its labelled messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from services.cli import route_cmd
+from services.router.classify import classifier_for
+from services.router.classify.model import load_model
+
+TEA_SHOP = [  # a tea shop's words the built-in corpus never saw
+    ("这批龙井有点闷味", "quality_issue"), ("茶汤发浑，像是受潮了", "quality_issue"),
+    ("普洱饼压得太松，一碰就散", "quality_issue"), ("金骏眉泡出来一股烟熏味", "quality_issue"),
+    ("白茶饼里有茶梗和杂质", "quality_issue"), ("茶叶罐瘪了一块，茶叶结块", "quality_issue"),
+    ("这个滇红是今年的春茶吗", "product_inquiry"), ("铁观音是浓香型还是清香型", "product_inquiry"),
+    ("几泡之后还有味道吗", "product_inquiry"), ("茶饼是357克的吗", "product_inquiry"),
+]
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="kefu")
+    route_cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["route", *argv])
+    return args.func(args)
+
+
+@pytest.fixture
+def shop_files(tmp_path):
+    data = tmp_path / "tea.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "intent": i, "stage": "delivered"},
+                                       ensure_ascii=False) + "\n" for t, i in TEA_SHOP),
+                    encoding="utf-8")
+    model = tmp_path / "models" / "tea.npz"
+    model.parent.mkdir()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"shops:\n  tea-1:\n    routing:\n      model: {model}\n", encoding="utf-8")
+    return data, model, policy
+
+
+def test_a_shop_trains_its_own_model_into_the_file_its_policy_names(shop_files, capsys):
+    data, model, policy = shop_files
+    assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 0
+    out = capsys.readouterr().out
+    assert f"wrote {model}: 10 messages" in out and "combined" in out
+    trained = load_model(model)
+    assert trained.meta["examples"] > 3500 and "tea.jsonl" in trained.meta["trained_on"]
+    shop = classifier_for(None, str(model))
+    assert shop.intent("龙井泡出来一股闷味", stage="delivered")[0] == "quality_issue"
+    assert shop.intent("where is my parcel", stage="shipped")[0] == "logistics_inquiry"
+
+
+def test_training_is_deterministic(shop_files):
+    data, model, policy = shop_files
+    runs = []
+    for _ in range(2):
+        assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 0
+        runs.append(load_model(model))
+    assert runs[0].rows == runs[1].rows and runs[0].meta == runs[1].meta
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["--train", "{data}"], "--train needs --policy"),
+        (["--train", "{data}", "--policy", "{policy}"], "shops.default.routing.model is not set"),
+        (["--train", "{missing}", "--policy", "{policy}", "--shop", "tea-1"], "cannot read"),
+        (["--train", "{bad}", "--policy", "{policy}", "--shop", "tea-1"], "bad.jsonl:1: "),
+    ],
+)
+def test_a_training_mistake_says_what_was_wrong(shop_files, capsys, argv, problem):
+    data, _, policy = shop_files
+    bad = data.with_name("bad.jsonl")
+    bad.write_text('{"text": "hi", "intent": "smalltalk"}\n', encoding="utf-8")
+    names = {"data": data, "policy": policy, "missing": data.with_name("no.jsonl"), "bad": bad}
+    assert _run(*(a.format(**names) for a in argv)) == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_without_scikit_learn_training_says_how_to_get_it(shop_files, capsys, monkeypatch):
+    import sys as _sys
+
+    data, model, policy = shop_files
+    for name in ("sklearn", "sklearn.svm", "sklearn.model_selection"):
+        monkeypatch.setitem(_sys.modules, name, None)  # import -> ImportError
+    assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 2
+    assert "pip install 'kefu[train]'" in capsys.readouterr().err
+    assert not model.exists()
