@@ -26,7 +26,7 @@ from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
 from services.core.progress import PartitionProgress
-from services.core.retry import ShuttingDown, is_transient, retry_transient
+from services.core.retry import Fenced, ShuttingDown, is_transient, retry_transient
 from services.core.stuck import Stuck
 
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
@@ -116,6 +116,7 @@ class BatchConsumer:
     async def _process(self, msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         started = time.perf_counter()
+        outcome = None
         try:
             outcome = await self._retry("handle", lambda: self._handle(records), records)
             await self._previous_completed()
@@ -140,8 +141,8 @@ class BatchConsumer:
                 return
             else:
                 await self._complete(outcome, records)
-        except ShuttingDown:
-            log.info("batch abandoned for redelivery at shutdown", records=len(records))
+        except ShuttingDown as stop:
+            _abandoned(outcome, records, stop)
             await msg.nack()
             return
         await self._commit_batch(msg, records, started, outcome)
@@ -168,8 +169,8 @@ class BatchConsumer:
         commits never go back."""
         try:
             await self._complete(outcome, records)
-        except ShuttingDown:
-            log.info("batch abandoned for redelivery at shutdown", records=len(records))
+        except ShuttingDown as stop:
+            _abandoned(outcome, records, stop)
             effects.set_result(False)
             return False
         effects.set_result(True)
@@ -284,6 +285,17 @@ class BatchConsumer:
                 continue
             if high is not None:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))
+
+
+def _abandoned(outcome: BatchOutcome | None, records: Sequence[ConsumerRecord],
+               why: ShuttingDown) -> None:
+    if isinstance(why, Fenced):
+        log.warning("batch abandoned: a newer owner of its partitions took over",
+                    records=len(records), detail=str(why))
+    else:
+        log.info("batch abandoned for redelivery at shutdown", records=len(records))
+    for forget in outcome.on_abandon if outcome is not None else ():
+        forget()
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
