@@ -11,6 +11,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 
 from services.core.kafka import CachedKeyPartitioner, create_producer, create_topics, send_records
 from services.core.runtime import all_acked
+from services.core.settings import OUTPUT_OVERHEAD
 from tests.conftest import unique
 
 HEADERS = [("content-type", b"application/json")]
@@ -67,7 +68,8 @@ async def test_keys_land_where_send_puts_them_and_stay_in_order(stack, producer)
 
 async def test_a_partition_over_one_batch_keeps_its_order(stack) -> None:
     topic = await new_topic(stack)
-    settings = stack.settings(kafka_max_message_bytes=1024 * 1024)
+    settings = stack.settings(kafka_max_message_bytes=1024 * 1024,
+                              max_event_bytes=1024 * 1024 - OUTPUT_OVERHEAD)
     producer = create_producer(settings, service="test")
     await producer.start()
     try:
@@ -87,7 +89,8 @@ async def test_a_partition_over_one_batch_keeps_its_order(stack) -> None:
 async def test_a_record_over_the_limit_is_refused(stack) -> None:
     topic = await new_topic(stack)
     limit = 1024 * 1024
-    producer = create_producer(stack.settings(kafka_max_message_bytes=limit), service="test")
+    settings = stack.settings(kafka_max_message_bytes=limit, max_event_bytes=limit - OUTPUT_OVERHEAD)
+    producer = create_producer(settings, service="test")
     await producer.start()
     try:
         fits = (topic, b"k", b"y" * (limit - 1000))
