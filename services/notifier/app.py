@@ -21,6 +21,7 @@ from services.notifier.channels import LogChannel, WebhookChannel
 from services.notifier.config import check_policy_templates, webhook_secrets
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.handler import NotifierHandler
+from services.notifier.lanes import Limits, ReceiverHealth, lanes_by_policy
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.outbox import Outbox
 from services.notifier.sender import Sender
@@ -48,7 +49,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                       description="Invalid input, and notifications whose delivery failed")
     wake = asyncio.Event()
     outbox = Outbox(runtime.redis, clock, shards=settings.timer_shards)
-    webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log)
+    limits, health = Limits(), ReceiverHealth()
+    webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log,
+                             per_receiver=limits.per_receiver, health=health)
     webhook.on_attempt = lambda shop, outcome: notes.attempts.labels(shop, outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()
     sender = Sender(
@@ -73,6 +76,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
         outbox, sender.send, on_error=unsendable, stopping=runtime.stopping, wake=wake,
         owner=f"notifier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         on_held=notes.in_flight.set, lease=settings.timer_lease.total_seconds(),
+        limits=limits, health=health, lane_of=lanes_by_policy(policy),
     )
 
     async def deliver() -> None:
