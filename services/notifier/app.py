@@ -40,7 +40,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     secrets, unsigned = webhook_secrets(policy, os.environ if environ is None else environ)
     runtime = ServiceRuntime("notifier", settings)
     if unsigned:
-        runtime.log.warning("webhooks without secret_env are sent unsigned", shops=unsigned)
+        runtime.log.warning("webhooks sent unsigned, as the policy says (unsigned: true)",
+                            shops=unsigned)
     notes = NotifierMetrics(runtime.metrics.registry)
     runtime.publisher(topics.NOTIFICATIONS, schema=Notification,
                       description="Every notification to a buyer or supervisor, keyed by order "

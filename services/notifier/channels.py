@@ -18,7 +18,7 @@ from services.core.retry import ShuttingDown
 from services.core.waiting import wait_event
 from services.notifier.lanes import ReceiverHealth, receiver_of
 from services.notifier.masking import mask_sensitive
-from services.notifier.signing import ATTEMPT_HEADER, signed_headers
+from services.notifier.signing import signed_headers, unsigned_headers
 
 MAX_BACKOFF = 60.0
 
@@ -78,8 +78,9 @@ class LogChannel:
 
 
 class WebhookChannel:
-    """POSTs the Notification JSON, signed (see `signing`), retried with backoff and
-    jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``."""
+    """POSTs the Notification JSON, signed (see `signing`; unsigned only for a shop whose
+    policy says ``unsigned: true``, and never for want of a secret), retried with backoff
+    and jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``."""
 
     def __init__(self, secrets: Mapping[str, str], *, stopping: asyncio.Event, log,
                  connections: int = 256, per_receiver: int = 8,
@@ -105,8 +106,8 @@ class WebhookChannel:
         secret = self.secrets.get(cfg.secret_env) if cfg.secret_env else None
         detail = ""
         for attempt in range(1, cfg.max_attempts + 1):
-            headers = signed_headers(secret, body, n.notification_id)
-            headers[ATTEMPT_HEADER] = str(attempt)
+            headers = (unsigned_headers(n.notification_id, attempt) if cfg.unsigned
+                       else signed_headers(secret, body, n.notification_id, attempt))
             outcome, detail, retry_after = await self._post(cfg, body, headers)
             self.on_attempt(n.shop_id, outcome)
             report = self.log.debug if outcome == "ok" else self.log.warning

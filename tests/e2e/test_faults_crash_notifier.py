@@ -41,7 +41,7 @@ def policy_text(hook_shop: str, url: str) -> str:
     notify:
       channels: {{buyer: webhook, supervisor: webhook}}
       webhook: {{url: "{url}", secret_env: {SECRET_ENV}, timeout: 2s, max_attempts: 5,
-                 backoff_base: 100ms}}
+                 backoff_base: 100ms, allow_http: true}}
 """
 
 

@@ -4,6 +4,7 @@ each kind once per cause (also when the cause is redelivered), signatures, retri
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from services.notifier.signing import (
     ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    verify_signature,
+    verify_request,
 )
 from tests.conftest import unique
 from tests.support.kafka_io import wait_until
@@ -41,7 +42,7 @@ def webhook_shop(shop: str, **notify) -> str:
     notify:
       channels: {{buyer: webhook, supervisor: webhook}}
       webhook: {{url: "{{url}}/{shop}", secret_env: {SECRET_ENV}, timeout: 1s,
-                 max_attempts: 3, backoff_base: 100ms}}{extra}"""
+                 max_attempts: 3, backoff_base: 100ms, allow_http: true}}{extra}"""
 
 
 def policy_text(url: str) -> str:
@@ -130,10 +131,12 @@ async def test_shipped_is_delivered_once_signed_and_recorded(notifier, kafka, re
     assert "中通快递" in body["text"] and "ZT7300012345678" in body["text"]
     assert request.headers[ID_HEADER] == body["notification_id"]
     assert request.headers[ATTEMPT_HEADER] == "1"
-    ts, signature = request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER]
-    assert verify_signature(SECRET, ts, request.body, signature)
-    assert not verify_signature("wrong-secret", ts, request.body, signature)
-    assert not verify_signature(SECRET, ts, request.body.replace(b"ZT73", b"ZT74"), signature)
+    assert request.headers[SIGNATURE_HEADER].startswith("v2=")
+    assert verify_request(SECRET, request.headers, request.body)
+    assert not verify_request("wrong-secret", request.headers, request.body)
+    assert not verify_request(SECRET, request.headers, request.body.replace(b"ZT73", b"ZT74"))
+    replayed = {**request.headers, ID_HEADER: "a-new-id", TIMESTAMP_HEADER: str(int(time.time()))}
+    assert not verify_request(SECRET, replayed, request.body), "a replay under a new id"
     [record] = await notifications(kafka, for_order(order_id), 1)
     assert record == body, "the webhook body is the record on kefu.notifications"
 

@@ -33,7 +33,7 @@ def hook(shop: str, url: str, timeout: str, attempts: int) -> str:
     notify:
       channels: {{buyer: webhook, supervisor: webhook}}
       webhook: {{url: "{url}", secret_env: {SECRET_ENV}, timeout: {timeout},
-                 max_attempts: {attempts}, backoff_base: 100ms}}"""
+                 max_attempts: {attempts}, backoff_base: 100ms, allow_http: true}}"""
 
 
 def write_policy(tmp_path, shops: str):
