@@ -53,7 +53,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     limits, health = Limits(), ReceiverHealth()
     webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log,
                              per_receiver=limits.per_receiver, health=health)
-    webhook.on_attempt = lambda shop, outcome: notes.attempts.labels(shop, outcome).inc()
+    webhook.on_attempt = lambda outcome: notes.attempts.labels(outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()
     sender = Sender(
         redis=runtime.redis, publish=runtime.publish, policy=policy,

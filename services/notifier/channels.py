@@ -89,7 +89,7 @@ class WebhookChannel:
         self.connections, self.per_receiver = connections, per_receiver
         self.health = health or ReceiverHealth()
         self.session: aiohttp.ClientSession | None = None
-        self.on_attempt: Callable[[str, str], None] = lambda shop, outcome: None
+        self.on_attempt: Callable[[str], None] = lambda outcome: None
 
     async def __aenter__(self) -> WebhookChannel:
         connector = aiohttp.TCPConnector(limit=self.connections,
@@ -109,7 +109,7 @@ class WebhookChannel:
             headers = (unsigned_headers(n.notification_id, attempt) if cfg.unsigned
                        else signed_headers(secret, body, n.notification_id, attempt))
             outcome, detail, retry_after = await self._post(cfg, body, headers)
-            self.on_attempt(n.shop_id, outcome)
+            self.on_attempt(outcome)
             report = self.log.debug if outcome == "ok" else self.log.warning
             report("webhook attempt", shop_id=n.shop_id, notification_id=n.notification_id,
                    attempt=attempt, outcome=outcome, detail=detail)

@@ -44,7 +44,7 @@ class Sender:
         n = Notification.model_validate_json(payload)
         key = keys.notification_key(n.shop_id, n.notification_id)
         if await self._retry(lambda: self.redis.get(key)) == keys.SENT:
-            self.metrics.skipped.labels(n.shop_id, str(n.kind), "duplicate").inc()
+            self.metrics.skipped.labels(str(n.kind), "duplicate").inc()
             return
         await self._retry(lambda: self.publish([Outgoing(NOTIFICATIONS, n.kafka_key, payload)]))
         result = await self._deliver(n, payload)
@@ -55,7 +55,7 @@ class Sender:
                 self.dlq_metric.labels("delivery_failed").inc()
             log.warning("delivery failed; notification dead-lettered", shop_id=n.shop_id,
                         notification_id=n.notification_id, attempts=result.attempts)
-        self.metrics.sent.labels(n.shop_id, str(n.kind), str(n.audience),
+        self.metrics.sent.labels(str(n.kind), str(n.audience),
                                  "delivered" if result.ok else "failed").inc()
         await self._finish(lambda: self.redis.set(key, keys.SENT, ex=self.dedup_ttl))
 
