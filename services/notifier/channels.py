@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from contracts import Notification
+from services.core.masking import mask_sensitive
 from services.core.policy import WebhookPolicy
 from services.core.retry import ShuttingDown
 from services.core.waiting import wait_event
 from services.notifier.lanes import ReceiverHealth, receiver_of
-from services.notifier.masking import mask_sensitive
 from services.notifier.signing import signed_headers, unsigned_headers
 
 MAX_BACKOFF = 60.0
