@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from contracts import DeadLetter, Notification, topics
-from services.core.outputs import Outgoing
 from services.core.policy import load_policy
 from services.core.retry import retry_transient
 from services.core.runtime import ServiceRuntime
@@ -24,7 +23,7 @@ from services.notifier.handler import NotifierHandler
 from services.notifier.lanes import Limits, ReceiverHealth, lanes_by_policy
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.outbox import Outbox
-from services.notifier.sender import Sender
+from services.notifier.sender import Sender, unsendable_letter
 
 
 def utc_now() -> datetime:
@@ -63,12 +62,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     )
 
     async def unsendable(payload: bytes, exc: Exception) -> None:
-        letter = DeadLetter.from_bytes(
-            payload, reason="processing_error", detail=f"{type(exc).__name__}: {exc}"[:2000],
-            source_topic=topics.NOTIFICATIONS, partition=None, offset=None,
-            service="notifier", failed_at=datetime.now(UTC),
-        )
-        out = Outgoing.of(topics.DLQ, "", letter)
+        out = unsendable_letter(payload, exc)
         runtime.metrics.dlq.labels("processing_error").inc()
         await retry_transient(lambda: runtime.publish([out]), stopping=runtime.stopping,
                               cap=max_backoff)

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from contracts import DeadLetter, Notification
 from contracts.topics import DLQ, NOTIFICATIONS
 from services.core.logging import get_logger
+from services.core.masking import mask_sensitive
 from services.core.outputs import Outgoing
 from services.core.policy import Policy
 from services.core.retry import ShuttingDown, retry_transient
@@ -27,6 +28,22 @@ from services.notifier.metrics import NotifierMetrics
 
 log = get_logger("kefu.notifier")
 Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
+
+
+def _letter(payload: bytes, reason: str, detail: str, key: str) -> Outgoing:
+    """A dead letter of the notifier. Its human `detail` is masked (error messages quote
+    their input); `raw` keeps the original bytes, for replay."""
+    letter = DeadLetter.from_bytes(
+        payload, reason=reason, detail=mask_sensitive(detail)[:2000], source_topic=NOTIFICATIONS,
+        partition=None, offset=None, service="notifier", failed_at=datetime.now(UTC),
+    )
+    return Outgoing.of(DLQ, key, letter)
+
+
+def unsendable_letter(payload: bytes, exc: Exception) -> Outgoing:
+    """The dead letter (``processing_error``) of a queued notification that cannot be
+    sent at all, e.g. one that no longer parses."""
+    return _letter(payload, "processing_error", f"{type(exc).__name__}: {exc}", "")
 
 
 class Sender:
@@ -70,13 +87,9 @@ class Sender:
     def _dead_letter(self, n: Notification, payload: bytes, result: Delivery) -> Outgoing:
         cfg = self.policy.for_shop(n.shop_id).notify.webhook
         where = safe_url(cfg.url) if cfg.url else "(no url)"
-        letter = DeadLetter.from_bytes(
-            payload, reason="delivery_failed", source_topic=NOTIFICATIONS, partition=None,
-            offset=None, service="notifier", failed_at=datetime.now(UTC),
-            detail=f"{n.channel} delivery to {where} failed after {result.attempts} "
-                   f"attempt(s): {result.detail}",
-        )
-        return Outgoing.of(DLQ, n.kafka_key, letter)
+        detail = (f"{n.channel} delivery to {where} failed after {result.attempts} attempt(s): "
+                  f"{result.detail}")
+        return _letter(payload, "delivery_failed", detail, n.kafka_key)
 
     async def _retry(self, step):
         return await retry_transient(step, stopping=self.stopping, cap=self.max_backoff)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -16,7 +17,7 @@ from services.core.retry import ShuttingDown
 from services.notifier import keys
 from services.notifier.channels import Delivery
 from services.notifier.metrics import NotifierMetrics
-from services.notifier.sender import Sender
+from services.notifier.sender import Sender, unsendable_letter
 
 
 class FakeRedis:
@@ -74,3 +75,18 @@ async def test_a_stop_before_the_delivery_gives_up_without_delivering():
     with pytest.raises(ShuttingDown):
         await sender(redis, channel, stopping, published).send(to_json_bytes(notification()))
     assert channel.delivered == [] and redis.values == {}
+
+
+def test_the_dead_letter_of_an_unsendable_notification_masks_its_detail():
+    """pydantic quotes the input in its message: the letter's human detail must not carry
+    the phone number or address of the notification text (raw keeps the bytes)."""
+    payload = b'{"shop_id": "shop-1", "text": "\xe8\xaf\xb7\xe8\x87\xb4\xe7\x94\xb5 13812345678"}'
+    try:
+        Notification.model_validate_json(payload)
+    except ValueError as exc:
+        error = exc
+    out = unsendable_letter(payload, error)
+    letter = orjson.loads(out.value)
+    assert letter["reason"] == "processing_error" and "13812345678" not in letter["detail"]
+    assert "138****5678" in letter["detail"], "masked, not dropped"
+    assert letter["raw"] == payload.decode(), "raw keeps the original bytes for replay"
