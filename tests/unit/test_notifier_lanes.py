@@ -3,7 +3,17 @@ a healthy receiver and a supervisor alert always find a slot."""
 
 from __future__ import annotations
 
-from services.notifier.lanes import LOG_RECEIVER, Admission, Lane, Limits, ReceiverHealth
+import orjson
+
+from services.core.policy import parse_policy
+from services.notifier.lanes import (
+    LOG_RECEIVER,
+    Admission,
+    Lane,
+    Limits,
+    ReceiverHealth,
+    lanes_by_policy,
+)
 
 LIMITS = Limits(max_held=64, queue_per_shop=8, queue_per_receiver=12, slow_share=0.25,
                 alert_reserve=0.25)
@@ -86,3 +96,24 @@ def test_a_receiver_is_slow_while_failing_or_while_an_answer_takes_too_long():
     assert health.is_slow(hook), "an abandoned attempt proves nothing"
     health.end(hook, health.begin(hook), ok=True)
     assert not health.is_slow(hook), "answered again"
+
+
+def test_a_notifications_lane_is_its_shop_its_receivers_origin_and_its_audience():
+    policy = parse_policy({"shops": {
+        "hooked": {"notify": {"channels": {"buyer": "webhook", "supervisor": "webhook"},
+                              "webhook": {"url": "https://Hooks.Example.cn/kefu/a?t=1",
+                                          "secret_env": "HOOK_SECRET"}}},
+        "also-hooked": {"notify": {"channels": {"buyer": "webhook", "supervisor": "log"},
+                                   "webhook": {"url": "https://hooks.example.cn:443/kefu/b",
+                                               "secret_env": "HOOK_SECRET"}}}}})
+    lane_of = lanes_by_policy(policy)
+
+    def payload(shop: str, channel: str, audience: str) -> bytes:
+        return orjson.dumps({"shop_id": shop, "channel": channel, "audience": audience})
+
+    shared = "https://hooks.example.cn:443"
+    assert lane_of(payload("hooked", "webhook", "buyer")) == Lane("hooked", shared)
+    assert lane_of(payload("also-hooked", "webhook", "buyer")) == Lane("also-hooked", shared)
+    assert lane_of(payload("also-hooked", "log", "supervisor")) == \
+        Lane("also-hooked", LOG_RECEIVER, alert=True)
+    assert lane_of(b"not json") == Lane("", LOG_RECEIVER)
