@@ -18,6 +18,7 @@ from services.core.logging import configure_logging, get_logger
 def json_lines(capfd):
     """Configure JSON logs, yield a reader of the lines written to stderr since, restore."""
     saved = (structlog.get_config(), logging.getLogger().handlers[:], logging.getLogger().level)
+    logging.captureWarnings(False)  # an earlier test's capture may point at its own recorder
     configure_logging("json", "INFO", service="router")
 
     def read() -> list[dict]:
