@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from services.core.policy.types import Count, Duration, QuietHours, StrictModel, Text
 
@@ -27,8 +27,13 @@ class ChannelsPolicy(StrictModel):
 
 
 class WebhookPolicy(StrictModel):
-    """Webhook delivery; ``secret_env`` names the env variable holding the HMAC secret."""
+    """Webhook delivery; ``secret_env`` names the env variable holding the HMAC secret.
 
+    Fail closed: a webhook is signed (the notifier refuses to start without the secret)
+    unless ``unsigned`` says otherwise, and goes over https unless ``allow_http``."""
+
+    allow_http: Annotated[bool, Field(strict=True)]  # before url: its check reads it
+    unsigned: Annotated[bool, Field(strict=True)]
     url: Annotated[str, Field(strict=True)] | None
     secret_env: Annotated[str, Field(strict=True)] | None
     timeout: Duration
@@ -37,10 +42,14 @@ class WebhookPolicy(StrictModel):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str | None) -> str | None:
+    def _http_url(cls, url: str | None, info: ValidationInfo) -> str | None:
         parts = urlsplit(url) if url is not None else None
         if parts is not None and (parts.scheme not in ("http", "https") or not parts.netloc):
-            raise ValueError(f"invalid webhook url {url!r}, expected http(s)://host/...")
+            raise ValueError(f"invalid webhook url {url!r}, expected https://host/...")
+        if parts is not None and parts.scheme == "http" and not info.data.get("allow_http"):
+            raise ValueError("http:// is refused (notifications would travel in clear text): "
+                             "use https://, or allow it for this shop with "
+                             "notify.webhook.allow_http: true")
         return url
 
     @field_validator("secret_env")
