@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.core.durations import parse_duration
@@ -31,7 +31,9 @@ def _duration(value: Any) -> Any:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
-SERVICE_PORTS = {"router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084}
+SERVICE_PORTS = {
+    "router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084, "gateway": 8085,
+}
 
 
 class Settings(BaseSettings):
@@ -89,6 +91,33 @@ class Settings(BaseSettings):
     timer_shards: int = Field(
         default=16, ge=1, description="must be the same for every replica; never change it live"
     )
+
+    # HTTP ingest gateway (services/gateway)
+    ingest_secret: SecretStr | None = Field(
+        default=None, description="HMAC secret of shops whose policy names no ingest.secret_env"
+    )
+    gateway_max_batch: int = Field(default=500, ge=1, description="events per NDJSON request")
+    gateway_max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="bigger request bodies get 413"
+    )
+    gateway_max_in_flight_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="request bytes held until the broker settled them; beyond it, 429",
+    )
+    gateway_ack_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="how long a request waits for the broker's acks before 429 (or 503)",
+    )
+
+    @model_validator(mode="after")
+    def _a_whole_body_fits_the_budget(self) -> Settings:
+        if self.gateway_max_in_flight_bytes < self.gateway_max_body_bytes:
+            raise ValueError(
+                "KEFU_GATEWAY_MAX_IN_FLIGHT_BYTES must be at least KEFU_GATEWAY_MAX_BODY_BYTES"
+            )
+        return self
 
     def http_port_for(self, service: str) -> int:
         return self.http_port if self.http_port is not None else SERVICE_PORTS.get(service, 8080)

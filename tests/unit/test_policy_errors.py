@@ -91,6 +91,10 @@ CASES = {
         shop_yaml('notify: {webhook: {url: "https://x.example", secret_env: "s3cr3t!"}}'),
         "shops.default.notify.webhook.secret_env: secret_env must be an environment variable",
     ),
+    "ingest secret instead of env name": (
+        shop_yaml('ingest: {secret_env: "hunter2 "}', shop="shop-9"),
+        "shops.shop-9.ingest.secret_env: secret_env must be an environment variable",
+    ),
     "unknown template kind": (
         shop_yaml('notify: {templates: {en: {shiped: "x"}}}'),
         "shops.default.notify.templates.en.shiped: unknown key, expected 'shipped'",

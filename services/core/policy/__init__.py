@@ -16,6 +16,7 @@ from services.core.policy.loader import (
 from services.core.policy.model import (
     INTENTS,
     AssignmentPolicy,
+    IngestPolicy,
     ResponseSla,
     RoutingPolicy,
     ShopPolicy,
@@ -33,6 +34,7 @@ __all__ = [
     "INTENTS",
     "AssignmentPolicy",
     "ChannelsPolicy",
+    "IngestPolicy",
     "LogisticsUpdatesPolicy",
     "NotifyPolicy",
     "Policy",

@@ -15,6 +15,7 @@ from services.core.policy.notify import NotifyPolicy
 from services.core.policy.types import (
     DayKey,
     Duration,
+    EnvName,
     Intervals,
     IsoDate,
     StrictModel,
@@ -60,6 +61,13 @@ class RoutingPolicy(StrictModel):
     keywords: dict[Intent, list[Text]]
 
 
+class IngestPolicy(StrictModel):
+    """HTTP ingest (the gateway): ``secret_env`` names the env variable holding the HMAC
+    secret that signs this shop's events; unset, ``KEFU_INGEST_SECRET`` signs them."""
+
+    secret_env: EnvName | None
+
+
 class ShopPolicy(StrictModel):
     """The effective policy of one shop: ``default`` with the shop's overrides merged in.
 
@@ -77,6 +85,7 @@ class ShopPolicy(StrictModel):
     notify: NotifyPolicy
     routing: RoutingPolicy
     assignment: AssignmentPolicy
+    ingest: IngestPolicy
     _calendar: BusinessCalendar = PrivateAttr()
 
     @field_validator("business_hours")
