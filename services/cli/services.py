@@ -1,11 +1,11 @@
-"""The four services and how to find their composition roots."""
+"""The services and how to find their composition roots."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 
-SERVICES = ("router", "presale", "aftersale", "notifier")
+SERVICES = ("router", "presale", "aftersale", "notifier", "gateway")
 
 
 def is_available(service: str) -> bool:

@@ -8,7 +8,7 @@ import asyncio
 import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from faststream.kafka.annotations import KafkaMessage
@@ -30,6 +30,14 @@ from services.core.redis import create_redis
 from services.core.settings import Settings
 
 Background = Callable[[], Awaitable[None]]
+
+
+class HttpServer(Protocol):
+    port: int
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
 JSON_HEADERS = [("content-type", b"application/json")]
 
 
@@ -59,11 +67,15 @@ class ServiceRuntime:
         self.sink: Callable[[Sequence[Outgoing]], Awaitable[None]] | None = None
         """Replaces the Kafka producer when set (the in-memory broker of the tests)."""
         self._tasks: list[asyncio.Task] = []
-        self.health = HealthServer(
+        self.checks = {
+            "redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined,
+        }
+        """What /readyz checks."""
+        self.health: HttpServer = HealthServer(
             host=settings.http_host,
             port=settings.http_port_for(name),
             metrics=self.metrics,
-            checks={"redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined},
+            checks=self.checks,
         )
 
     def publisher(self, topic: str, *, description: str, schema: Any = None) -> Any:
@@ -146,6 +158,12 @@ class ServiceRuntime:
         )(on_batch)
         self.consumers.append((topics, consumer))
         return consumer
+
+    def serve_http(self, server: HttpServer) -> None:
+        """Serve `server` on the service's HTTP port instead of the plain health endpoint
+        (the gateway's API carries /healthz, /readyz and /metrics itself). It starts after
+        the producer and stops last, like the health endpoint."""
+        self.health = server
 
     def background(self, loop: Background) -> None:
         """A loop that runs while the service runs and returns once `stopping` is set."""
