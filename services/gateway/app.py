@@ -43,10 +43,12 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
                            max_request_size=settings.kafka_max_message_bytes,
                            written=runtime.metrics.events_out.labels(topics.INBOUND))
     delivery = Delivery(RedisClaims(runtime.redis, dedup_window=settings.dedup_window), writer)
+    probe = BrokerProbe(inbound_reachable(producer))
+    runtime.checks["broker"] = lambda: probe.reachable(fresh=True)  # and kefu.inbound on it
     ingest = Ingest(
         auth=RequestAuth(secrets),
         delivery=delivery,
-        probe=BrokerProbe(inbound_reachable(producer)),
+        probe=probe,
         budget=budget,
         limits=Limits(
             max_batch=settings.gateway_max_batch,
