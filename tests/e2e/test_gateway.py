@@ -15,7 +15,7 @@ from services.core.kafka import murmur2
 from services.gateway.app import create_app
 from tests.conftest import TEST_PARTITIONS, unique
 from tests.support.faults import buyer_message, event
-from tests.support.gateway import NDJSON, Integrator, ndjson, signed_headers
+from tests.support.gateway import NDJSON, Integrator, integrator, ndjson, signed_headers
 from tests.support.kafka_io import wait_until
 from tests.support.services import running, started
 
@@ -54,9 +54,8 @@ async def router(stack, kafka):
 
 @pytest.fixture
 async def client(gateway):
-    integrator = Integrator(f"http://127.0.0.1:{gateway.health.port}", SECRET)
-    yield integrator
-    await integrator.close()
+    async with integrator(gateway, SECRET) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -254,21 +253,18 @@ async def _in_flight_bytes(client: Integrator) -> bool:
 async def test_slow_acks_are_429_and_a_resend_is_then_a_duplicate(
         stack, kafka, tmp_path_factory):
     settings = gateway_settings(stack, tmp_path_factory, gateway_ack_timeout="0.000001")
-    async with started(create_app(settings, environ={"OWN_SHOP_SECRET": "x"}), "gateway") as app:
-        impatient = Integrator(f"http://127.0.0.1:{app.health.port}", SECRET)
-        try:
-            batch = [buyer_message(unique("shop")) for _ in range(50)]
-            slow = await impatient.send(batch)
-            assert slow.status_code == 429 and slow.json()["error"] == "broker_slow"
-            assert int(slow.headers["Retry-After"]) >= 1
+    app = create_app(settings, environ={"OWN_SHOP_SECRET": "x"})
+    async with started(app, "gateway"), integrator(app, SECRET) as impatient:
+        batch = [buyer_message(unique("shop")) for _ in range(50)]
+        slow = await impatient.send(batch)
+        assert slow.status_code == 429 and slow.json()["error"] == "broker_slow"
+        assert int(slow.headers["Retry-After"]) >= 1
 
-            async def resent_as_duplicates() -> bool:
-                response = await impatient.send(batch)
-                return response.status_code == 202 and response.json()["duplicates"] == 50
+        async def resent_as_duplicates() -> bool:
+            response = await impatient.send(batch)
+            return response.status_code == 202 and response.json()["duplicates"] == 50
 
-            assert await wait_until(resent_as_duplicates, timeout=30, interval=0.2)
-        finally:
-            await impatient.close()
+        assert await wait_until(resent_as_duplicates, timeout=30, interval=0.2)
     records = await on_inbound(kafka, {e["event_id"] for e in batch}, count=50, settle=1.0)
     assert len(records) == 50
 

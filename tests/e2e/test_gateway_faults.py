@@ -17,7 +17,7 @@ from services.core.kafka import create_topics
 from services.gateway.app import create_app
 from tests.conftest import TEST_PARTITIONS, unique
 from tests.support.faults import buyer_message
-from tests.support.gateway import Integrator
+from tests.support.gateway import Integrator, integrator
 from tests.support.kafka_io import wait_until
 from tests.support.services import started
 
@@ -35,9 +35,8 @@ async def gateway(stack, kafka):
 
 @pytest.fixture
 async def client(gateway):
-    integrator = Integrator(f"http://127.0.0.1:{gateway.health.port}", SECRET)
-    yield integrator
-    await integrator.close()
+    async with integrator(gateway, SECRET) as client:
+        yield client
 
 
 async def taken_once_back(client: Integrator, kafka, batch: list[dict]) -> None:

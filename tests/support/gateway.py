@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import httpx
 import orjson
@@ -53,6 +54,16 @@ class Integrator:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+@asynccontextmanager
+async def integrator(gateway, secret: str) -> AsyncIterator[Integrator]:
+    """An Integrator of a running gateway (its ServiceRuntime)."""
+    client = Integrator(f"http://127.0.0.1:{gateway.health.port}", secret)
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 # --- fakes of the gateway's ports --------------------------------------------------------
