@@ -11,7 +11,12 @@ A claim fails for an event the router already routed (its seen mark) or that is
 accepted (both: duplicate), and for one that another request holds (busy: that request
 may still fail, so this one must not call it a duplicate). Only the holder of a pending
 claim may confirm or release it (compare by token). Every key of a Lua call shares the
-shop's hash tag: one call per shop, all in one pipeline (Redis Cluster safe)."""
+shop's hash tag: one call per shop, all in one pipeline (Redis Cluster safe).
+
+The scripts go out as plain EVALSHA: redis-py's registered scripts make every pipeline
+that runs one ask SCRIPT EXISTS first, a second round trip per request; a script cache
+that lost them (a restarted Redis) answers NOSCRIPT, and they are loaded and the
+pipeline sent again (no script of it ran)."""
 
 from __future__ import annotations
 
@@ -22,60 +27,15 @@ from enum import StrEnum
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
-from services.core.redis import shop_key
+from services.gateway.claim_scripts import CLAIM, CONFIRM, RELEASE, SHAS
+from services.gateway.grouping import Grouped
 from services.router.context import RouterContext
 
 PENDING_TTL = timedelta(minutes=2)
 """Longer than a request can wait for the broker (KEFU_GATEWAY_ACK_TIMEOUT, and the
 producer's own delivery timeout of 40 s for records still queued after the answer)."""
-
-ACCEPTED = "accepted"
-
-# KEYS: (gateway mark, router mark) per event; ARGV: pending value, its TTL in ms.
-CLAIM = """
-local out = {}
-for i = 1, #KEYS, 2 do
-  if redis.call('EXISTS', KEYS[i + 1]) == 1 then
-    out[#out + 1] = 'routed'
-  else
-    local mark = redis.call('GET', KEYS[i])
-    if not mark then
-      redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
-      out[#out + 1] = 'claimed'
-    elseif mark == 'accepted' then
-      out[#out + 1] = 'accepted'
-    else
-      out[#out + 1] = 'busy'
-    end
-  end
-end
-return out
-"""
-
-# KEYS: gateway marks; ARGV: our pending value, the dedup window in seconds. A mark that
-# expired meanwhile is set too: the event is written, whoever asks next is told so.
-CONFIRM = """
-for i = 1, #KEYS do
-  local mark = redis.call('GET', KEYS[i])
-  if not mark or mark == ARGV[1] then
-    redis.call('SET', KEYS[i], 'accepted', 'EX', ARGV[2])
-  end
-end
-return #KEYS
-"""
-
-# KEYS: gateway marks; ARGV: our pending value. Compare-and-delete.
-RELEASE = """
-local n = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
-    n = n + redis.call('DEL', KEYS[i])
-  end
-end
-return n
-"""
-
 
 class ClaimState(StrEnum):
     CLAIMED = "claimed"  # ours to write
@@ -86,6 +46,8 @@ class ClaimState(StrEnum):
 
 EventRef = tuple[str, str]
 """(shop_id, event_id)"""
+Request = tuple[Sequence[EventRef], str]
+"""One request's events and its token."""
 
 
 class Claims(Protocol):
@@ -95,55 +57,95 @@ class Claims(Protocol):
 
 
 def ingest_key(shop_id: str, event_id: str) -> str:
-    return shop_key(shop_id, "ingest", event_id)
+    """`kefu:{<shop>}:ingest:<event_id>` (services.core.redis.shop_key's layout)."""
+    return f"kefu:{{{shop_id}}}:ingest:{event_id}"
 
 
 class RedisClaims:
+    """Concurrent requests' claims (and confirms, and releases) share one pipeline: one
+    Lua call per shop for all of them (services.gateway.grouping)."""
+
     def __init__(self, redis: Redis, *, dedup_window: timedelta) -> None:
         self.redis = redis
         self.dedup_seconds = int(dedup_window.total_seconds())
-        self._claim = redis.register_script(CLAIM)
-        self._confirm = redis.register_script(CONFIRM)
-        self._release = redis.register_script(RELEASE)
+        self._claims: Grouped[Request, list[ClaimState]] = Grouped(self._claim_all)
+        self._confirms: Grouped[Request, None] = Grouped(self._confirm_all)
+        self._releases: Grouped[Request, None] = Grouped(self._release_all)
 
     async def claim(self, events: Sequence[EventRef], token: str) -> list[ClaimState]:
-        by_shop = _by_shop(events)
-        pipe = self.redis.pipeline(transaction=False)
-        ttl_ms = int(PENDING_TTL.total_seconds() * 1000)
-        for shop, positions in by_shop.items():
-            keys = []
-            for position in positions:
-                event_id = events[position][1]
-                keys += [ingest_key(shop, event_id), RouterContext.seen_key(shop, event_id)]
-            await self._claim(keys=keys, args=[_pending(token), ttl_ms], client=pipe)
-        states: list[ClaimState] = [ClaimState.BUSY] * len(events)
-        for positions, replies in zip(by_shop.values(), await pipe.execute(), strict=True):
-            for position, reply in zip(positions, replies, strict=True):
-                states[position] = ClaimState(reply.decode() if isinstance(reply, bytes) else reply)
-        return states
+        return await self._claims.submit((events, token))
 
     async def confirm(self, events: Sequence[EventRef], token: str) -> None:
-        await self._each_shop(self._confirm, events, [_pending(token), self.dedup_seconds])
+        if events:
+            await self._confirms.submit((events, token))
 
     async def release(self, events: Sequence[EventRef], token: str) -> None:
-        await self._each_shop(self._release, events, [_pending(token)])
+        if events:
+            await self._releases.submit((events, token))
 
-    async def _each_shop(self, script, events: Sequence[EventRef], args: list) -> None:
-        if not events:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for shop, positions in _by_shop(events).items():
-            keys = [ingest_key(shop, events[p][1]) for p in positions]
-            await script(keys=keys, args=args, client=pipe)
-        await pipe.execute()
+    async def _claim_all(self, requests: list[Request]) -> list[list[ClaimState]]:
+        ttl_ms = int(PENDING_TTL.total_seconds() * 1000)
+        marks = [_pending(token) for _, token in requests]
+        by_shop = _by_shop(requests)
+        calls = []
+        for shop, where in by_shop.items():
+            keys, args = [], [ttl_ms]
+            for request, position in where:
+                events, pending = requests[request][0], marks[request]
+                event_id = events[position][1]
+                keys += [ingest_key(shop, event_id), RouterContext.seen_key(shop, event_id)]
+                args.append(pending)
+            calls.append((keys, args))
+        states = [[ClaimState.BUSY] * len(events) for events, _ in requests]
+        replies = await self._run(CLAIM, calls)
+        for where, shop_replies in zip(by_shop.values(), replies, strict=True):
+            for (request, position), reply in zip(where, shop_replies, strict=True):
+                state = reply.decode() if isinstance(reply, bytes) else reply
+                states[request][position] = ClaimState(state)
+        return states
+
+    async def _confirm_all(self, requests: list[Request]) -> list[None]:
+        await self._each_shop(CONFIRM, requests, [self.dedup_seconds])
+        return [None] * len(requests)
+
+    async def _release_all(self, requests: list[Request]) -> list[None]:
+        await self._each_shop(RELEASE, requests, [])
+        return [None] * len(requests)
+
+    async def _each_shop(self, script: str, requests: list[Request], head: list) -> None:
+        calls, marks = [], [_pending(token) for _, token in requests]
+        for shop, where in _by_shop(requests).items():
+            keys, args = [], list(head)
+            for request, position in where:
+                keys.append(ingest_key(shop, requests[request][0][position][1]))
+                args.append(marks[request])
+            calls.append((keys, args))
+        await self._run(script, calls)
+
+    async def _run(self, script: str, calls: list[tuple[list[str], list]]) -> list:
+        """EVALSHA `script` once per (keys, args), all in one pipeline."""
+        sha = SHAS[script]
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.evalsha(sha, len(keys), *keys, *args)
+            try:
+                return await pipe.execute()
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self.redis.script_load(script)
+        raise AssertionError("unreachable")
 
 
 def _pending(token: str) -> str:
     return f"pending:{token}"
 
 
-def _by_shop(events: Sequence[EventRef]) -> dict[str, list[int]]:
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for position, (shop, _) in enumerate(events):
-        grouped[shop].append(position)
+def _by_shop(requests: list[Request]) -> dict[str, list[tuple[int, int]]]:
+    """(request, position) of every event, by shop, in submission order."""
+    grouped: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for request, (events, _) in enumerate(requests):
+        for position, (shop, _) in enumerate(events):
+            grouped[shop].append((request, position))
     return grouped

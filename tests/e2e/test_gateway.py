@@ -215,6 +215,33 @@ async def test_concurrent_resends_write_each_event_once(client, kafka):
     assert len(records) == 20
 
 
+async def test_overlapping_concurrent_batches_of_many_shops_write_each_event_once(
+        client, kafka):
+    """Requests that share some events, over several shops, sent at once and resent
+    until taken: every event is accepted by exactly one request and written once."""
+    shops = [unique("shop") for _ in range(4)]
+    pool = [buyer_message(shops[i % 4]) for i in range(40)]
+    requests = [pool[i * 5:i * 5 + 15] for i in range(6)]  # each overlaps the next
+    accepted: list[str] = []
+
+    async def until_taken(batch: list[dict]) -> None:
+        async def taken() -> bool:
+            response = await client.send(batch)
+            if response.status_code != 202:
+                return False
+            accepted.extend(r["event_id"] for r in response.json()["results"]
+                            if r["status"] == "accepted")
+            return True
+
+        assert await wait_until(taken, timeout=30, interval=0.2)
+
+    await asyncio.gather(*(until_taken(batch) for batch in requests))
+    sent = {e["event_id"] for batch in requests for e in batch}
+    assert sorted(accepted) == sorted(sent)
+    records = await on_inbound(kafka, sent, count=len(sent), settle=1.0)
+    assert len(records) == len(sent)
+
+
 async def test_over_the_in_flight_budget_is_429_with_retry_after(client, gateway):
     """A request holds its declared length from its headers on; one that arrives while
     another holds the whole budget is refused at once, not buffered."""
