@@ -85,23 +85,19 @@ class RedisClaims:
 
     async def _claim_all(self, requests: list[Request]) -> list[list[ClaimState]]:
         ttl_ms = int(PENDING_TTL.total_seconds() * 1000)
-        marks = [_pending(token) for _, token in requests]
         by_shop = _by_shop(requests)
         calls = []
         for shop, where in by_shop.items():
             keys, args = [], [ttl_ms]
-            for request, position in where:
-                events, pending = requests[request][0], marks[request]
-                event_id = events[position][1]
+            for _, _, event_id, pending in where:
                 keys += [ingest_key(shop, event_id), RouterContext.seen_key(shop, event_id)]
                 args.append(pending)
             calls.append((keys, args))
         states = [[ClaimState.BUSY] * len(events) for events, _ in requests]
         replies = await self._run(CLAIM, calls)
         for where, shop_replies in zip(by_shop.values(), replies, strict=True):
-            for (request, position), reply in zip(where, shop_replies, strict=True):
-                state = reply.decode() if isinstance(reply, bytes) else reply
-                states[request][position] = ClaimState(state)
+            for (request, position, _, _), reply in zip(where, shop_replies, strict=True):
+                states[request][position] = _STATES[reply]
         return states
 
     async def _confirm_all(self, requests: list[Request]) -> list[None]:
@@ -113,12 +109,12 @@ class RedisClaims:
         return [None] * len(requests)
 
     async def _each_shop(self, script: str, requests: list[Request], head: list) -> None:
-        calls, marks = [], [_pending(token) for _, token in requests]
+        calls = []
         for shop, where in _by_shop(requests).items():
             keys, args = [], list(head)
-            for request, position in where:
-                keys.append(ingest_key(shop, requests[request][0][position][1]))
-                args.append(marks[request])
+            for _, _, event_id, pending in where:
+                keys.append(ingest_key(shop, event_id))
+                args.append(pending)
             calls.append((keys, args))
         await self._run(script, calls)
 
@@ -138,14 +134,15 @@ class RedisClaims:
         raise AssertionError("unreachable")
 
 
-def _pending(token: str) -> str:
-    return f"pending:{token}"
+_STATES = {state.value.encode(): state for state in ClaimState}
+_STATES.update({state.value: state for state in ClaimState})  # a client that decodes
 
 
-def _by_shop(requests: list[Request]) -> dict[str, list[tuple[int, int]]]:
-    """(request, position) of every event, by shop, in submission order."""
-    grouped: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for request, (events, _) in enumerate(requests):
-        for position, (shop, _) in enumerate(events):
-            grouped[shop].append((request, position))
+def _by_shop(requests: list[Request]) -> dict[str, list[tuple[int, int, str, str]]]:
+    """(request, position, event id, pending mark) of every event, by shop, in order."""
+    grouped: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
+    for request, (events, token) in enumerate(requests):
+        pending = f"pending:{token}"
+        for position, (shop, event_id) in enumerate(events):
+            grouped[shop].append((request, position, event_id, pending))
     return grouped

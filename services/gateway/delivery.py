@@ -48,16 +48,18 @@ class Delivery:
         """Claim every candidate (raises RedisError), then start writing the claimed."""
         token = uuid.uuid4().hex
         states = await self.claims.claim(_refs(candidates), token)
-        claimed = [c for c, s in zip(candidates, states, strict=True) if s is ClaimState.CLAIMED]
-        busy = [c for c, s in zip(candidates, states, strict=True) if s is ClaimState.BUSY]
-        if busy:
+        claimed, decided, busy = [], [], None
+        for candidate, state in zip(candidates, states, strict=True):
+            if state is ClaimState.CLAIMED:
+                claimed.append(candidate)
+            elif state is ClaimState.BUSY:
+                busy = busy or candidate
+            else:
+                decided.append(Outcome(candidate.index, candidate.event_id, "duplicate",
+                                       detail=DUPLICATE_DETAIL[state]))
+        if busy is not None:
             await self._settle(written=[], lost=claimed, token=token)
-            return Started([], busy=busy[0])
-        decided = [
-            Outcome(c.index, c.event_id, "duplicate", detail=DUPLICATE_DETAIL[state])
-            for c, state in zip(candidates, states, strict=True)
-            if state in DUPLICATE_DETAIL
-        ]
+            return Started([], busy=busy)
         if not claimed:
             return Started(decided)
         task = asyncio.create_task(self._write(claimed, token))
@@ -73,12 +75,13 @@ class Delivery:
 
     async def _write(self, claimed: list[Candidate], token: str) -> list[Outcome] | None:
         acked = await self.writer.write([(c.key, c.raw) for c in claimed])
+        if all(acked):
+            await self._settle(written=claimed, lost=[], token=token)
+            return [Outcome(c.index, c.event_id, "accepted") for c in claimed]
         written = [c for c, ok in zip(claimed, acked, strict=True) if ok]
         lost = [c for c, ok in zip(claimed, acked, strict=True) if not ok]
         await self._settle(written=written, lost=lost, token=token)
-        if lost:
-            return None
-        return [Outcome(c.index, c.event_id, "accepted") for c in claimed]
+        return None
 
     async def _settle(self, *, written: list[Candidate], lost: list[Candidate], token: str) -> None:
         """Confirm the written claims, release the others. If Redis fails here, the
