@@ -35,6 +35,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.router_bench
 	$(BIN)/python -m benchmarks.timer_bench
+	$(BIN)/python -m benchmarks.gateway_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

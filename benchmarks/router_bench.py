@@ -29,7 +29,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -770,9 +771,11 @@ def report(args, workload: Workload, base: Baseline, batched: Baseline, one: Rou
     return "\n".join(lines)
 
 
-async def run(args: argparse.Namespace) -> int:
-    wall = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
+@contextmanager
+def embedded_stack(prefix: str) -> Iterator[tuple[EmbeddedBroker, EmbeddedRedis, Path]]:
+    """A fresh broker and Redis on free ports; their logs stay in a temporary folder,
+    kept (and named) only when the benchmark fails."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     broker = EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log")
     redis = EmbeddedRedis(port=free_port(), data_dir=workdir / "valkey",
                           log_path=workdir / "redis.log")
@@ -780,6 +783,21 @@ async def run(args: argparse.Namespace) -> int:
     redis.start()
     failed = False
     try:
+        yield broker, redis, workdir
+    except BaseException:
+        failed = True
+        say(f"benchmark failed; logs kept in {workdir}")
+        raise
+    finally:
+        broker.stop()
+        redis.stop()
+        if not failed:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def run(args: argparse.Namespace) -> int:
+    wall = time.monotonic()
+    with embedded_stack("kefu-bench-") as (broker, redis, workdir):
         settings = Settings(kafka_bootstrap=broker.bootstrap, redis_url=redis.url)
         await create_topics(settings, [*topics.ALL_TOPICS, RAW_IN, RAW_OUT], args.partitions)
         say(f"generating {args.events:,} events ...")
@@ -803,15 +821,6 @@ async def run(args: argparse.Namespace) -> int:
         print(report(args, workload, base, batched, one, two, time.monotonic() - wall),
               flush=True)
         return 0
-    except BaseException:
-        failed = True
-        say(f"benchmark failed; logs kept in {workdir}")
-        raise
-    finally:
-        broker.stop()
-        redis.stop()
-        if not failed:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def say(text: str) -> None:
