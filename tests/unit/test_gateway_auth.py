@@ -100,3 +100,13 @@ def test_a_named_variable_that_is_unset_stops_start_up(tmp_path) -> None:
         load_ingest_secrets(policy(tmp_path), {"SHOP_OWN_SECRET": "x"}, "global")
     assert str(info.value).endswith(
         "shops.shop-twin.ingest.secret_env: environment variable SHOP_TWIN_SECRET is not set")
+
+
+def test_the_gateway_does_not_start_when_a_named_secret_is_missing(tmp_path) -> None:
+    from services.core.settings import Settings
+    from services.gateway.app import create_app
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    with pytest.raises(IngestConfigError, match="shops.shop-own.ingest.secret_env"):
+        create_app(Settings(policy_file=path, ingest_secret="x"), environ={})
