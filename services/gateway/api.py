@@ -11,8 +11,10 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import ClientDisconnect
 
 from services.core.health import Check, readiness
+from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.gateway.answers import Answer
 from services.gateway.events import JSON, NDJSON
@@ -20,6 +22,8 @@ from services.gateway.ingest import Incoming, Ingest
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.openapi import RESPONSES, add_event_schemas, post_events_extra
 from services.notifier.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+log = get_logger("kefu.gateway")
 
 DESCRIPTION = f"""Send kefu's inbound events over HTTPS: one envelope as `{JSON}`, or
 a batch as `{NDJSON}` (one envelope a line). Requests are signed like kefu's webhooks.
@@ -41,9 +45,13 @@ def create_api(
         gateway.in_flight.inc()
         try:
             answer = await ingest.handle(_incoming(request))
+        except ClientDisconnect:  # gone before its body arrived: nothing was read or written
+            return Response(status_code=400)
         finally:
             gateway.in_flight.dec()
         gateway.answered(answer, time.perf_counter() - started)
+        if "error" in answer.body:  # a refused request: its code and why, never its body
+            log.info("request refused", status=answer.status, **answer.body)
         return _response(answer)
 
     @api.get("/healthz", include_in_schema=False)

@@ -277,6 +277,25 @@ async def _in_flight_bytes(client: Integrator) -> bool:
     return float(line.split()[1]) > 0
 
 
+async def test_a_client_gone_mid_body_gives_its_budget_back(client, gateway):
+    body = ndjson(wordy_messages(100))
+    headers = signed_headers(SECRET, body, NDJSON)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.health.port)
+    writer.write(f"POST /v1/events HTTP/1.1\r\nHost: gateway\r\n{head}"
+                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
+    await writer.drain()
+    assert await wait_until(lambda: _in_flight_bytes(client), timeout=10)
+    writer.close()
+    await writer.wait_closed()
+
+    async def given_back() -> bool:
+        return not await _in_flight_bytes(client)
+
+    assert await wait_until(given_back, timeout=10)
+    assert (await client.send(wordy_messages(100))).status_code == 202
+
+
 async def test_slow_acks_are_429_and_a_resend_is_then_a_duplicate(
         stack, kafka, tmp_path_factory):
     settings = gateway_settings(stack, tmp_path_factory, gateway_ack_timeout="0.000001")
