@@ -21,7 +21,13 @@ from services.gateway.answers import Answer, refused, results
 from services.gateway.auth import Refused, RequestAuth
 from services.gateway.budget import InFlightBudget, Reservation
 from services.gateway.delivery import Delivery
-from services.gateway.events import BodyError, check_events, media_type, split_events
+from services.gateway.events import (
+    BodyError,
+    CheckedBody,
+    check_events,
+    media_type,
+    split_events,
+)
 from services.gateway.probe import BrokerProbe
 
 log = get_logger("kefu.gateway")
@@ -98,6 +104,10 @@ class Ingest:
                            "the secret that signed this request; nothing was written")
         if not checked.candidates:
             return results(checked.outcomes)
+        return await self._deliver(checked, reservation)
+
+    async def _deliver(self, checked: CheckedBody, reservation: Reservation) -> Answer:
+        """Claim, write and wait for the acks of the valid events."""
         if not await self.probe.reachable():
             return _broker_down()
         try:
@@ -123,6 +133,7 @@ class Ingest:
         if accepted is None:
             return _broker_down()
         return results(checked.outcomes + started.decided + accepted)
+
 
 def _too_large(size: int | None, limit: int) -> Answer:
     said = f"{size} bytes" if size is not None else "the body"
