@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.router_bench
 	$(BIN)/python -m benchmarks.roles_bench
 	$(BIN)/python -m benchmarks.firing_bench
+	$(BIN)/python -m benchmarks.gateway_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -127,15 +128,21 @@ def _report_demo_end(task: asyncio.Task) -> None:
         print(f"kefu: demo feed finished ({task.result()} events)", flush=True)
 
 
+API_PATHS = {"gateway": "POST /v1/events, /openapi.json, "}
+"""What a service serves besides /readyz and /metrics, said in the banner."""
+
+
 def _print_layout(stack) -> None:
     print(f"broker    kafka://{stack.broker.bootstrap}   (log {stack.broker.log_path})")
     print(f"redis     {stack.redis.url}   (log {stack.redis.log_path})")
     for child in stack.children:
         print(
-            f"{child.service:<10}http://127.0.0.1:{child.http_port}/readyz /metrics   "
-            f"(log {child.log_path})"
+            f"{child.service:<10}http://127.0.0.1:{child.http_port}  "
+            f"{API_PATHS.get(child.service, '')}/readyz /metrics   (log {child.log_path})"
         )
         if child.service == "analytics":
             print(f"{'':<10}http://127.0.0.1:{child.http_port}/api/v1/report?shop=shop-demo   "
                   f"(kefu report --shop shop-demo; token in {stack.data_dir}/analytics.json)")
+    if "gateway" in stack.services and not os.environ.get("KEFU_INGEST_SECRET"):
+        print("gateway   no KEFU_INGEST_SECRET: it refuses shops without an ingest.secret_env")
     print("waiting for services ...", flush=True)

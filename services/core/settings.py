@@ -36,6 +36,7 @@ OUTPUT_OVERHEAD = 64 * 1024
 
 SERVICE_PORTS = {
     "router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084, "analytics": 8085,
+    "gateway": 8087,
 }
 
 
@@ -123,6 +124,33 @@ class Settings(BaseSettings):
     analytics_max_records: int = Field(
         default=5000, ge=1, description="records per analytics batch (bigger inserts)"
     )
+
+    # HTTP ingest gateway (services/gateway)
+    ingest_secret: SecretStr | None = Field(
+        default=None, description="HMAC secret of shops whose policy names no ingest.secret_env"
+    )
+    gateway_max_batch: int = Field(default=500, ge=1, description="events per NDJSON request")
+    gateway_max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="bigger request bodies get 413"
+    )
+    gateway_max_in_flight_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="request bytes held until the broker settled them; beyond it, 429",
+    )
+    gateway_ack_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="how long a request waits for the broker's acks before 429 (or 503)",
+    )
+
+    @model_validator(mode="after")
+    def _a_whole_body_fits_the_budget(self) -> Settings:
+        if self.gateway_max_in_flight_bytes < self.gateway_max_body_bytes:
+            raise ValueError(
+                "KEFU_GATEWAY_MAX_IN_FLIGHT_BYTES must be at least KEFU_GATEWAY_MAX_BODY_BYTES"
+            )
+        return self
 
     @model_validator(mode="after")
     def _outputs_fit(self) -> Settings:

@@ -250,9 +250,12 @@ def test_compose_ordering_restarts_and_topic_provisioning():
 
 def test_compose_services_share_one_env_anchor_and_valid_settings():
     anchor, secrets = compose()["x-kefu-env"], policy_secret_envs()
+    own_secrets = {"gateway": {"KEFU_INGEST_SECRET"}}
     for name, svc in kefu_compose_services().items():
-        env = {k: v for k, v in svc["environment"].items() if k not in secrets}
-        assert env == anchor, f"{name} uses x-kefu-env (plus, for the notifier, its secret)"
+        extra = secrets | own_secrets.get(name, set())
+        env = {k: v for k, v in svc["environment"].items() if k not in extra}
+        assert env == anchor, f"{name} uses x-kefu-env (plus its own secrets)"
+    assert "KEFU_INGEST_SECRET" not in anchor, "the ingest secret is the gateway's alone"
     settings = settings_from(anchor)
     assert settings.http_host == "0.0.0.0"
     assert settings.kafka_bootstrap.split(":")[0] in compose()["services"]
@@ -622,6 +625,14 @@ def test_only_the_notifier_container_holds_the_webhook_secret():
                for container in spec.get("initContainers", []) + spec["containers"]
                if container_secret_keys(container) & names}
     assert holders == {"kefu-notifier/notifier"}
+
+
+def test_only_the_gateway_container_holds_the_ingest_secret():
+    holders = {f"{workload}/{container['name']}"
+               for workload, spec in pod_specs()
+               for container in spec.get("initContainers", []) + spec["containers"]
+               if "KEFU_INGEST_SECRET" in container_secret_keys(container)}
+    assert holders == {"kefu-gateway/gateway"}
 
 
 def test_example_policies_load_with_kefus_loader(tmp_path):

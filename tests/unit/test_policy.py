@@ -74,6 +74,7 @@ def test_extension_defaults() -> None:
     lu = d.notify.logistics_updates
     assert (lu.in_transit, lu.max_per_order, lu.window) == (False, 3, timedelta(hours=24))
     assert d.notify.templates == {}
+    assert d.ingest.secret_env is None  # the gateway falls back to KEFU_INGEST_SECRET
 
 
 def test_defaults_yaml_is_package_data() -> None:
