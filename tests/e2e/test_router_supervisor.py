@@ -6,7 +6,6 @@ language, and a retired one no longer does."""
 from __future__ import annotations
 
 import pytest
-
 from redis.asyncio import Redis
 
 from contracts import example, topics
