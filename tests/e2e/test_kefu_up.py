@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from tests.support.console_client import live, logged_in
+
 pytestmark = pytest.mark.e2e
 
 
@@ -64,6 +66,12 @@ def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
         ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", "\n".join(lines))]
         assert len(ports) >= 3, lines
         assert all(port_open(p) for p in ports)
+        login = re.search(r"(http://127\.0\.0\.1:\d+/)\s+supervisor console: log in as "
+                          r"(\S+) / (\S+) ", "\n".join(lines))
+        assert login, f"no console login in the banner: {lines}"
+        url, name, password = login.groups()
+        board = live(logged_in(url, name, password), url, "shop-demo")
+        assert set(board["queues"]) == {"presale", "aftersale"}
         if demo:
             report = demo_report(tmp_path, timeout=60)
             assert report["replies"]["rounds"] > 0 and report["replies"]["answered"] > 0
