@@ -31,6 +31,7 @@ from services.console.web.guard import Guard
 from services.console.web.pages import page_router
 from services.core.asgi import ApiServer, create_api
 from services.core.policy import ShopPolicy, load_policy
+from services.core.redis import create_redis
 from services.core.runtime import ServiceRuntime
 from services.core.settings import Settings
 
@@ -40,6 +41,7 @@ NAME = "console"
 def create_app(settings: Settings) -> ServiceRuntime:
     policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(NAME, settings)
+    runtime.redis = create_redis(settings, wait_for_connection=True)  # many pages at once
 
     @lru_cache(maxsize=4096)
     def policy_for(shop: str) -> ShopPolicy:
