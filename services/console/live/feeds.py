@@ -86,6 +86,11 @@ class Feeds:
             {"by": by, "at": at.isoformat(), "note": note}))
         await self.redis.expire(key, keys.ACK_TTL_S)
 
+    async def escalation(self, shop: str, escalation_id: str) -> dict | None:
+        """An escalation of the shop's feed, as it was on the topic."""
+        raw = await self.redis.hget(keys.escalation(shop), escalation_id)
+        return orjson.loads(raw) if raw else None
+
     async def shops(self) -> set[str]:
         return {s.decode() if isinstance(s, bytes) else s
                 for s in await self.redis.smembers(keys.SHOPS)}

@@ -55,10 +55,8 @@ def api_router(console: Console) -> APIRouter:
     @router.post("/actions/acknowledge", status_code=204)
     async def acknowledge(request: Request) -> Response:
         visitor, form, shop = await guard.acting(request)
-        board = await console.board(shop)
         wanted = str(form.get("escalation_id", ""))
-        escalation = next((e for e in board["escalations"] if e["escalation_id"] == wanted),
-                          None)
+        escalation = await console.feeds.escalation(shop, wanted)
         if escalation is None:
             raise HTTPException(404, "no such escalation in this shop's feed")
         now = datetime.now(UTC)
