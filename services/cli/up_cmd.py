@@ -129,19 +129,20 @@ def _report_demo_end(task: asyncio.Task) -> None:
         print(f"kefu: demo feed finished ({task.result()} events)", flush=True)
 
 
-DEMO_USER, DEMO_SHOP = "demo", "shop-demo"
+DEMO_USER = "demo"
 
 
 async def _demo_supervisor(stack) -> str:
-    """A supervisor of the demo shop with a fresh password each run, printed once."""
+    """A supervisor of the demo's shops with a fresh password each run, printed once."""
     from redis.asyncio import Redis
 
     from services.console.users import Users, new_password
+    from services.demo.cast import SHOPS
 
     password = new_password()
     redis = Redis.from_url(stack.redis.url)
     try:
-        await Users(redis).add(DEMO_USER, password, "supervisor", [DEMO_SHOP])
+        await Users(redis).add(DEMO_USER, password, "supervisor", [s.shop_id for s in SHOPS])
     finally:
         await redis.aclose()
     return f"{DEMO_USER} / {password}"
@@ -160,5 +161,5 @@ def _print_layout(stack, login: str | None = None) -> None:
                   f"(kefu report --shop shop-demo; token in {stack.data_dir}/analytics.json)")
         if child.service == "console" and login:
             print(f"{'':<10}http://127.0.0.1:{child.http_port}/   supervisor console: log in as "
-                  f"{login} ({DEMO_SHOP}; more users: kefu users add)")
+                  f"{login} (the demo's shops; more users: kefu users add)")
     print("waiting for services ...", flush=True)

@@ -37,6 +37,10 @@ TEXT: dict[str, dict[str, str]] = {
         "per_agent": "客服明细", "rounds": "轮次", "export_csv": "导出 CSV",
         "read_only": "只读（分析员）", "sent": "已发送", "language": "English",
         "live": "实时", "disconnected": "连接中断，正在重连…",
+        "weekdays": "周一,周二,周三,周四,周五,周六,周日",
+        "greeting": "打招呼", "product_inquiry": "商品咨询", "bargaining": "议价",
+        "order_change": "改单", "urge_shipment": "催发货", "logistics_inquiry": "查物流",
+        "return_refund": "退换货", "quality_issue": "质量问题",
     },
     "en": {
         "title": "Supervisor console", "login": "Log in", "logout": "Log out",
@@ -75,6 +79,11 @@ TEXT: dict[str, dict[str, str]] = {
         "rounds": "rounds", "export_csv": "Export CSV", "read_only": "read-only (analyst)",
         "sent": "sent", "language": "中文", "live": "live",
         "disconnected": "connection lost, reconnecting…",
+        "weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
+        "greeting": "greeting", "product_inquiry": "product inquiry",
+        "bargaining": "bargaining", "order_change": "order change",
+        "urge_shipment": "urge shipment", "logistics_inquiry": "logistics inquiry",
+        "return_refund": "return / refund", "quality_issue": "quality issue",
     },
 }
 

@@ -30,7 +30,8 @@ def read(**boards: RoleBoard) -> ShopRead:
     return ShopRead({"presale": boards.get("presale", empty),
                      "aftersale": boards.get("aftersale", empty)},
                     [{"escalation_id": "x1", "state": "breached", "level": 2}],
-                    {"x1": {"by": "sup-wu"}}, [])
+                    {"x1": {"by": "sup-wu"}},
+                    [{"reason": "naive_timestamp", "failed_at": "2026-11-23T02:00:00+00:00"}])
 
 
 def test_queues_agents_and_the_nearest_deadline_first() -> None:
@@ -53,6 +54,7 @@ def test_queues_agents_and_the_nearest_deadline_first() -> None:
             for r in board["near_breach"]] == [("c-late", -20.0, "lin", False),
                                                ("c-soon", 40.0, None, True)]
     assert board["escalations"][0]["acknowledged_by"] == "sup-wu"
+    assert board["dead_letters"][0]["failed_at"] == "2026-11-23T10:00:00+08:00", "shop time"
     assert movable_to(board, "aftersale", None) == ["lin"]
     assert movable_to(board, "presale", None) == [], "lin is full, zhou away"
 

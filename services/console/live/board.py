@@ -24,7 +24,8 @@ def assemble(shop: str, read: ShopRead, calendar: BusinessCalendar, now: datetim
         "near_breach": _near_breach(read, calendar, now),
         "escalations": [{**e, "acknowledged_by": (read.acks.get(e["escalation_id"]) or {})
                          .get("by")} for e in read.escalations],
-        "dead_letters": read.letters,
+        "dead_letters": [{**letter, "failed_at": datetime.fromisoformat(letter["failed_at"])
+                          .astimezone(calendar.tz).isoformat()} for letter in read.letters],
     }
 
 

@@ -6,7 +6,7 @@
   const w = (k) => words[k] || k;
   const shop = root.dataset.shop;
   const draw = (id, option) => echarts.init(document.getElementById(id)).setOption(option);
-  const days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  const days = w("weekdays").split(",");
 
   function heatmap(report) {
     const cells = report.heatmap.map((c) => [c.hour, c.weekday - 1, c.messages]);
@@ -71,7 +71,7 @@
       bars("chart-sla", sla.map(([k]) => w(k)), sla.map(([, v]) => v.rate), 1);
       const intents = Object.entries(report.intents);
       draw("chart-intents", { tooltip: {}, series: [{ type: "pie", radius: "65%",
-        data: intents.map(([k, v]) => ({ name: k, value: v })) }] });
+        data: intents.map(([k, v]) => ({ name: w(k), value: v })) }] });
       const items = report.items.slice(0, 10).reverse();
       draw("chart-items", {
         tooltip: { trigger: "axis" }, legend: { top: 0 },
