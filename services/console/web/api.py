@@ -30,6 +30,10 @@ def api_router(console: Console) -> APIRouter:
         visitor = await guard.required(request)
         return visitor, shop_of(visitor, shop, await console.known_shops())
 
+    async def still_sees(request: Request, shop: str) -> bool:
+        visitor = await guard.visitor(request)
+        return visitor is not None and visitor.user.sees(shop)
+
     @router.get("/api/v1/live")
     async def live(request: Request, shop: str | None = None) -> Response:
         _, shop = await seen_shop(request, shop)
@@ -46,7 +50,12 @@ def api_router(console: Console) -> APIRouter:
                 while not await request.is_disconnected():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(page.ready.wait(), KEEPALIVE_S)
-                    yield sse(page.take()) if page.ready.is_set() else b": keepalive\n\n"
+                    if page.ready.is_set():
+                        yield sse(page.take())
+                    elif await still_sees(request, shop):
+                        yield b": keepalive\n\n"
+                    else:
+                        return  # logged out, removed, or no longer this shop's
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
