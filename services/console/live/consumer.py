@@ -35,7 +35,7 @@ class FeedHandler:
                          partition=record.partition, offset=record.offset)
                 continue
             if isinstance(item, Escalation):
-                escalations.append(item)
+                escalations.append((item, record.value))
             elif isinstance(item, DeadLetter):
                 letters.append(item)
             shop = letter_shop(item) if isinstance(item, DeadLetter) else item.shop_id

@@ -55,15 +55,15 @@ class Feeds:
         self.redis = redis
         self._add = redis.register_script(ADD_ESCALATIONS)
 
-    async def record(self, escalations: list[Escalation],
+    async def record(self, escalations: list[tuple[Escalation, bytes]],
                      letters: list[DeadLetter], shops: set[str], now: datetime) -> None:
-        """Write a batch's escalations, letters and shops in one round trip."""
+        """Write a batch's escalations (each with its message as on the topic), letters
+        and shops in one round trip."""
         batch = RedisBatch(self.redis)
         by_shop: dict[str, list] = {}
-        for esc in escalations:
+        for esc, raw in escalations:
             by_shop.setdefault(esc.shop_id, []).extend([
-                esc.escalation_id, round(esc.fired_at.timestamp() * 1000),
-                esc.model_dump_json(exclude_none=True)])
+                esc.escalation_id, round(esc.fired_at.timestamp() * 1000), raw])
         for shop, args in by_shop.items():
             batch.script(self._add, [keys.escalations(shop)],
                          [keys.escalation(shop), keys.FEED_SIZE, *args])
