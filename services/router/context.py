@@ -24,8 +24,9 @@ from services.core.redis_batch import RedisBatch
 from services.router.reply_scripts import ShopScripts, scripts_key
 from services.router.stages import OrderState
 
-SCRIPT_WRITE = "\x00"
-"""Separates a scripts hash and a script id in a `writes()` key (not a context key)."""
+ScriptWrite = tuple[str, str]
+"""(shop, script id): the key of a reply script's write among `writes()` (context keys
+are strings, so the two never meet)."""
 
 # One shop's reads of a batch. ARGV: context TTL s, dedup TTL s, the shop's reply
 # scripts hash ('' when the batch has no buyer message of the shop), n claims, then n
@@ -88,17 +89,19 @@ def _order_text(state: OrderState) -> str:
 
 class RouterContext:
     def __init__(
-        self, redis: Redis, *, ttl: int, dedup_ttl: int, pending: dict[str, str] | None = None
+        self, redis: Redis, *, ttl: int, dedup_ttl: int,
+        pending: dict[str | ScriptWrite, str] | None = None,
     ) -> None:
         self.redis, self.ttl, self.dedup_ttl = redis, ttl, dedup_ttl
-        self._pending, self._pending_scripts = {}, {}
+        self._pending: dict[str, str] = {}
+        self._pending_scripts: dict[ScriptWrite, str] = {}
         for key, value in (pending or {}).items():
-            if SCRIPT_WRITE in key:
+            if isinstance(key, tuple):
                 self._pending_scripts[key] = value
             else:
                 self._pending[key] = value
         self._scripts: dict[str, ShopScripts] = {}  # shops with a buyer message
-        self._script_writes: dict[str, str] = {}  # "<hash>\x00<script id>" -> value, '' to delete
+        self._script_writes: dict[ScriptWrite, str] = {}  # value, '' to delete
         self._values: dict[str, str | None] = {}
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
         self._route: dict[str, int] = {}  # dedup mark -> records of the batch to route (1)
@@ -139,11 +142,10 @@ class RouterContext:
         for event, claim in events:
             shop, payload, keys = event.shop_id, event.payload, wanted[event.shop_id]
             claims[shop].append((self.seen_key(shop, event.event_id), claim))
-            if event.event_type == EventType.BUYER_MESSAGE:
-                scripts.add(shop)
             if conversation_id := declared(payload, "conversation_id"):
                 keys.add(self.conversation_key(shop, conversation_id))
             if event.event_type == EventType.BUYER_MESSAGE:
+                scripts.add(shop)
                 pointer = self.buyer_order_key(shop, payload.buyer_id)
                 keys.add(pointer)
                 pointers.append((shop, pointer))
@@ -195,10 +197,9 @@ class RouterContext:
 
     def _load_scripts(self, shop: str, flat: list) -> None:
         loaded = ShopScripts((flat[i].decode(), flat[i + 1]) for i in range(0, len(flat), 2))
-        prefix = scripts_key(shop) + SCRIPT_WRITE
-        for key, value in self._pending_scripts.items():
-            if key.startswith(prefix):
-                loaded.put(key[len(prefix):], value.encode() if value else None)
+        for (of_shop, script_id), value in self._pending_scripts.items():
+            if of_shop == shop:
+                loaded.put(script_id, value.encode() if value else None)
         self._scripts[shop] = loaded
 
     # --- reply scripts ------------------------------------------------------------------
@@ -211,8 +212,7 @@ class RouterContext:
         see it, and it is written with the context."""
         if shop in self._scripts:
             self._scripts[shop].put(script_id, value)
-        self._script_writes[scripts_key(shop) + SCRIPT_WRITE + script_id] = \
-            value.decode() if value else ""
+        self._script_writes[(shop, script_id)] = value.decode() if value else ""
 
     # --- batch-local reads and writes -------------------------------------------------
     def is_duplicate(self, shop: str, event_id: str) -> bool:
@@ -239,7 +239,7 @@ class RouterContext:
     def set_order(self, shop: str, order_id: str, state: OrderState) -> None:
         self.set(self.order_key(shop, order_id), _order_text(state))
 
-    def writes(self) -> dict[str, str]:
+    def writes(self) -> dict[str | ScriptWrite, str]:
         """The values `flush` will write (a next batch's `pending`)."""
         return {**{key: self._values[key] for key in self._dirty}, **self._script_writes}
 
@@ -255,12 +255,11 @@ class RouterContext:
         for keys in by_shop.values():
             args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
             await self._set_many(keys=keys, args=args, client=pipe)
-        for key, value in self._script_writes.items():
-            hash_key, script_id = key.split(SCRIPT_WRITE, 1)
+        for (shop, script_id), value in self._script_writes.items():
             if value:
-                pipe.hset(hash_key, script_id, value)
+                pipe.hset(scripts_key(shop), script_id, value)
             else:
-                pipe.hdel(hash_key, script_id)
+                pipe.hdel(scripts_key(shop), script_id)
         await pipe.execute()
         self._dirty.clear()
         self._script_writes.clear()

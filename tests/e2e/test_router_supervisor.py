@@ -5,6 +5,7 @@ language, and a retired one no longer does."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -93,3 +94,46 @@ async def test_a_published_script_rides_on_the_next_buyer_message(router, kafka,
     await kafka.send(topics.INBOUND, retired, script["payload"]["script_id"])
     await kept(stack, shop, script["payload"]["script_id"], False)
     assert "suggested_replies" not in await routed("还不发货？快点发货")
+
+
+async def test_a_script_is_suggested_by_the_next_batch_before_it_reached_redis(stack):
+    """The router is pipelined: the next batch is routed while the previous one's writes
+    are on their way to Redis. It sees the script from those pending writes."""
+    from aiokafka import ConsumerRecord
+
+    from services.core.metrics import Metrics
+    from services.router.classify import classifier_for
+    from services.router.handler import RouterHandler
+
+    redis = Redis.from_url(stack.redis.url)
+    handler = RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                            metrics=Metrics("router-scripts"), max_event_bytes=64 * 1024,
+                            context_ttl=3600, dedup_ttl=3600)
+    shop, offsets = unique("shop"), iter(range(100))
+
+    def batch(*events: dict) -> list[ConsumerRecord]:
+        return [ConsumerRecord(topics.INBOUND, 0, next(offsets), 0, 0, b"k", orjson.dumps(e),
+                               None, 1, 1, []) for e in events]
+
+    def asking() -> dict:
+        return event("buyer.message", shop, conversation_id=unique("c"), buyer_id="b1",
+                     message_id=unique("m"), text="亲，什么时候发货")
+
+    def suggested(outcome) -> list:
+        [routed] = [orjson.loads(o.value) for o in outcome.outputs]
+        return routed["routing"].get("suggested_replies", [])
+
+    script = event("reply_script.published", shop, script_id="s1", intent="urge_shipment",
+                   locale="zh-CN", text="48小时内发货")
+    try:
+        published = await handler(batch(script))
+        assert published.outputs == [], "a script goes to no topic"
+        pending = await handler(batch(asking()))
+        assert suggested(pending) == [{"script_id": "s1", "text": "48小时内发货"}]
+        for outcome in (published, pending):
+            for effect in outcome.after_ack:
+                await effect()
+        assert suggested(await handler(batch(asking()))) == [
+            {"script_id": "s1", "text": "48小时内发货"}], "and from Redis"
+    finally:
+        await redis.aclose()
