@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from redis import Redis
 
+from tests.support.console_client import live, logged_in
+
 pytestmark = pytest.mark.e2e
 
 
@@ -70,6 +72,12 @@ def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
         password = urlsplit(redis_url).password
         assert password, "the printed Redis URL carries the generated password"
         assert Redis.from_url(redis_url).ping(), "and it is the URL to use"
+        login = re.search(r"(http://127\.0\.0\.1:\d+/)\s+supervisor console: log in as "
+                          r"(\S+) / (\S+) ", "\n".join(lines))
+        assert login, f"no console login in the banner: {lines}"
+        url, name, password = login.groups()
+        board = live(logged_in(url, name, password), url, "shop-demo")
+        assert set(board["queues"]) == {"presale", "aftersale"}
         if demo:
             report = demo_report(tmp_path, timeout=60)
             assert report["replies"]["rounds"] > 0 and report["replies"]["answered"] > 0

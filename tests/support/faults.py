@@ -325,13 +325,24 @@ def expect_router(raw: bytes, max_event_bytes: int, seen: set[tuple[str, str]]) 
 
 
 def routed_topics(event) -> set[str] | None:
-    """The topics a valid event must reach: a set, or None for "exactly one role topic"
-    (buyer messages by classification; agent messages and closes by the sticky role)."""
+    """The topics a valid event must reach: a set (empty for a reply script, which the
+    router keeps), or None for "exactly one role topic" (buyer messages by
+    classification; agent messages and closes by the sticky role)."""
     from contracts import EventType
-    from contracts.topics import ORDERS, ROLE_EVENT_TYPES, role_topic
+    from contracts.topics import (
+        ORDER_EVENT_TYPES,
+        ORDERS,
+        ROLE_EVENT_TYPES,
+        SUPERVISOR_EVENT_TYPES,
+        role_topic,
+    )
 
     if event.event_type == EventType.AGENT_STATUS:
         return {role_topic(r) for r in event.payload.roles}
+    if event.event_type in SUPERVISOR_EVENT_TYPES:
+        return {role_topic(event.payload.role)}
+    if event.event_type not in ORDER_EVENT_TYPES | ROLE_EVENT_TYPES:
+        return set()
     if event.event_type in ROLE_EVENT_TYPES:
         return None
     return {ORDERS}

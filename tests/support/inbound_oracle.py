@@ -59,6 +59,10 @@ def text(v):
     return [] if isinstance(v, str) else [SCHEMA]
 
 
+def text_up_to(max_len: int):
+    return lambda v: [] if isinstance(v, str) and 1 <= len(v) <= max_len else [SCHEMA]
+
+
 def integer(low: int, high: float = math.inf):
     def check(v):
         ok = type(v) is int and low <= v <= high
@@ -161,6 +165,20 @@ PAYLOADS: dict[str, tuple[dict, dict]] = {
     "review.posted": ({"order_id": ident(), "buyer_id": ident(), "rating": integer(1, 5)},
                       {"text": text, "item_id": ident()}),
 }
+INTENTS = ("greeting", "product_inquiry", "bargaining", "order_change", "urge_shipment",
+           "logistics_inquiry", "return_refund", "quality_issue", "complaint")
+# Supervisors' actions (the console's; contract additions of issue #16).
+PAYLOADS.update({
+    "escalation.acknowledged": ({"escalation_id": ident(),
+                                 "subject": obj(kind=one_of("conversation", "order", "case"),
+                                                id=ident()),
+                                 "role": one_of(*ROLES), "by": ident()}, {"note": text}),
+    "conversation.reassigned": ({"conversation_id": ident(), "role": one_of(*ROLES),
+                                 "to_agent_id": ident(), "by": ident()}, {"reason": text}),
+    "reply_script.published": ({"script_id": ident(), "intent": one_of(*INTENTS),
+                                "locale": one_of("zh-CN", "en"), "text": text_up_to(2000),
+                                "by": ident()}, {"retired": boolean}),
+})
 PAYLOADS["order.paid"] = PAYLOADS["order.created"]
 ENVELOPE: tuple[dict, dict] = (
     {"event_id": ident(128), "occurred_at": time, "shop_id": ident(64),
@@ -279,7 +297,11 @@ def contract_key(kind: str, payload: dict) -> str:
     """The Kafka key the contract gives an inbound event of `kind`."""
     if kind == "agent.status":
         return payload["agent_id"]
-    if kind in CONVERSATION_TYPES:
+    if kind == "escalation.acknowledged":
+        return payload["subject"]["id"]
+    if kind == "reply_script.published":
+        return payload["script_id"]
+    if kind in CONVERSATION_TYPES or kind == "conversation.reassigned":
         return payload["conversation_id"]
     if kind == "aftersale.updated":
         return payload.get("order_id") or payload["case_id"]

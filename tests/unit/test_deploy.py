@@ -743,9 +743,13 @@ def test_services_talk_only_to_kafka_redis_dns_and_their_own_http_port():
                 expected.add(f"ip:0.0.0.0/0 except {','.join(sorted(METADATA_AND_PRIVATE))}:443")
             if component == "analytics":
                 expected.add("pod:clickhouse:8123")
+            if component == "console":  # its charts come from the analytics API
+                expected.add(f"pod:kefu-analytics:{port}")
             assert allowed(labels, "egress") == expected, workload
-            assert allowed(labels, "ingress") == {f"ns:{ns}:{port}" for ns in
-                                                  MONITORING_AND_INGRESS}, workload
+            callers = {f"ns:{ns}:{port}" for ns in MONITORING_AND_INGRESS}
+            if component == "analytics":
+                callers.add(f"pod:kefu-console:{port}")
+            assert allowed(labels, "ingress") == callers, workload
         elif component == "topics":
             assert allowed(labels, "egress") == {kafka} | dns, workload
             assert allowed(labels, "ingress") == set(), workload

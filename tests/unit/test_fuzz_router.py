@@ -121,6 +121,8 @@ def check(records: list[ConsumerRecord], expected: list[Expected], outputs) -> N
                 assert record.value.startswith(kept) and letter.raw_size == len(record.value)
             else:
                 assert kept == record.value, "a dead letter keeps the original bytes"
+        elif not exp.duplicate and routed_topics(exp.event) == set():
+            assert exp.identity not in routed, "a reply script is kept, not passed on"
         elif not exp.duplicate:
             assert exp.identity in routed, f"valid event not routed: {exp.raw[:300]!r}"
             check_routed(exp, routed.pop(exp.identity))
