@@ -6,7 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-unit test-integration test-e2e lint bench clean
+.PHONY: run test test-unit test-integration test-e2e lint bench clean browser
+
+# The console's browser tests drive Debian's chromium (Playwright cannot download one
+# here). Installed when missing and we may (root, apt); otherwise the exact command.
+CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +22,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/kefu up $(ARGS)
 
-test: $(STAMP)
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the console's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null || exit 1; \
+	  else \
+	    echo "The console's browser tests need Debian's chromium. Run:" >&2; \
+	    echo "  sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 test-unit: $(STAMP)
@@ -26,7 +44,7 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: $(STAMP)
+test-e2e: $(STAMP) browser
 	$(BIN)/python -m pytest -q tests/e2e
 
 lint: $(STAMP)
@@ -36,6 +54,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.router_bench
 	$(BIN)/python -m benchmarks.roles_bench
 	$(BIN)/python -m benchmarks.firing_bench
+	$(BIN)/python -m benchmarks.gateway_bench
+	$(BIN)/python -m benchmarks.console_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

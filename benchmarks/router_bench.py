@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +48,7 @@ from benchmarks.common.procs import (
     ServiceProc,
     check_alive,
     cpu_seconds,
+    embedded_stack,
     metrics,
     start_py_spy,
     start_service,
@@ -60,7 +59,7 @@ from benchmarks.common.procs import (
 from benchmarks.common.text import fmt_rate, fmt_rss, pct, say
 from benchmarks.router_workload import BEIJING, EventFactory, Workload, make_workload
 from contracts import event_key, parse_inbound, topics
-from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
+from services.core.embedded import EmbeddedBroker, EmbeddedRedis
 from services.core.kafka import create_topics
 from services.core.settings import Settings
 
@@ -290,14 +289,7 @@ def report(args, workload: Workload, base: Baseline, batched: Baseline, one: Rou
 
 async def run(args: argparse.Namespace) -> int:
     wall = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
-    broker = EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log")
-    redis = EmbeddedRedis(port=free_port(), data_dir=workdir / "valkey",
-                          log_path=workdir / "redis.log")
-    broker.start()
-    redis.start()
-    failed = False
-    try:
+    with embedded_stack("kefu-bench-") as (broker, redis, workdir):
         settings = Settings(kafka_bootstrap=broker.bootstrap, redis_url=redis.url)
         await create_topics(settings, [*topics.ALL_TOPICS, RAW_IN, RAW_OUT], args.partitions)
         say(f"generating {args.events:,} events ...")
@@ -321,15 +313,6 @@ async def run(args: argparse.Namespace) -> int:
         print(report(args, workload, base, batched, one, two, time.monotonic() - wall),
               flush=True)
         return 0
-    except BaseException:
-        failed = True
-        say(f"benchmark failed; logs kept in {workdir}")
-        raise
-    finally:
-        broker.stop()
-        redis.stop()
-        if not failed:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

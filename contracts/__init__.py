@@ -21,6 +21,7 @@ from .enums import (
     Platform,
     Priority,
     Role,
+    ScriptLocale,
     SlaKind,
     SubjectKind,
 )
@@ -34,7 +35,9 @@ from .envelopes import (
     AgentStatusEvent,
     BuyerMessageEvent,
     ConversationClosedEvent,
+    ConversationReassignedEvent,
     Envelope,
+    EscalationAcknowledgedEvent,
     InboundEvent,
     LogisticsUpdateEvent,
     OrderCancelledEvent,
@@ -43,6 +46,7 @@ from .envelopes import (
     OrderDelayedEvent,
     OrderPaidEvent,
     OrderShippedEvent,
+    ReplyScriptPublishedEvent,
     ReviewPostedEvent,
 )
 from .examples import EXAMPLES, example
@@ -57,6 +61,9 @@ from .payloads import (
     Attachment,
     BuyerMessage,
     ConversationClosed,
+    ConversationReassigned,
+    EscalationAcknowledged,
+    EscalationSubject,
     LogisticsUpdate,
     OrderCancelled,
     OrderChanged,
@@ -65,6 +72,7 @@ from .payloads import (
     OrderItem,
     OrderPaid,
     OrderShipped,
+    ReplyScriptPublished,
     ReviewPosted,
 )
 from .routed import (
@@ -74,8 +82,11 @@ from .routed import (
     RoutedAgentStatus,
     RoutedBuyerMessage,
     RoutedConversationClosed,
+    RoutedConversationReassigned,
+    RoutedEscalationAcknowledged,
     RoutedEvent,
     Routing,
+    SuggestedReply,
     parse_routed,
     with_routing,
 )
@@ -92,10 +103,25 @@ from .topics import (
     ROLE_AFTERSALE,
     ROLE_EVENT_TYPES,
     ROLE_PRESALE,
+    ROUTER_EVENT_TYPES,
+    SUPERVISOR_EVENT_TYPES,
     role_topic,
 )
 
 __all__ = [
+    "SuggestedReply",
+    "ScriptLocale",
+    "SUPERVISOR_EVENT_TYPES",
+    "ROUTER_EVENT_TYPES",
+    "RoutedEscalationAcknowledged",
+    "RoutedConversationReassigned",
+    "ReplyScriptPublishedEvent",
+    "ReplyScriptPublished",
+    "EscalationSubject",
+    "EscalationAcknowledgedEvent",
+    "EscalationAcknowledged",
+    "ConversationReassignedEvent",
+    "ConversationReassigned",
     "ALL_TOPICS",
     "ASSIGNMENTS",
     "DLQ",

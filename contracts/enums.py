@@ -31,6 +31,9 @@ class EventType(StrEnum):
     AFTERSALE_REQUESTED = "aftersale.requested"
     AFTERSALE_UPDATED = "aftersale.updated"
     REVIEW_POSTED = "review.posted"
+    ESCALATION_ACKNOWLEDGED = "escalation.acknowledged"
+    CONVERSATION_REASSIGNED = "conversation.reassigned"
+    REPLY_SCRIPT_PUBLISHED = "reply_script.published"
 
 
 class Role(StrEnum):
@@ -61,6 +64,13 @@ class Intent(StrEnum):
     def rank(self) -> int:
         """Actionability: 0 for greeting up to 8 for complaint."""
         return _INTENT_RANK[self]
+
+
+class ScriptLocale(StrEnum):
+    """Languages of a reply script (and of the buyer it is suggested to)."""
+
+    ZH_CN = "zh-CN"
+    EN = "en"
 
 
 class Priority(StrEnum):
@@ -105,6 +115,7 @@ class AssignmentReason(StrEnum):
     LEAST_LOADED = "least_loaded"
     REASSIGNED_AFTER_BREACH = "reassigned_after_breach"
     QUEUED_NO_CAPACITY = "queued_no_capacity"
+    REASSIGNED_BY_SUPERVISOR = "reassigned_by_supervisor"
 
 
 class NotificationKind(StrEnum):

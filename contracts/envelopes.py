@@ -126,6 +126,27 @@ class ReviewPostedEvent(Envelope):
     payload: p.ReviewPosted
 
 
+class EscalationAcknowledgedEvent(Envelope):
+    """`escalation.acknowledged`: a supervisor took charge of an escalation."""
+
+    event_type: Literal[EventType.ESCALATION_ACKNOWLEDGED]
+    payload: p.EscalationAcknowledged
+
+
+class ConversationReassignedEvent(Envelope):
+    """`conversation.reassigned`: a supervisor moved a conversation to another agent."""
+
+    event_type: Literal[EventType.CONVERSATION_REASSIGNED]
+    payload: p.ConversationReassigned
+
+
+class ReplyScriptPublishedEvent(Envelope):
+    """`reply_script.published`: a shop's unified reply script, published or retired."""
+
+    event_type: Literal[EventType.REPLY_SCRIPT_PUBLISHED]
+    payload: p.ReplyScriptPublished
+
+
 InboundEvent = Annotated[
     BuyerMessageEvent
     | AgentMessageEvent
@@ -140,7 +161,10 @@ InboundEvent = Annotated[
     | LogisticsUpdateEvent
     | AftersaleRequestedEvent
     | AftersaleUpdatedEvent
-    | ReviewPostedEvent,
+    | ReviewPostedEvent
+    | EscalationAcknowledgedEvent
+    | ConversationReassignedEvent
+    | ReplyScriptPublishedEvent,
     Field(discriminator="event_type"),
 ]
 """Any inbound event, discriminated by `event_type`."""

@@ -81,6 +81,20 @@ EXAMPLES: dict[EventType, dict[str, Any]] = {
         _envelope(EventType.REVIEW_POSTED, 14, "19:40:00", {
             **_ORDER, **_BUYER, "rating": 2, "text": "质量一般，洗了一次就起球了",
         }),
+        _envelope(EventType.ESCALATION_ACKNOWLEDGED, 15, "09:34:20", {
+            "escalation_id": "2b1f0c7e-5a51-5d0e-9a43-7f0b5c1d2e3f",
+            "subject": {"kind": "conversation", "id": _CONV["conversation_id"]},
+            "role": "aftersale", "by": "supervisor-wu", "note": "我来跟进",
+        }),
+        _envelope(EventType.CONVERSATION_REASSIGNED, 16, "09:34:40", {
+            **_CONV, "role": "aftersale", "to_agent_id": "agent-zhou", "by": "supervisor-wu",
+            "reason": "agent-lin 忙不过来",
+        }),
+        _envelope(EventType.REPLY_SCRIPT_PUBLISHED, 17, "08:30:00", {
+            "script_id": "script-double11-presale", "intent": "urge_shipment",
+            "locale": "zh-CN", "text": "亲，双十一订单将在48小时内按付款顺序发出，请耐心等待哦～",
+            "by": "supervisor-wu", "retired": False,
+        }),
     )
 }
 

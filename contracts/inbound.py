@@ -53,11 +53,18 @@ def parse_inbound_document(raw: bytes) -> tuple[InboundEvent, dict[str, Any]]:
 def event_key(event: Envelope) -> str:
     """Kafka key of an inbound event (CONTRACT.md): `agent_id` for agent.status,
     `conversation_id` for other conversation events, `order_id` for order, logistics,
-    after-sale and review events (`case_id` for an aftersale.updated without order_id).
+    after-sale and review events (`case_id` for an aftersale.updated without order_id); the
+    subject's id for escalation.acknowledged, `script_id` for reply_script.published.
     """
     payload = event.payload
     if event.event_type == EventType.AGENT_STATUS:
         return payload.agent_id
+    if event.event_type == EventType.ESCALATION_ACKNOWLEDGED:
+        return payload.subject.id
+    if event.event_type == EventType.REPLY_SCRIPT_PUBLISHED:
+        return payload.script_id
+    if event.event_type == EventType.CONVERSATION_REASSIGNED:
+        return payload.conversation_id
     if event.event_type in ROLE_EVENT_TYPES:
         return payload.conversation_id
     if event.event_type == EventType.AFTERSALE_UPDATED:

@@ -12,9 +12,12 @@ from .enums import (
     AftersaleKind,
     AftersaleStatus,
     AgentStatus,
+    Intent,
     LogisticsStatus,
     OrderChangeKind,
     Role,
+    ScriptLocale,
+    SubjectKind,
 )
 
 
@@ -163,3 +166,45 @@ class ReviewPosted(OpenModel):
     rating: StrictInt = Field(ge=1, le=5)
     text: str | None = None
     item_id: Id | None = Field(None, description="the product reviewed")
+
+
+# --- supervisor actions (the console; CONTRACT.md, "Additions") ---------------------------
+
+
+class EscalationSubject(OpenModel):
+    """What the acknowledged escalation is about (as on `kefu.escalations`)."""
+
+    kind: SubjectKind
+    id: Id = Field(description="conversation_id, order_id or case_id")
+
+
+class EscalationAcknowledged(OpenModel):
+    """A supervisor took charge of an escalation: the role service raises no further
+    level for its deadline."""
+
+    escalation_id: Id
+    subject: EscalationSubject
+    role: Role = Field(description="the role service that owns the deadline")
+    by: Id = Field(description="who acknowledged it (the console user)")
+    note: str | None = None
+
+
+class ConversationReassigned(OpenModel):
+    """A supervisor moved a conversation to another agent of its role."""
+
+    conversation_id: Id
+    role: Role
+    to_agent_id: Id
+    by: Id = Field(description="who reassigned it (the console user)")
+    reason: str | None = None
+
+
+class ReplyScriptPublished(OpenModel):
+    """A unified reply script (统一回复口径) for one intent and language, or its retirement."""
+
+    script_id: Id
+    intent: Intent
+    locale: ScriptLocale
+    text: str = Field(min_length=1, max_length=2000)
+    by: Id = Field(description="who published it (the console user)")
+    retired: bool = Field(False, strict=True, description="true: agents no longer see it")

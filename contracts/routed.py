@@ -9,10 +9,17 @@ from typing import Annotated, get_args
 from pydantic import Field, TypeAdapter, ValidationError
 
 from . import envelopes as e
-from .base import OpenModel, Timestamp
+from .base import Id, OpenModel, Timestamp
 from .codec import decode_object, invalid_from
 from .enums import EventType, Intent, Priority, Role
 from .inbound import check_envelope_header
+
+
+class SuggestedReply(OpenModel):
+    """A shop's current reply script for the message's intent, in the buyer's language."""
+
+    script_id: Id
+    text: str
 
 
 class Routing(OpenModel):
@@ -24,6 +31,9 @@ class Routing(OpenModel):
     confidence: float = Field(strict=True, ge=0, le=1)
     reason: str = Field(description="why, for humans: matched keywords, sticky role, ...")
     routed_at: Timestamp
+    suggested_replies: list[SuggestedReply] | None = Field(
+        None, max_length=3, description="up to 3 of the shop's reply scripts (统一回复口径) for "
+        "the intent, in the buyer's language, newest first; absent when the shop has none")
 
 
 class RoutedBuyerMessage(e.BuyerMessageEvent):
@@ -50,8 +60,21 @@ class RoutedConversationClosed(e.ConversationClosedEvent):
     routing: Routing | None = None
 
 
+class RoutedEscalationAcknowledged(e.EscalationAcknowledgedEvent):
+    """An `escalation.acknowledged` forwarded to the role that owns the deadline."""
+
+    routing: Routing | None = None
+
+
+class RoutedConversationReassigned(e.ConversationReassignedEvent):
+    """A `conversation.reassigned` forwarded to the conversation's role."""
+
+    routing: Routing | None = None
+
+
 RoutedEvent = Annotated[
-    RoutedBuyerMessage | RoutedAgentMessage | RoutedAgentStatus | RoutedConversationClosed,
+    RoutedBuyerMessage | RoutedAgentMessage | RoutedAgentStatus | RoutedConversationClosed
+    | RoutedEscalationAcknowledged | RoutedConversationReassigned,
     Field(discriminator="event_type"),
 ]
 """A message on a role topic: an inbound envelope plus optional `routing`."""

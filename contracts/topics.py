@@ -37,7 +37,17 @@ ROLE_EVENT_TYPES: frozenset[EventType] = frozenset(
 )
 """Inbound types the router forwards to the role topics."""
 
-ORDER_EVENT_TYPES: frozenset[EventType] = frozenset(set(EventType) - ROLE_EVENT_TYPES)
+SUPERVISOR_EVENT_TYPES: frozenset[EventType] = frozenset(
+    {EventType.ESCALATION_ACKNOWLEDGED, EventType.CONVERSATION_REASSIGNED}
+)
+"""Supervisor actions the router forwards to the role topic their payload's `role` names."""
+
+ROUTER_EVENT_TYPES: frozenset[EventType] = frozenset({EventType.REPLY_SCRIPT_PUBLISHED})
+"""Inbound types the router keeps itself (a shop's reply scripts): forwarded nowhere."""
+
+ORDER_EVENT_TYPES: frozenset[EventType] = frozenset(
+    set(EventType) - ROLE_EVENT_TYPES - SUPERVISOR_EVENT_TYPES - ROUTER_EVENT_TYPES
+)
 """Inbound types the router forwards to `kefu.orders` (order.*, logistics, after-sale, review)."""
 
 

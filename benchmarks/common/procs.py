@@ -9,12 +9,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
+from benchmarks.common.text import say
 from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,3 +151,27 @@ def stop_py_spy(spy: subprocess.Popen) -> None:
         spy.wait(30)
     except subprocess.TimeoutExpired:
         spy.kill()
+
+
+@contextmanager
+def embedded_stack(prefix: str) -> Iterator[tuple[EmbeddedBroker, EmbeddedRedis, Path]]:
+    """A fresh broker and Redis on free ports; their logs stay in a temporary folder,
+    kept (and named) only when the benchmark fails."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    broker = EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log")
+    redis = EmbeddedRedis(port=free_port(), data_dir=workdir / "valkey",
+                          log_path=workdir / "redis.log")
+    broker.start()
+    redis.start()
+    failed = False
+    try:
+        yield broker, redis, workdir
+    except BaseException:
+        failed = True
+        say(f"benchmark failed; logs kept in {workdir}")
+        raise
+    finally:
+        broker.stop()
+        redis.stop()
+        if not failed:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -13,11 +13,11 @@ from functools import lru_cache
 from contracts import DeadLetter, topics
 from services.analytics.api.access import Tokens
 from services.analytics.api.routes import api_router
-from services.analytics.api.server import ApiServer, create_api
 from services.analytics.ingest.handler import IngestHandler
 from services.analytics.ingest.memos import MemoStore
 from services.analytics.ingest.parse import CONSUMED
 from services.analytics.store.factory import open_store
+from services.core.asgi import ApiServer, create_api
 from services.core.policy import ShopPolicy, load_policy
 from services.core.runtime import ServiceRuntime
 from services.core.settings import Settings

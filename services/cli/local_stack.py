@@ -43,10 +43,15 @@ class LocalStack:
     redis: EmbeddedRedis = field(init=False)
     children: list[Child] = field(default_factory=list)
     analytics_token: str = field(init=False)
+    console_secret: str = field(init=False)
+    ports: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # The analytics API's admin token: yours, else a fresh one for this run.
+        # The analytics API's admin token and the console's signing key: yours, else
+        # fresh ones for this run.
         self.analytics_token = os.environ.get("KEFU_ANALYTICS_TOKEN") or secrets.token_urlsafe(24)
+        self.console_secret = os.environ.get("KEFU_CONSOLE_SECRET") or secrets.token_urlsafe(32)
+        self.ports = {service: free_port() for service in self.services}
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         self.broker = EmbeddedBroker(
@@ -69,7 +74,10 @@ class LocalStack:
             KEFU_LOG_FORMAT="json",
             KEFU_ANALYTICS_DATA_DIR=str(self.data_dir / "analytics"),
             KEFU_ANALYTICS_TOKEN=self.analytics_token,
+            KEFU_CONSOLE_SECRET=self.console_secret,
         )
+        if "analytics" in self.ports:
+            env["KEFU_ANALYTICS_API"] = f"http://127.0.0.1:{self.ports['analytics']}"
         if self.policy_file:
             env["KEFU_POLICY_FILE"] = str(self.policy_file.resolve())
         return env
@@ -80,7 +88,7 @@ class LocalStack:
 
     def start_services(self) -> None:
         for service in self.services:
-            port = free_port()
+            port = self.ports[service]
             log_path = self.data_dir / "logs" / f"{service}.log"
             with open(log_path, "ab") as log:
                 proc = subprocess.Popen(
@@ -102,6 +110,18 @@ class LocalStack:
         path.chmod(0o600)
         path.write_text(json.dumps({"url": f"http://127.0.0.1:{child.http_port}",
                                     "token": self.analytics_token}))
+        return path
+
+    def write_console_file(self) -> Path | None:
+        """`<data-dir>/console.json`: the console's address, and the Redis that holds its
+        users (`kefu users` finds it there)."""
+        if "console" not in self.ports:
+            return None
+        path = self.data_dir / "console.json"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps({"url": f"http://127.0.0.1:{self.ports['console']}/",
+                                    "redis_url": self.redis.url}))
         return path
 
     def dead_children(self) -> list[Child]:

@@ -8,7 +8,7 @@ import sys
 
 SUBCOMMANDS = (
     "up_cmd", "run_cmd", "topics_cmd", "demo_cmd", "contracts_cmd", "route_cmd", "soak_cmd",
-    "report_cmd", "sql_cmd",
+    "report_cmd", "sql_cmd", "users_cmd",
 )
 
 

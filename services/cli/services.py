@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-SERVICES = ("router", "presale", "aftersale", "notifier", "analytics")
+SERVICES = ("router", "presale", "aftersale", "notifier", "analytics", "console", "gateway")
 
 
 def is_available(service: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -74,9 +75,11 @@ async def _up(args: argparse.Namespace) -> int:
         stack.start_servers()
         settings = Settings(kafka_bootstrap=stack.broker.bootstrap, redis_url=stack.redis.url)
         await create_topics(settings, list(ALL_TOPICS), partitions=args.partitions)
+        login = await _demo_supervisor(stack) if "console" in stack.ports else None
         stack.start_services()
         stack.write_analytics_api()
-        _print_layout(stack)
+        stack.write_console_file()
+        _print_layout(stack, login)
         dead = await stack.wait_ready()
         if dead:
             for child in dead:
@@ -127,15 +130,41 @@ def _report_demo_end(task: asyncio.Task) -> None:
         print(f"kefu: demo feed finished ({task.result()} events)", flush=True)
 
 
-def _print_layout(stack) -> None:
+API_PATHS = {"gateway": "POST /v1/events, /openapi.json, "}
+"""What a service serves besides /readyz and /metrics, said in the banner."""
+DEMO_USER = "demo"
+
+
+async def _demo_supervisor(stack) -> str:
+    """A supervisor of the demo's shops with a fresh password each run, printed once."""
+    from redis.asyncio import Redis
+
+    from services.console.users import Users, new_password
+    from services.demo.cast import SHOPS
+
+    password = new_password()
+    redis = Redis.from_url(stack.redis.url)
+    try:
+        await Users(redis).add(DEMO_USER, password, "supervisor", [s.shop_id for s in SHOPS])
+    finally:
+        await redis.aclose()
+    return f"{DEMO_USER} / {password}"
+
+
+def _print_layout(stack, login: str | None = None) -> None:
     print(f"broker    kafka://{stack.broker.bootstrap}   (log {stack.broker.log_path})")
     print(f"redis     {stack.redis.url}   (log {stack.redis.log_path})")
     for child in stack.children:
         print(
-            f"{child.service:<10}http://127.0.0.1:{child.http_port}/readyz /metrics   "
-            f"(log {child.log_path})"
+            f"{child.service:<10}http://127.0.0.1:{child.http_port}  "
+            f"{API_PATHS.get(child.service, '')}/readyz /metrics   (log {child.log_path})"
         )
         if child.service == "analytics":
             print(f"{'':<10}http://127.0.0.1:{child.http_port}/api/v1/report?shop=shop-demo   "
                   f"(kefu report --shop shop-demo; token in {stack.data_dir}/analytics.json)")
+        if child.service == "console" and login:
+            print(f"{'':<10}http://127.0.0.1:{child.http_port}/   supervisor console: log in as "
+                  f"{login} (the demo's shops; more users: kefu users add)")
+    if "gateway" in stack.services and not os.environ.get("KEFU_INGEST_SECRET"):
+        print("gateway   no KEFU_INGEST_SECRET: it refuses shops without an ingest.secret_env")
     print("waiting for services ...", flush=True)

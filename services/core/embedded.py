@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -73,11 +74,21 @@ class ManagedServer:
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    def secret_config(self) -> bytes | None:
+        """Configuration handed over on stdin rather than on the command line, which
+        every local user can read (`ps`)."""
+        return None
+
     def start(self, timeout: float = 20.0) -> None:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        config = self.secret_config()
         self.proc = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdin=subprocess.PIPE if config is not None else subprocess.DEVNULL,
         )
+        if config is not None:
+            self.proc.stdin.write(config)
+            self.proc.stdin.close()
         if self.log_path:
             log.close()
         wait_for_port(self.host, self.port, timeout, self.proc)
@@ -122,16 +133,21 @@ class EmbeddedBroker(ManagedServer):
 
 @dataclass(kw_only=True)
 class EmbeddedRedis(ManagedServer):
-    """Valkey; with `aof=True` it persists to `data_dir` and survives a restart."""
+    """Valkey; with `aof=True` it persists to `data_dir` and survives a restart.
+
+    It requires a password generated for this server (kept across restarts), handed to
+    it on stdin (`valkey-server -`), never on the command line; clients get it in
+    `url` (``redis://:PASSWORD@127.0.0.1:PORT/0``). Protected mode stays on."""
 
     name: str = "redis"
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="kefu-valkey-")))
     aof: bool = False
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
 
     def command(self) -> list[str]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [valkey_binary(), "--port", str(self.port), "--bind", self.host]
-        cmd += ["--dir", str(self.data_dir), "--save", "", "--protected-mode", "no"]
+        cmd = [valkey_binary(), "-", "--port", str(self.port), "--bind", self.host]
+        cmd += ["--dir", str(self.data_dir), "--save", ""]
         cmd += (
             ["--appendonly", "yes", "--appendfsync", "always"]
             if self.aof
@@ -139,9 +155,12 @@ class EmbeddedRedis(ManagedServer):
         )
         return cmd
 
+    def secret_config(self) -> bytes:
+        return f'requirepass "{self.password}"\n'.encode()
+
     @property
     def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
+        return f"redis://:{self.password}@{self.host}:{self.port}/0"
 
 
 def embedded_env(broker: EmbeddedBroker, redis: EmbeddedRedis) -> dict[str, str]:

@@ -107,15 +107,20 @@ class HealthServer:
         return web.json_response({"status": "ok", "service": self.metrics.service})
 
     async def _readyz(self, _: web.Request) -> web.Response:
-        results = {}
-        for name, check in self.checks.items():
-            try:
-                results[name] = bool(await check())
-            except Exception:
-                results[name] = False
-        ready = all(results.values())
+        ready, results = await readiness(self.checks)
         return web.json_response({"ready": ready, "checks": results}, status=200 if ready else 503)
 
     async def _metrics(self, _: web.Request) -> web.Response:
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def readiness(checks: dict[str, Check]) -> tuple[bool, dict[str, bool]]:
+    """Run every check (one that raises failed); ready when all passed."""
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = bool(await check())
+        except Exception:
+            results[name] = False
+    return all(results.values()), results

@@ -136,9 +136,15 @@ async def send_records(
     headers: list[tuple[str, bytes]],
     partitioner: CachedKeyPartitioner,
     max_request_size: int,
+    placed: list[tuple[asyncio.Future, list[int]]] | None = None,
 ) -> list[asyncio.Future]:
     """Queue `records` (keyed, in order) for sending; returns one future per produce
     batch, resolved when the broker acked it.
+
+    With `placed`, each batch is also appended there, as soon as the producer holds it,
+    as (its future, the positions of its records in `records`): a caller that needs to
+    know which records were written (the gateway) reads it, also after an exception,
+    when the records not placed were never handed to the producer.
 
     The same partitions, ordering and size limit as `producer.send()` per record, built
     as one record batch per partition with aiokafka's batch API: `send()` is a coroutine,
@@ -146,10 +152,11 @@ async def send_records(
     themselves. A partition's records stay in order: a full batch is handed to the
     producer before the next one for the same partition is started."""
     builders: dict[tuple[str, int], Any] = {}
+    positions: dict[tuple[str, int], list[int]] = {}  # only with `placed`
     partitions: dict[str, list[int]] = {}
     futures: list[asyncio.Future] = []
     large = max_request_size // 2  # below this, no record can be too large
-    for topic, key, value in records:
+    for position, (topic, key, value) in enumerate(records):
         if len(value) + len(key) > large:
             size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
             if size > max_request_size:
@@ -163,12 +170,21 @@ async def send_records(
         builder = builders.get(tp)
         if builder is None:
             builder = builders[tp] = producer.create_batch()
+            if placed is not None:
+                positions[tp] = []
         if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
             futures.append(await producer.send_batch(builder, tp[0], partition=tp[1]))
+            if placed is not None:
+                placed.append((futures[-1], positions[tp]))
+                positions[tp] = []
             builder = builders[tp] = producer.create_batch()
             builder.append(timestamp=None, key=key, value=value, headers=headers)
-    for (topic, partition), builder in builders.items():
-        futures.append(await producer.send_batch(builder, topic, partition=partition))
+        if placed is not None:
+            positions[tp].append(position)
+    for tp, builder in builders.items():
+        futures.append(await producer.send_batch(builder, tp[0], partition=tp[1]))
+        if placed is not None:
+            placed.append((futures[-1], positions[tp]))
     return futures
 
 

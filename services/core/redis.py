@@ -4,29 +4,36 @@ from __future__ import annotations
 
 from functools import cache
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
 from services.core.settings import Settings
 
 
-def create_redis(settings: Settings) -> Redis:
+def create_redis(settings: Settings, *, wait_for_connection: bool = False) -> Redis:
     """A pooled client that retries briefly on connection errors; longer outages surface
-    as exceptions that the consumer pipeline treats as transient (never committed)."""
-    client = Redis.from_url(
-        settings.redis_url,
+    as exceptions that the consumer pipeline treats as transient (never committed).
+    With `wait_for_connection` a command waits (up to 5 s) for a free connection of the
+    pool (100) instead of failing: for a server of many concurrent requests (the
+    console)."""
+    options = dict(
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         socket_timeout=5.0,
         socket_connect_timeout=2.0,
         health_check_interval=15,
     )
+    if wait_for_connection:
+        client = Redis(connection_pool=BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=100, timeout=5.0, **options))
+    else:
+        client = Redis.from_url(settings.redis_url, **options)
     if HIREDIS_AVAILABLE:  # a dependency (redis[hiredis]); a bare redis-py still works
         pool = client.connection_pool
         pool.connection_class = _with_c_packer(pool.connection_class)

@@ -9,7 +9,7 @@ import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from faststream.kafka.annotations import KafkaMessage
@@ -34,6 +34,14 @@ from services.core.settings import Settings
 from services.core.watermark import WATERMARK_HEADER
 
 Background = Callable[[], Awaitable[None]]
+
+
+class HttpServer(Protocol):
+    port: int
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
 JSON_HEADERS = [("content-type", b"application/json")]
 
 
@@ -82,12 +90,16 @@ class ServiceRuntime:
         self.lag = LoopLag()
         """How late the event loop ran lately (for the event-time watermarks)."""
         self.background_loops.append(lambda: self.lag.run(self.stopping))
-        self.health = HealthServer(
+        self.checks = {
+            "redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined,
+            "not_stuck": self._not_stuck,
+        }
+        """What /readyz checks."""
+        self.health: HttpServer = HealthServer(
             host=settings.http_host,
             port=settings.http_port_for(name),
             metrics=self.metrics,
-            checks={"redis": self._redis_ok, "broker": self._broker_ok, "consumers": self._joined,
-                    "not_stuck": self._not_stuck},
+            checks=self.checks,
         )
 
     def publisher(self, topic: str, *, description: str, schema: Any = None) -> Any:
@@ -186,7 +198,13 @@ class ServiceRuntime:
         async def checked() -> bool:
             return bool(check())
 
-        self.health.checks[name] = checked
+        self.checks[name] = checked
+
+    def serve_http(self, server: HttpServer) -> None:
+        """Serve `server` on the service's HTTP port instead of the plain health endpoint
+        (the gateway's API carries /healthz, /readyz and /metrics itself). It starts after
+        the producer and stops last, like the health endpoint."""
+        self.health = server
 
     def background(self, loop: Background) -> None:
         """A loop that runs while the service runs and returns once `stopping` is set."""

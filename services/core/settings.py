@@ -36,6 +36,7 @@ OUTPUT_OVERHEAD = 64 * 1024
 
 SERVICE_PORTS = {
     "router": 8081, "presale": 8082, "aftersale": 8083, "notifier": 8084, "analytics": 8085,
+    "console": 8086, "gateway": 8087,
 }
 
 
@@ -122,6 +123,59 @@ class Settings(BaseSettings):
     analytics_conversion_days: int = Field(default=3, ge=1, le=90)
     analytics_max_records: int = Field(
         default=5000, ge=1, description="records per analytics batch (bigger inserts)"
+    )
+
+    # HTTP ingest gateway (services/gateway)
+    ingest_secret: SecretStr | None = Field(
+        default=None, description="HMAC secret of shops whose policy names no ingest.secret_env"
+    )
+    gateway_max_batch: int = Field(default=500, ge=1, description="events per NDJSON request")
+    gateway_max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="bigger request bodies get 413"
+    )
+    gateway_max_in_flight_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="request bytes held until the broker settled them; beyond it, 429",
+    )
+    gateway_ack_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="how long a request waits for the broker's acks before 429 (or 503)",
+    )
+
+    @model_validator(mode="after")
+    def _a_whole_body_fits_the_budget(self) -> Settings:
+        if self.gateway_max_in_flight_bytes < self.gateway_max_body_bytes:
+            raise ValueError(
+                "KEFU_GATEWAY_MAX_IN_FLIGHT_BYTES must be at least KEFU_GATEWAY_MAX_BODY_BYTES"
+            )
+        return self
+
+    analytics_api: str = Field(
+        default="http://127.0.0.1:8085",
+        description="where the console (and kefu report) reach the analytics API",
+    )
+
+    # Supervisor console (services/console)
+    console_secret: SecretStr | None = Field(
+        default=None, description="signs session cookies and CSRF tokens; unset: a random "
+        "one per process (sessions end with it, and replicas do not share them)",
+    )
+    console_session_ttl: Duration = Field(default=timedelta(hours=12), gt=timedelta(0))
+    console_cookie_secure: bool = Field(
+        default=False, description="mark the session cookie Secure (serve the console on https)"
+    )
+    console_trusted_header: str | None = Field(
+        default=None, description="a reverse proxy's user header (e.g. X-Forwarded-User); "
+        "unset: off. Only honoured from KEFU_CONSOLE_TRUSTED_PROXIES",
+    )
+    console_trusted_proxies: str = Field(
+        default="127.0.0.1", description="comma-separated addresses whose trusted header counts"
+    )
+    console_refresh: Duration = Field(
+        default=timedelta(milliseconds=250), gt=timedelta(0),
+        description="how often open boards are re-read from Redis (update latency)",
     )
 
     @model_validator(mode="after")

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from contracts import DeadLetter, Notification, topics
-from services.core.outputs import Outgoing
 from services.core.policy import load_policy
 from services.core.retry import retry_transient
 from services.core.runtime import ServiceRuntime
@@ -21,9 +20,10 @@ from services.notifier.channels import LogChannel, WebhookChannel
 from services.notifier.config import check_policy_templates, webhook_secrets
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.handler import NotifierHandler
+from services.notifier.lanes import Limits, ReceiverHealth, lanes_by_policy
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.outbox import Outbox
-from services.notifier.sender import Sender
+from services.notifier.sender import Sender, unsendable_letter
 
 
 def utc_now() -> datetime:
@@ -39,7 +39,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     secrets, unsigned = webhook_secrets(policy, os.environ if environ is None else environ)
     runtime = ServiceRuntime("notifier", settings)
     if unsigned:
-        runtime.log.warning("webhooks without secret_env are sent unsigned", shops=unsigned)
+        runtime.log.warning("webhooks sent unsigned, as the policy says (unsigned: true)",
+                            shops=unsigned)
     notes = NotifierMetrics(runtime.metrics.registry)
     runtime.publisher(topics.NOTIFICATIONS, schema=Notification,
                       description="Every notification to a buyer or supervisor, keyed by order "
@@ -48,8 +49,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                       description="Invalid input, and notifications whose delivery failed")
     wake = asyncio.Event()
     outbox = Outbox(runtime.redis, clock, shards=settings.timer_shards)
-    webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log)
-    webhook.on_attempt = lambda shop, outcome: notes.attempts.labels(shop, outcome).inc()
+    limits, health = Limits(), ReceiverHealth()
+    webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log,
+                             per_receiver=limits.per_receiver, health=health)
+    webhook.on_attempt = lambda outcome: notes.attempts.labels(outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()
     sender = Sender(
         redis=runtime.redis, publish=runtime.publish, policy=policy,
@@ -59,12 +62,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     )
 
     async def unsendable(payload: bytes, exc: Exception) -> None:
-        letter = DeadLetter.from_bytes(
-            payload, reason="processing_error", detail=f"{type(exc).__name__}: {exc}"[:2000],
-            source_topic=topics.NOTIFICATIONS, partition=None, offset=None,
-            service="notifier", failed_at=datetime.now(UTC),
-        )
-        out = Outgoing.of(topics.DLQ, "", letter)
+        out = unsendable_letter(payload, exc)
         runtime.metrics.dlq.labels("processing_error").inc()
         await retry_transient(lambda: runtime.publish([out]), stopping=runtime.stopping,
                               cap=max_backoff)
@@ -73,6 +71,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
         outbox, sender.send, on_error=unsendable, stopping=runtime.stopping, wake=wake,
         owner=f"notifier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         on_held=notes.in_flight.set, lease=settings.timer_lease.total_seconds(),
+        limits=limits, health=health, lane_of=lanes_by_policy(policy),
     )
 
     async def deliver() -> None:

@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from contracts import Notification
+from services.core.masking import mask_sensitive
 from services.core.policy import WebhookPolicy
 from services.core.retry import ShuttingDown
 from services.core.waiting import wait_event
-from services.notifier.masking import mask_sensitive
-from services.notifier.signing import ATTEMPT_HEADER, signed_headers
+from services.notifier.lanes import ReceiverHealth, receiver_of
+from services.notifier.signing import signed_headers, unsigned_headers
 
 MAX_BACKOFF = 60.0
 
@@ -77,18 +78,22 @@ class LogChannel:
 
 
 class WebhookChannel:
-    """POSTs the Notification JSON, signed (see `signing`), retried with backoff and
-    jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``."""
+    """POSTs the Notification JSON, signed (see `signing`; unsigned only for a shop whose
+    policy says ``unsigned: true``, and never for want of a secret), retried with backoff
+    and jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``."""
 
     def __init__(self, secrets: Mapping[str, str], *, stopping: asyncio.Event, log,
-                 connections: int = 256) -> None:
+                 connections: int = 256, per_receiver: int = 8,
+                 health: ReceiverHealth | None = None) -> None:
         self.secrets, self.stopping, self.log = secrets, stopping, log
-        self.connections = connections
+        self.connections, self.per_receiver = connections, per_receiver
+        self.health = health or ReceiverHealth()
         self.session: aiohttp.ClientSession | None = None
-        self.on_attempt: Callable[[str, str], None] = lambda shop, outcome: None
+        self.on_attempt: Callable[[str], None] = lambda outcome: None
 
     async def __aenter__(self) -> WebhookChannel:
-        connector = aiohttp.TCPConnector(limit=self.connections)
+        connector = aiohttp.TCPConnector(limit=self.connections,
+                                         limit_per_host=self.per_receiver)
         self.session = aiohttp.ClientSession(connector=connector)
         return self
 
@@ -101,10 +106,10 @@ class WebhookChannel:
         secret = self.secrets.get(cfg.secret_env) if cfg.secret_env else None
         detail = ""
         for attempt in range(1, cfg.max_attempts + 1):
-            headers = signed_headers(secret, body, n.notification_id)
-            headers[ATTEMPT_HEADER] = str(attempt)
+            headers = (unsigned_headers(n.notification_id, attempt) if cfg.unsigned
+                       else signed_headers(secret, body, n.notification_id, attempt))
             outcome, detail, retry_after = await self._post(cfg, body, headers)
-            self.on_attempt(n.shop_id, outcome)
+            self.on_attempt(outcome)
             report = self.log.debug if outcome == "ok" else self.log.warning
             report("webhook attempt", shop_id=n.shop_id, notification_id=n.notification_id,
                    attempt=attempt, outcome=outcome, detail=detail)
@@ -118,17 +123,28 @@ class WebhookChannel:
 
     async def _post(self, cfg: WebhookPolicy, body: bytes, headers: dict[str, str]):
         assert self.session is not None, "WebhookChannel used outside `async with`"
-        timeout = aiohttp.ClientTimeout(total=cfg.timeout.total_seconds())
-        try:
-            async with self.session.post(cfg.url, data=body, headers=headers, timeout=timeout,
-                                         allow_redirects=False) as response:
-                await response.read()
-                return (classify(response.status), f"HTTP {response.status}",
-                        _retry_after(response.headers.get("Retry-After")))
+        seconds = cfg.timeout.total_seconds()
+        receiver = receiver_of(cfg.url)
+        token, verdict = self.health.begin(receiver), None
+        try:  # the client's timeout covers the pool, connect, send and answer; the outer
+            async with asyncio.timeout(seconds + 1):  # one bounds anything it misses
+                async with self.session.post(
+                    cfg.url, data=body, headers=headers, allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=seconds),
+                ) as response:
+                    await response.read()
+            outcome = classify(response.status)
+            verdict = outcome != "retry"
+            return (outcome, f"HTTP {response.status}",
+                    _retry_after(response.headers.get("Retry-After")))
         except TimeoutError:
-            return "retry", f"timeout after {cfg.timeout.total_seconds():g}s", None
+            verdict = False
+            return "retry", f"timeout after {seconds:g}s", None
         except aiohttp.ClientError as exc:
+            verdict = False
             return "retry", f"{type(exc).__name__}", None
+        finally:
+            self.health.end(receiver, token, verdict)
 
     async def _sleep(self, seconds: float) -> None:
         if await wait_event(self.stopping, seconds):

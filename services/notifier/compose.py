@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts import Notification
+from services.core.masking import mask_sensitive
 from services.core.policy import ShopPolicy
 from services.notifier import phrases as p
 from services.notifier import wording as w
@@ -43,9 +44,11 @@ def template_values(draft: Draft, who: Recipient, locale: str, policy: ShopPolic
               "tracking_no": f.get("tracking_no", "")}
     if draft.kind == "logistics_update":
         values["status"] = w.pick(p.STATUS_WORDS, f["status"], locale)
-        values["scan"] = w.scan_words(f.get("description"), f.get("location"), locale)
+        # what the carrier wrote may name the courier's phone or the buyer's address
+        values["scan"] = mask_sensitive(w.scan_words(f.get("description"), f.get("location"),
+                                                     locale))
     elif draft.kind == "delay_notice":
-        values["reason"] = w.reason_words(f["reason"], locale)
+        values["reason"] = mask_sensitive(w.reason_words(f["reason"], locale))
         values["new_ship_by"] = w.format_date(f["new_ship_by"], policy.timezone, locale, today=now)
     elif draft.kind in ("escalation_alert", "escalation_retracted"):
         subject = w.pick(p.SUBJECT_WORDS, f["subject_kind"], locale, "{}").format(f["subject_id"])

@@ -33,21 +33,28 @@ def check_policy_templates(policy: Policy) -> None:
 
 def webhook_secrets(policy: Policy, environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """The HMAC secrets of the shops that deliver by webhook, read from the environment
-    variables named by ``notify.webhook.secret_env``; and the shops whose webhooks go
-    unsigned (no ``secret_env``). A named variable that is unset stops the service."""
+    variables named by ``notify.webhook.secret_env``; and the shops whose policy says
+    ``unsigned: true``. Fail closed: a webhook shop with neither, a named variable that
+    is unset, or both at once stops the service."""
     secrets, unsigned, errors = {}, [], []
     for shop, p in _shops(policy).items():
-        notify = p.notify
-        if "webhook" not in (notify.channels.buyer, notify.channels.supervisor):
+        hook, key = p.notify.webhook, f"{policy.source}: shops.{shop}.notify.webhook"
+        if hook.unsigned and hook.secret_env:
+            errors.append(f"{key}.unsigned: true, but secret_env names {hook.secret_env}: "
+                          "say which one")
             continue
-        name = notify.webhook.secret_env
-        if name is None:
+        if "webhook" not in (p.notify.channels.buyer, p.notify.channels.supervisor):
+            continue
+        name = hook.secret_env
+        if hook.unsigned:
             unsigned.append(shop)
+        elif name is None:
+            errors.append(f"{key}.secret_env: not set, and webhooks are signed: name the "
+                          "variable that holds the secret, or say unsigned: true")
         elif environ.get(name):
             secrets[name] = environ[name]
         else:
-            errors.append(f"{policy.source}: shops.{shop}.notify.webhook.secret_env: "
-                          f"environment variable {name} is not set")
+            errors.append(f"{key}.secret_env: environment variable {name} is not set")
     if errors:
         raise NotifierConfigError("\n".join(errors))
     return secrets, unsigned

@@ -1,19 +1,24 @@
 """The delivery worker: claims due notifications from the outbox and delivers each in
-its shop's lane, so a slow or dead receiver only ever holds up its own shop.
+its lane (`lanes`), so a slow or dead receiver only ever holds up its own deliveries.
 
-- Each shop delivers at most `per_shop` notifications at once, and holds at most
-  `queue_per_shop` claimed ones; claimed entries beyond that go back to the outbox for
-  a second, so one shop's backlog never fills the worker.
+- Which claimed entries the worker keeps is decided by `Admission`: per shop, per
+  receiver, slow receivers together, buyer notices against supervisor alerts. The
+  others go back to the outbox for a moment, so no backlog can fill the worker.
+- Each shop delivers at most `per_shop` at once and each receiver answers at most
+  `per_receiver` requests at once.
 - Leases of every held entry are renewed while it waits or is delivered; an entry is
   acked only after `send` returned (recorded, delivered or dead-lettered, marked sent).
-- At shutdown, unfinished entries are handed back to the outbox at once; if the process
-  dies instead, their leases expire and any replica's reaper returns them."""
+- An entry whose failure cannot even be recorded (`on_error` raised) is released: back
+  to the outbox, tried again after `retry_failed_after`.
+- At shutdown, deliveries in flight get up to `drain` seconds to finish (a webhook that
+  was answered is marked sent, not sent again later); what is left is handed back to
+  the outbox at once. If the process dies instead, leases expire and any replica's
+  reaper returns them."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -22,34 +27,48 @@ from services.core.logging import get_logger
 from services.core.retry import TRANSIENT_ERRORS, ShuttingDown
 from services.core.timers import ClaimBatch, ClaimedTimer
 from services.core.waiting import wait_event
+from services.notifier.lanes import Admission, Lane, Limits, ReceiverHealth
 from services.notifier.outbox import Outbox
 
 Send = Callable[[bytes], Awaitable[None]]
 OnError = Callable[[bytes, Exception], Awaitable[None]]
+LaneOf = Callable[[bytes], Lane]
 log = get_logger("kefu.notifier.dispatcher")
 
 
-def shop_of(payload: bytes) -> str:
+def lane_by_shop(payload: bytes) -> Lane:
+    """The lane when receivers are not known: the shop is its own receiver."""
     try:
-        return str(orjson.loads(payload).get("shop_id") or "")
+        body = orjson.loads(payload)
+        shop, audience = str(body.get("shop_id") or ""), body.get("audience")
     except (orjson.JSONDecodeError, AttributeError):
-        return ""
+        shop, audience = "", None
+    return Lane(shop, shop, alert=audience == "supervisor")
 
 
 class Dispatcher:
     def __init__(
         self, outbox: Outbox, send: Send, *, on_error: OnError, stopping: asyncio.Event,
-        wake: asyncio.Event, owner: str, per_shop: int = 4, queue_per_shop: int = 32,
-        max_held: int = 256, lease: float = 30.0, poll: float = 0.25, on_held=None,
+        wake: asyncio.Event, owner: str, limits: Limits | None = None,
+        health: ReceiverHealth | None = None, lane_of: LaneOf = lane_by_shop,
+        lease: float = 30.0, poll: float = 0.25, drain: float = 4.0,
+        overflow_delay: float = 1.0, slow_delay: float = 5.0, retry_failed_after: float = 60.0,
+        on_held=None, **limit_overrides: int,
     ) -> None:
+        limits = limits or Limits()
+        if limit_overrides:
+            limits = Limits(**{**_fields(limits), **limit_overrides})
         self.outbox, self.send, self.on_error = outbox, send, on_error
         self.stopping, self.wake, self.owner = stopping, wake, owner
-        self.per_shop, self.queue_per_shop, self.max_held = per_shop, queue_per_shop, max_held
-        self.lease, self.poll = lease, poll
+        self.limits, self.lane_of = limits, lane_of
+        self.admission = Admission(limits, health or ReceiverHealth())
+        self.lease, self.poll, self.drain = lease, poll, drain
+        self.overflow_delay, self.slow_delay = overflow_delay, slow_delay
+        self.retry_failed_after = retry_failed_after
         self.on_held = on_held or (lambda n: None)
         self.held: dict[str, ClaimedTimer] = {}
-        self.load: Counter[str] = Counter()
-        self.lanes: dict[str, asyncio.Semaphore] = {}
+        self.lanes: dict[str, Lane] = {}
+        self.gates: dict[str, asyncio.Semaphore] = {}
         self.tasks: set[asyncio.Task] = set()
 
     async def run(self) -> None:
@@ -58,14 +77,16 @@ class Dispatcher:
         try:
             await self._loop()
         finally:
-            for helper in helpers:
-                helper.cancel()
-            await self._abandon()
+            try:
+                await self._abandon()
+            finally:
+                for helper in helpers:
+                    helper.cancel()
 
     async def _loop(self) -> None:
         next_reap, backoff = 0.0, 0.05
         while not self.stopping.is_set():
-            room = self.max_held - len(self.held)
+            room = self.limits.max_held - len(self.held)
             try:
                 if time.monotonic() >= next_reap:
                     await self.outbox.release_expired()
@@ -89,53 +110,72 @@ class Dispatcher:
         return max(0.005, min(self.poll, batch.next_due_at - self.outbox.now()))
 
     async def _dispatch(self, claimed: list[ClaimedTimer]) -> None:
-        overflow = []
+        overflow: dict[float, list[ClaimedTimer]] = {}
         for timer in claimed:
             if timer.timer_id in self.held:  # re-queued while in flight: keep the newest claim
                 self.held[timer.timer_id] = timer
                 continue
-            shop = shop_of(timer.payload)
-            if self.load[shop] >= self.queue_per_shop:
-                overflow.append(timer)
+            lane = self.lane_of(timer.payload)
+            if not self.admission.admits(lane):
+                delay = self.slow_delay if self.admission.is_slow(lane) else self.overflow_delay
+                overflow.setdefault(delay, []).append(timer)
                 continue
-            self.held[timer.timer_id] = timer
-            self.load[shop] += 1
-            task = asyncio.create_task(self._deliver(shop, timer.timer_id, timer.payload))
+            self.held[timer.timer_id], self.lanes[timer.timer_id] = timer, lane
+            self.admission.hold(lane)
+            task = asyncio.create_task(self._deliver(lane, timer.timer_id, timer.payload))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         self.on_held(len(self.held))
-        if overflow:
-            await self.outbox.put_back(overflow, delay=1.0)
+        for delay, timers in overflow.items():
+            await self.outbox.put_back(timers, delay=delay)
 
-    async def _deliver(self, shop: str, timer_id: str, payload: bytes) -> None:
-        lane = self.lanes.setdefault(shop, asyncio.Semaphore(self.per_shop))
+    def _gate(self, key: str, size: int) -> asyncio.Semaphore:
+        return self.gates.setdefault(key, asyncio.Semaphore(size))
+
+    async def _deliver(self, lane: Lane, timer_id: str, payload: bytes) -> None:
         try:
-            async with lane:
+            async with (self._gate(f"shop:{lane.shop}", self.limits.per_shop),
+                        self._gate(f"receiver:{lane.receiver}", self.limits.per_receiver)):
                 await self.send(payload)
         except ShuttingDown:
             return  # stays held: handed back at shutdown
         except Exception as exc:
-            log.exception("notification could not be sent", shop_id=shop, notification_id=timer_id)
+            log.exception("notification could not be sent", shop_id=lane.shop,
+                          notification_id=timer_id)
             try:
                 await self.on_error(payload, exc)
             except ShuttingDown:
                 return
-        finally:
-            self.load[shop] -= 1
-            if self.load[shop] <= 0:
-                del self.load[shop]
-                self.lanes.pop(shop, None)
+            except Exception:
+                log.exception("the failure could not be recorded; the notification goes back "
+                              "to the outbox", shop_id=lane.shop, notification_id=timer_id,
+                              retry_in=self.retry_failed_after)
+                await self._release(timer_id, self.retry_failed_after)
+                return
         await self._ack(timer_id)
 
-    async def _ack(self, timer_id: str) -> None:
+    def _unhold(self, timer_id: str) -> ClaimedTimer:
         timer = self.held.pop(timer_id)
+        self.admission.release(self.lanes.pop(timer_id))
         self.on_held(len(self.held))
-        if len(self.held) == self.max_held - 1:
+        if len(self.held) == self.limits.max_held - 1:
             self.wake.set()  # the worker was full: claim more now
+        return timer
+
+    async def _ack(self, timer_id: str) -> None:
+        timer = self._unhold(timer_id)
         try:
             await self.outbox.ack([timer])
         except TRANSIENT_ERRORS as exc:  # it comes back after its lease; marked sent
             log.warning("outbox ack failed", notification_id=timer_id, error=repr(exc))
+
+    async def _release(self, timer_id: str, delay: float) -> None:
+        timer = self._unhold(timer_id)
+        try:
+            await self.outbox.put_back([timer], delay=delay)
+        except Exception as exc:  # no longer renewed: its lease expires, the reaper returns it
+            log.warning("hand-back failed; the lease will expire", notification_id=timer_id,
+                        error=repr(exc))
 
     async def _keep_leases(self) -> None:
         while True:
@@ -156,15 +196,24 @@ class Dispatcher:
         self.wake.clear()
 
     async def _abandon(self) -> None:
+        """Let deliveries in flight finish within `drain` (retries do not start: the
+        sender stops at `stopping`), then cancel the rest and hand back what is held."""
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=self.drain)
         for task in list(self.tasks):
             task.cancel()
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=2)
         left = list(self.held.values())
         self.held.clear()
+        self.lanes.clear()
         if left:
             try:
                 await self.outbox.put_back(left)
                 log.info("unfinished notifications handed back to the outbox", count=len(left))
             except Exception as exc:  # their leases expire; the reaper returns them
                 log.warning("hand-back failed; leases will expire", error=repr(exc))
+
+
+def _fields(limits: Limits) -> dict:
+    return {name: getattr(limits, name) for name in Limits.__dataclass_fields__}

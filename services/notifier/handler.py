@@ -102,13 +102,13 @@ class NotifierHandler:
     def _admit(self, draft: Draft, ctx: NotifierContext, now: datetime) -> bool:
         shop, kind = draft.shop_id, draft.kind
         if ctx.is_known(shop, draft.notification_id):
-            self.notes.skipped.labels(shop, kind, "duplicate").inc()
+            self.notes.skipped.labels(kind, "duplicate").inc()
             return False
         if draft.capped:
             cap = self.policy.for_shop(shop).notify.logistics_updates
             now_ms, window_ms = int(now.timestamp() * 1000), int(cap.window.total_seconds() * 1000)
             if ctx.logistics_sent(shop, draft.order_id, now_ms - window_ms) >= cap.max_per_order:
-                self.notes.skipped.labels(shop, kind, "logistics_cap").inc()
+                self.notes.skipped.labels(kind, "logistics_cap").inc()
                 log.info("logistics update over the cap; skipped", shop_id=shop,
                          order_id=draft.order_id, notification_id=draft.notification_id)
                 return False
@@ -125,7 +125,7 @@ class NotifierHandler:
             until = quiet_until(now, policy.notify.quiet_hours, policy.timezone)
             if until is not None:
                 due = until
-                self.notes.deferred.labels(draft.shop_id, draft.kind).inc()
+                self.notes.deferred.labels(draft.kind).inc()
                 log.info("buyer notice held for quiet hours", shop_id=draft.shop_id,
                          notification_id=draft.notification_id, until=until.isoformat())
         return draft.notification_id, due, to_json_bytes(notification)

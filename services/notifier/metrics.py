@@ -1,4 +1,7 @@
-"""The notifier's own Prometheus metrics, registered on the service's registry."""
+"""The notifier's own Prometheus metrics, registered on the service's registry.
+
+None is labelled by shop: the number of series must not grow with the number of shops
+(the log lines and the analytics store say which shop)."""
 
 from __future__ import annotations
 
@@ -9,20 +12,20 @@ class NotifierMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.sent = Counter(
             "kefu_notifications_total", "Notifications handled, by outcome (delivered, failed)",
-            ["shop_id", "kind", "audience", "outcome"], registry=registry,
+            ["kind", "audience", "outcome"], registry=registry,
         )
         self.skipped = Counter(
             "kefu_notifications_skipped_total",
             "Notifications not sent, by reason (duplicate, logistics_cap)",
-            ["shop_id", "kind", "reason"], registry=registry,
+            ["kind", "reason"], registry=registry,
         )
         self.deferred = Counter(
             "kefu_notifications_deferred_total", "Buyer notices held until quiet hours end",
-            ["shop_id", "kind"], registry=registry,
+            ["kind"], registry=registry,
         )
         self.attempts = Counter(
             "kefu_webhook_attempts_total", "Webhook requests, by outcome (ok, retry, permanent)",
-            ["shop_id", "outcome"], registry=registry,
+            ["outcome"], registry=registry,
         )
         self.in_flight = Gauge(
             "kefu_notifier_in_flight", "Outbox entries claimed by this replica and not yet done",

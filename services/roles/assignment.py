@@ -77,6 +77,11 @@ def queue_score(priority: str, queued_at_ms: int) -> int:
     return (2 - rank) * _PRIORITY_STEP + max(0, queued_at_ms)
 
 
+def queued_at(score: int) -> int:
+    """The epoch ms a conversation joined the queue, from its queue score."""
+    return score % _PRIORITY_STEP
+
+
 def queue_order(entries: Iterable[tuple[str, str, int]]) -> list[str]:
     """Conversation ids of (conv_id, priority, queued_at_ms) entries in serving order."""
     ordered = sorted(entries, key=lambda e: (queue_score(e[1], e[2]), e[0]))

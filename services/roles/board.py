@@ -70,10 +70,27 @@ class Placer:
         self.assume(op, conv)
         return op
 
+    def move(self, conv: ConvState, agent_id: str, *, cause: str) -> Assign | None:
+        """A supervisor moves `conv` (held or queued) to `agent_id`; None when that agent
+        is not online with free capacity on this board."""
+        view = self.board.agents.get(agent_id)
+        if view is None or view.free <= 0:
+            return None
+        why = AssignmentReason.REASSIGNED_BY_SUPERVISOR.value
+        op = Assign(conv.conv_id, agent_id, cause, why,
+                    f"={conv.agent}" if conv.agent else "queued",
+                    queue_score(conv.priority, conv.opened or self.now_ms), conv.buyer,
+                    self.slot(), may_queue=False, forced_reason=why,
+                    previous=(conv.agent, conv.reason), pinned=True)
+        self.assume(op, conv)
+        return op
+
     def again(self, op: Assign, conv: ConvState, last_round: bool) -> Assign | None:
         """Decide a `full` answer again, on the board as the script left it; in the last
         round only the queue is left (it cannot be full)."""
         conv.agent, conv.reason = op.previous
+        if op.pinned:
+            return None
         exclude = op.exclude | {op.target}
         if last_round:
             exclude = frozenset(self.board.agents)

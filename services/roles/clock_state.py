@@ -11,6 +11,10 @@ Stopping a clock is judged on event time, at its stop event's `occurred_at`:
 - a milestone before the stop that was never published (its timer was waiting for the
   watermark) was true: it is published now, and a breach is `resolved` at once;
 - a milestone after the stop never happened: its timer is cancelled.
+
+A supervisor who acknowledges one of a clock's escalations (`escalation.acknowledged`)
+takes charge of its deadline: the clock is `acked`, stored with it (so a redelivery or
+a restart keeps it), and publishes no further milestone; its corrections still go out.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class ClockState:
     running: bool = True
     trace: str = ""
     action: str = ""
+    acked: bool = False
 
     @property
     def deadline(self) -> int:
@@ -69,8 +74,9 @@ class ClockState:
         return bool(self.fired >> index & 1)
 
     def next_index(self) -> int | None:
-        """The earliest milestone still to publish (None: all published, or stopped)."""
-        if not self.running:
+        """The earliest milestone still to publish (None: all published, stopped, or
+        acknowledged by a supervisor)."""
+        if not self.running or self.acked:
             return None
         for index, due in enumerate(self.due):
             if due != NO_WARNING and not self.is_fired(index):
@@ -78,13 +84,16 @@ class ClockState:
         return None
 
     def as_list(self) -> list:
-        return [self.sla, self.cause, self.start, *self.due, self.shard, self.fired,
-                self.running, self.trace, self.action]
+        items = [self.sla, self.cause, self.start, *self.due, self.shard, self.fired,
+                 self.running, self.trace, self.action]
+        return [*items, True] if self.acked else items
 
     @classmethod
     def from_list(cls, items: list) -> ClockState:
-        sla, cause, start, warn, dead, late, shard, fired, running, trace, action = items
-        return cls(sla, cause, start, (warn, dead, late), shard, fired, running, trace, action)
+        """Eleven items, and a twelfth (`acked`) once a supervisor acknowledged it."""
+        sla, cause, start, warn, dead, late, shard, fired, running, trace, action = items[:11]
+        return cls(sla, cause, start, (warn, dead, late), shard, fired, running, trace, action,
+                   acked=len(items) > 11 and bool(items[11]))
 
     def encode(self) -> bytes:
         return orjson.dumps(self.as_list())
@@ -120,7 +129,7 @@ def stop(clock: ClockState, at_us: int) -> list[Notice]:
                 corrections.append(Notice(index, EscalationState.RETRACTED))
             elif state == EscalationState.BREACHED:
                 corrections.append(Notice(index, EscalationState.RESOLVED))
-        elif due <= at_us:
+        elif due <= at_us and not clock.acked:
             fires.append(Notice(index, state))
             if state == EscalationState.BREACHED:
                 corrections.append(Notice(index, EscalationState.RESOLVED))
@@ -131,8 +140,10 @@ def stop(clock: ClockState, at_us: int) -> list[Notice]:
 
 def fire(clock: ClockState, index: int) -> Notice | None:
     """Milestone `index` is due and the watermark passed it: the notice to publish, or
-    None when it is not owed any more (published already, or the clock stopped)."""
-    if not clock.running or clock.is_fired(index) or clock.due[index] == NO_WARNING:
+    None when it is not owed any more (published already, the clock stopped, or a
+    supervisor acknowledged it)."""
+    if not clock.running or clock.acked or clock.is_fired(index) \
+            or clock.due[index] == NO_WARNING:
         return None
     clock.fired |= 1 << index
     return Notice(index, LEVELS[index][0])

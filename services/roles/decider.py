@@ -20,7 +20,7 @@ from contracts import (
     SlaKind,
 )
 from contracts import AssignmentReason as Why
-from contracts.topics import ROLE_EVENT_TYPES
+from contracts.topics import ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES
 from services.core.outputs import Outgoing
 from services.core.policy import ShopPolicy
 from services.roles.board import Placer
@@ -40,6 +40,7 @@ from services.roles.reservations import Assign, Presence, Reservation, ShopResul
 from services.roles.rules import Rules
 from services.roles.store import Changes, Decision, Snapshot, TimerWrite
 from services.roles.subject_clocks import on_order_event, subject_clocks
+from services.roles.supervision import on_acknowledged, on_reassigned
 
 CONV = "conversation"
 MAX_ROUNDS = 3
@@ -149,6 +150,11 @@ class Decider:
         decided = self.replay(shop, event_id, event.trace_id)
         if event.event_type == EventType.AGENT_STATUS:
             self._agent_status(event, decided)
+        elif event.event_type in SUPERVISOR_EVENT_TYPES:
+            if event.event_type == EventType.ESCALATION_ACKNOWLEDGED:
+                on_acknowledged(self, event)
+            else:
+                on_reassigned(self, event, decided)
         elif event.event_type in ROLE_EVENT_TYPES:
             self._chat(event, shard, decided)
         else:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from aiokafka import ConsumerRecord, TopicPartition
 
 from contracts import InvalidEvent, parse_inbound, parse_routed
-from contracts.topics import ORDERS, ROLE_EVENT_TYPES
+from contracts.topics import ORDER_EVENT_TYPES, ORDERS
 from services.core.dlq import dead_letter
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
@@ -65,7 +65,7 @@ class RoleHandler:
             if record.topic != ORDERS:
                 return parse_routed(raw)
             event = parse_inbound(raw)
-            if event.event_type in ROLE_EVENT_TYPES:
+            if event.event_type not in ORDER_EVENT_TYPES:
                 raise InvalidEvent("unknown_event_type",
                                    f"event_type: {event.event_type} does not belong on {ORDERS}")
             return event

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracts import EscalationState, EventType, SlaKind
-from contracts.topics import ROLE_EVENT_TYPES
+from contracts.topics import ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES
 from services.roles.escalation import TimerPayload, escalation_id
 from services.roles.store import BoardRequest, LoadRequest
 
@@ -19,6 +19,9 @@ def request_for(role: str, events: Iterable, timers: Iterable[TimerPayload] = ()
     for event in events:
         shop, payload = event.shop_id, event.payload
         request.seen.add((shop, event.event_id))
+        if event.event_type in SUPERVISOR_EVENT_TYPES:
+            _supervisor_request(request, event)
+            continue
         if event.event_type in ROLE_EVENT_TYPES:
             if event.event_type != EventType.AGENT_STATUS:
                 request.convs.add((shop, payload.conversation_id))
@@ -47,3 +50,18 @@ def request_for(role: str, events: Iterable, timers: Iterable[TimerPayload] = ()
                 timer.shop, role, timer.kind, timer.subject_id, SlaKind.FIRST_RESPONSE.value,
                 timer.cause, EscalationState.BREACHED.value, 2))
     return request
+
+
+def _supervisor_request(request: LoadRequest, event) -> None:
+    """An acknowledgement reads its subject's clocks; a reassignment its conversation and
+    the board (the former agent's place may serve the queue)."""
+    shop, payload = event.shop_id, event.payload
+    if event.event_type == EventType.CONVERSATION_REASSIGNED:
+        request.convs.add((shop, payload.conversation_id))
+        board = request.boards.setdefault(shop, BoardRequest())
+        board.causes.add(event.event_id)
+        board.extra += 1
+    elif payload.subject.kind == "conversation":
+        request.convs.add((shop, payload.subject.id))
+    else:
+        request.subjects.add((shop, payload.subject.kind.value, payload.subject.id))

@@ -32,6 +32,7 @@ class Assign:
     may_queue: bool = True
     forced_reason: str = ""
     previous: tuple[str, str] = ("", "")  # the conversation's agent and reason before
+    pinned: bool = False  # this agent or none (a supervisor's choice): never decided again
 
 
 @dataclass(slots=True)

@@ -21,17 +21,23 @@ from redis.asyncio import Redis
 
 from contracts import EventType
 from services.core.redis_batch import RedisBatch
+from services.router.reply_scripts import ShopScripts, scripts_key
 from services.router.stages import OrderState
 
-# One shop's reads of a batch. ARGV: context TTL s, dedup TTL s, n claims, then n pairs
-# (dedup mark key, claim), then context keys. A claim is taken (SET NX) or found to be
-# ours (a redelivery of the very record that took it): 1 = route it, 0 = a duplicate.
+ScriptWrite = tuple[str, str]
+"""(shop, script id): the key of a reply script's write among `writes()` (context keys
+are strings, so the two never meet)."""
+
+# One shop's reads of a batch. ARGV: context TTL s, dedup TTL s, the shop's reply
+# scripts hash ('' when the batch has no buyer message of the shop), n claims, then n
+# pairs (dedup mark key, claim), then context keys. A claim is taken (SET NX) or found to
+# be ours (a redelivery of the very record that took it): 1 = route it, 0 = a duplicate.
 # Context keys are read with their TTL refreshed (an active order or conversation is
 # never forgotten just because nothing about it changed). Returns the claims' 1/0 and
-# the context values, in order.
+# the context values, in order, then the scripts hash (HGETALL) when asked for.
 LOAD = """
-local ttl, dttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local out, i = {}, 4
+local ttl, dttl, scripts, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local out, i = {}, 5
 for _ = 1, n do
   local key, claim = ARGV[i], ARGV[i + 1]
   if redis.call('SET', key, claim, 'NX', 'EX', dttl) or redis.call('GET', key) == claim then
@@ -44,6 +50,7 @@ end
 for j = i, #ARGV do
   out[#out + 1] = redis.call('GETEX', ARGV[j], 'EX', ttl)
 end
+if scripts ~= '' then out[#out + 1] = redis.call('HGETALL', scripts) end
 return out
 """
 
@@ -82,10 +89,19 @@ def _order_text(state: OrderState) -> str:
 
 class RouterContext:
     def __init__(
-        self, redis: Redis, *, ttl: int, dedup_ttl: int, pending: dict[str, str] | None = None
+        self, redis: Redis, *, ttl: int, dedup_ttl: int,
+        pending: dict[str | ScriptWrite, str] | None = None,
     ) -> None:
         self.redis, self.ttl, self.dedup_ttl = redis, ttl, dedup_ttl
-        self._pending = pending or {}
+        self._pending: dict[str, str] = {}
+        self._pending_scripts: dict[ScriptWrite, str] = {}
+        for key, value in (pending or {}).items():
+            if isinstance(key, tuple):
+                self._pending_scripts[key] = value
+            else:
+                self._pending[key] = value
+        self._scripts: dict[str, ShopScripts] = {}  # shops with a buyer message
+        self._script_writes: dict[ScriptWrite, str] = {}  # value, '' to delete
         self._values: dict[str, str | None] = {}
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
         self._route: dict[str, int] = {}  # dedup mark -> records of the batch to route (1)
@@ -122,12 +138,14 @@ class RouterContext:
         wanted: dict[str, set[str]] = defaultdict(set)
         claims: dict[str, list[tuple[str, str]]] = defaultdict(list)
         pointers: list[tuple[str, str]] = []  # (shop, key whose value is an order id)
+        scripts: set[str] = set()  # shops whose reply scripts to read
         for event, claim in events:
             shop, payload, keys = event.shop_id, event.payload, wanted[event.shop_id]
             claims[shop].append((self.seen_key(shop, event.event_id), claim))
             if conversation_id := declared(payload, "conversation_id"):
                 keys.add(self.conversation_key(shop, conversation_id))
             if event.event_type == EventType.BUYER_MESSAGE:
+                scripts.add(shop)
                 pointer = self.buyer_order_key(shop, payload.buyer_id)
                 keys.add(pointer)
                 pointers.append((shop, pointer))
@@ -137,7 +155,7 @@ class RouterContext:
                 pointer = self.case_key(shop, case_id)
                 keys.add(pointer)
                 pointers.append((shop, pointer))
-        await self._fetch(wanted, claims)
+        await self._fetch(wanted, claims, scripts)
         # Second hop: orders named only through a buyer's latest order or a case.
         hop: dict[str, set[str]] = defaultdict(set)
         for shop, pointer in pointers:
@@ -147,7 +165,8 @@ class RouterContext:
         await self._fetch(hop, {})
 
     async def _fetch(self, wanted: dict[str, set[str]],
-                     claims: dict[str, list[tuple[str, str]]]) -> None:
+                     claims: dict[str, list[tuple[str, str]]],
+                     scripts: set[str] = frozenset()) -> None:
         pending, calls = self._pending, []
         for shop in wanted.keys() | claims.keys():
             keys = wanted.get(shop, set())
@@ -157,21 +176,43 @@ class RouterContext:
                 keys = keys - pending.keys()
             shop_claims = claims.get(shop, [])
             if keys or shop_claims:
-                calls.append((list(keys), shop_claims))
+                calls.append((shop, list(keys), shop_claims))
         if not calls:
             return
         batch = RedisBatch(self.redis)
-        for keys, shop_claims in calls:
+        for shop, keys, shop_claims in calls:
             first = shop_claims[0][0] if shop_claims else keys[0]
             batch.script(self._load, [first], [
-                self.ttl, self.dedup_ttl, len(shop_claims),
-                *(part for claim in shop_claims for part in claim), *keys])
+                self.ttl, self.dedup_ttl, scripts_key(shop) if shop in scripts else "",
+                len(shop_claims), *(part for claim in shop_claims for part in claim), *keys])
         known, routed = self._values, self._route
-        for (keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
+        for (shop, keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
             for (key, _), route in zip(shop_claims, reply, strict=False):
                 routed[key] = routed.get(key, 0) + route
-            for key, value in zip(keys, reply[len(shop_claims):], strict=True):
+            values = reply[len(shop_claims):len(shop_claims) + len(keys)]
+            for key, value in zip(keys, values, strict=True):
                 known[key] = value.decode() if isinstance(value, bytes) else value
+            if shop in scripts:
+                self._load_scripts(shop, reply[-1])
+
+    def _load_scripts(self, shop: str, flat: list) -> None:
+        loaded = ShopScripts((flat[i].decode(), flat[i + 1]) for i in range(0, len(flat), 2))
+        for (of_shop, script_id), value in self._pending_scripts.items():
+            if of_shop == shop:
+                loaded.put(script_id, value.encode() if value else None)
+        self._scripts[shop] = loaded
+
+    # --- reply scripts ------------------------------------------------------------------
+    def suggested(self, shop: str, intent: str, locale: str) -> list[dict[str, str]]:
+        scripts = self._scripts.get(shop)
+        return scripts.suggested(intent, locale) if scripts is not None else []
+
+    def keep_script(self, shop: str, script_id: str, value: bytes | None) -> None:
+        """A published (or, with None, retired) script: this batch's later buyer messages
+        see it, and it is written with the context."""
+        if shop in self._scripts:
+            self._scripts[shop].put(script_id, value)
+        self._script_writes[(shop, script_id)] = value.decode() if value else ""
 
     # --- batch-local reads and writes -------------------------------------------------
     def is_duplicate(self, shop: str, event_id: str) -> bool:
@@ -198,14 +239,14 @@ class RouterContext:
     def set_order(self, shop: str, order_id: str, state: OrderState) -> None:
         self.set(self.order_key(shop, order_id), _order_text(state))
 
-    def writes(self) -> dict[str, str]:
+    def writes(self) -> dict[str | ScriptWrite, str]:
         """The values `flush` will write (a next batch's `pending`)."""
-        return {key: self._values[key] for key in self._dirty}
+        return {**{key: self._values[key] for key in self._dirty}, **self._script_writes}
 
     async def flush(self) -> None:
         """Write dedup marks and changed context, every key with a TTL: one Lua call per
         shop, all in one pipeline."""
-        if not self._dirty:
+        if not self._dirty and not self._script_writes:
             return
         by_shop: dict[str, list[str]] = defaultdict(list)
         for key in self._dirty:  # grouped by the hash tag: "kefu:{shop}:..."
@@ -214,5 +255,11 @@ class RouterContext:
         for keys in by_shop.values():
             args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
             await self._set_many(keys=keys, args=args, client=pipe)
+        for (shop, script_id), value in self._script_writes.items():
+            if value:
+                pipe.hset(scripts_key(shop), script_id, value)
+            else:
+                pipe.hdel(scripts_key(shop), script_id)
         await pipe.execute()
         self._dirty.clear()
+        self._script_writes.clear()

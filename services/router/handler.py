@@ -38,7 +38,7 @@ class RouterHandler:
         self.max_event_bytes = max_event_bytes
         self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
         self.service, self.grace_ms = service, grace_ms
-        self._last_writes: dict[str, str] = {}
+        self._last_writes: dict = {}
         """The context writes of the batch routed last, until they are in Redis (the
         next batch may be routed before: services.core.consumer, "pipelined")."""
 

@@ -13,9 +13,10 @@ from typing import Any
 import orjson
 
 from contracts import EventType, Role, event_key
-from contracts.topics import ORDERS, ROLE_EVENT_TYPES, role_topic
+from contracts.topics import ORDERS, ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES, role_topic
 from services.core.outputs import Outgoing
 from services.router.context import RouterContext, declared
+from services.router.reply_scripts import buyer_locale, stored_value
 from services.router.stages import next_state
 
 ClassifierFor = Callable[[str], Any]  # shop_id -> Classifier
@@ -33,6 +34,12 @@ def route_event(
     """The outputs of one new (not duplicate) event; updates `ctx` as the event's effect.
     `routed_at` is the batch's routing time, RFC 3339."""
     kind, shop, payload = event.event_type, event.shop_id, event.payload
+    if kind in SUPERVISOR_EVENT_TYPES:
+        return [Outgoing(ROLE_TOPICS[payload.role], event_key(event), raw)]
+    if kind == EventType.REPLY_SCRIPT_PUBLISHED:
+        published_ms = round(event.occurred_at.timestamp() * 1000)
+        ctx.keep_script(shop, payload.script_id, stored_value(payload, published_ms))
+        return []
     if kind not in ROLE_EVENT_TYPES:
         _track_order(event, ctx)
         return [Outgoing(ORDERS, event_key(event), raw)]
@@ -56,6 +63,9 @@ def route_event(
         "reason": decision.reason,
         "routed_at": routed_at,
     }
+    replies = ctx.suggested(shop, decision.intent, buyer_locale(payload.text))
+    if replies:
+        routing["suggested_replies"] = replies
     return [
         Outgoing(
             ROLE_TOPICS[decision.role],

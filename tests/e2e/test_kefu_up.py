@@ -10,8 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import pytest
+from redis import Redis
+
+from tests.support.console_client import live, logged_in
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +68,16 @@ def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
         ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", "\n".join(lines))]
         assert len(ports) >= 3, lines
         assert all(port_open(p) for p in ports)
+        [redis_url] = re.findall(r"redis://\S+", "\n".join(lines))
+        password = urlsplit(redis_url).password
+        assert password, "the printed Redis URL carries the generated password"
+        assert Redis.from_url(redis_url).ping(), "and it is the URL to use"
+        login = re.search(r"(http://127\.0\.0\.1:\d+/)\s+supervisor console: log in as "
+                          r"(\S+) / (\S+) ", "\n".join(lines))
+        assert login, f"no console login in the banner: {lines}"
+        url, name, password = login.groups()
+        board = live(logged_in(url, name, password), url, "shop-demo")
+        assert set(board["queues"]) == {"presale", "aftersale"}
         if demo:
             report = demo_report(tmp_path, timeout=60)
             assert report["replies"]["rounds"] > 0 and report["replies"]["answered"] > 0
@@ -76,3 +90,6 @@ def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
     time.sleep(0.5)
     still_open = [p for p in ports if port_open(p)]
     assert not still_open, f"something still listens on {still_open}"
+    logs = [path for path in (tmp_path / "logs").iterdir() if path.is_file()]
+    assert logs and not [p.name for p in logs if password in p.read_text(errors="replace")], \
+        "the Redis password is in a log"

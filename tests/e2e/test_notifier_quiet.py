@@ -45,7 +45,7 @@ def quiet_policy(url: str) -> str:
       quiet_hours: ["{start}", "{end}"]
       channels: {{buyer: webhook, supervisor: webhook}}
       webhook: {{url: "{url}", secret_env: {SECRET_ENV}, timeout: 1s, max_attempts: 2,
-                 backoff_base: 100ms}}
+                 backoff_base: 100ms, allow_http: true}}
 """
 
 

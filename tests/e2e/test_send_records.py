@@ -11,6 +11,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 
 from services.core.kafka import CachedKeyPartitioner, create_producer, create_topics, send_records
 from services.core.runtime import all_acked
+from services.core.settings import OUTPUT_OVERHEAD
 from tests.conftest import unique
 
 HEADERS = [("content-type", b"application/json")]
@@ -67,7 +68,8 @@ async def test_keys_land_where_send_puts_them_and_stay_in_order(stack, producer)
 
 async def test_a_partition_over_one_batch_keeps_its_order(stack) -> None:
     topic = await new_topic(stack)
-    settings = stack.settings(kafka_max_message_bytes=1024 * 1024)
+    settings = stack.settings(kafka_max_message_bytes=1024 * 1024,
+                              max_event_bytes=1024 * 1024 - OUTPUT_OVERHEAD)
     producer = create_producer(settings, service="test")
     await producer.start()
     try:
@@ -87,7 +89,9 @@ async def test_a_partition_over_one_batch_keeps_its_order(stack) -> None:
 async def test_a_record_over_the_limit_is_refused(stack) -> None:
     topic = await new_topic(stack)
     limit = 1024 * 1024
-    producer = create_producer(stack.settings(kafka_max_message_bytes=limit), service="test")
+    settings = stack.settings(kafka_max_message_bytes=limit,
+                              max_event_bytes=limit - OUTPUT_OVERHEAD)
+    producer = create_producer(settings, service="test")
     await producer.start()
     try:
         fits = (topic, b"k", b"y" * (limit - 1000))
@@ -103,3 +107,34 @@ async def test_a_record_over_the_limit_is_refused(stack) -> None:
     finally:
         await producer.stop()
     assert sum(map(len, (await read_all(stack, topic, 1)).values())) == 1
+
+
+async def test_placed_tells_which_batch_holds_each_record(stack) -> None:
+    """The gateway's view: every record is in exactly one placed batch, and a batch's
+    records are the ones the broker stored at that batch's partition and offsets."""
+    topic = await new_topic(stack)
+    settings = stack.settings(kafka_max_message_bytes=1024 * 1024)
+    producer = create_producer(settings, service="test")
+    await producer.start()
+    try:
+        records = [(topic, f"order-{i % 7}".encode(), b"v" * 3000 + str(i).encode())
+                   for i in range(600)]  # 1.8 MB: several batches on some partitions
+        placed: list = []
+        futures = await send_records(producer, records, headers=HEADERS,
+                                     partitioner=CachedKeyPartitioner(),
+                                     max_request_size=settings.kafka_max_message_bytes,
+                                     placed=placed)
+        await all_acked(futures)
+    finally:
+        await producer.stop()
+    assert [future for future, _ in placed] == futures
+    assert sorted(p for _, positions in placed for p in positions) == list(range(600))
+    stored = await read_all(stack, topic, 600)
+    assert len(placed) > len(stored)  # some partition's records were cut into batches
+    for future, positions in placed:
+        ack = future.result()
+        log = stored[ack.partition]
+        start = next(i for i, (_, v) in enumerate(log) if v == records[positions[0]][2])
+        assert [v for _, v in log[start:start + len(positions)]] == [
+            records[p][2] for p in positions
+        ]

@@ -3,7 +3,8 @@
 - readers of committed offsets and produced log ends, and a collect matcher that counts
   distinct ids while keeping every copy (to count repeats);
 - `InboundFuzzer` (random, mutated, truncated and redelivered inbound events) and the
-  router's expected outcome of any input (`expect_router`);
+  router's expected outcome of any input (`expect_router`, from the contract's own
+  oracle in `inbound_oracle`);
 - the four services running in-process on one stack (`running_system`), with the
   notifier on a movable clock, and the policy and event builders the tests share.
 """
@@ -23,6 +24,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.core.embedded import free_port
+from tests.support.inbound_oracle import judge
 
 # --- readers --------------------------------------------------------------------------
 
@@ -292,13 +294,15 @@ ROUTER_DLQ_REASONS = frozenset({"invalid_encoding", "invalid_json", "schema_viol
 
 @dataclass
 class Expected:
-    """What the router must do with one record: dead-letter it with `reason`, or route
-    the event (`event`, `data`) once, or drop it as a repeat of an earlier event."""
+    """What the router must do with one record: dead-letter it with one of `reasons`,
+    or route the event (`event`, `data`, `key`) once, or drop it as a repeat of an
+    earlier event."""
 
     raw: bytes
-    reason: str | None = None
+    reasons: frozenset[str] = frozenset()
     event: object = None
     data: dict | None = None
+    key: str | None = None
     duplicate: bool = False
 
     @property
@@ -307,31 +311,12 @@ class Expected:
 
 
 def expect_router(raw: bytes, max_event_bytes: int, seen: set[tuple[str, str]]) -> Expected:
-    """The contract's verdict on `raw` (the router's oracle), checked against independent
-    facts about the bytes; `seen` holds the (shop, event_id) of events routed before."""
-    from contracts import InvalidEvent, parse_inbound_document
-
-    if len(raw) > max_event_bytes:
-        return Expected(raw, reason="oversize")
-    try:
-        event, data = parse_inbound_document(raw)
-    except InvalidEvent as bad:
-        reason = str(bad.reason)
-        try:
-            raw.decode("utf-8")
-            utf8 = True
-        except UnicodeDecodeError:
-            utf8 = False
-        assert utf8 == (reason != "invalid_encoding"), (reason, raw[:200])
-        try:
-            loaded = json.loads(raw.decode("utf-8")) if utf8 else None
-        except ValueError:
-            loaded = None
-            assert reason == "invalid_json", (reason, raw[:200])
-        if utf8 and loaded is not None and not isinstance(loaded, dict):
-            assert reason == "invalid_json", (reason, raw[:200])
-        return Expected(raw, reason=reason)
-    expected = Expected(raw, event=event, data=data)
+    """The contract's verdict on `raw` (`inbound_oracle`, written from the contract, not
+    from the parser it checks); `seen` holds the (shop, event_id) of events routed before."""
+    verdict = judge(raw, max_event_bytes)
+    if verdict.reasons:
+        return Expected(raw, reasons=verdict.reasons)
+    expected = Expected(raw, event=verdict.event, data=verdict.doc, key=verdict.key)
     if expected.identity in seen:
         expected.duplicate = True
     else:
@@ -340,13 +325,24 @@ def expect_router(raw: bytes, max_event_bytes: int, seen: set[tuple[str, str]]) 
 
 
 def routed_topics(event) -> set[str] | None:
-    """The topics a valid event must reach: a set, or None for "exactly one role topic"
-    (buyer messages by classification; agent messages and closes by the sticky role)."""
+    """The topics a valid event must reach: a set (empty for a reply script, which the
+    router keeps), or None for "exactly one role topic" (buyer messages by
+    classification; agent messages and closes by the sticky role)."""
     from contracts import EventType
-    from contracts.topics import ORDERS, ROLE_EVENT_TYPES, role_topic
+    from contracts.topics import (
+        ORDER_EVENT_TYPES,
+        ORDERS,
+        ROLE_EVENT_TYPES,
+        SUPERVISOR_EVENT_TYPES,
+        role_topic,
+    )
 
     if event.event_type == EventType.AGENT_STATUS:
         return {role_topic(r) for r in event.payload.roles}
+    if event.event_type in SUPERVISOR_EVENT_TYPES:
+        return {role_topic(event.payload.role)}
+    if event.event_type not in ORDER_EVENT_TYPES | ROLE_EVENT_TYPES:
+        return set()
     if event.event_type in ROLE_EVENT_TYPES:
         return None
     return {ORDERS}

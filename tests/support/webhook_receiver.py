@@ -55,6 +55,10 @@ class WebhookReceiver:
         """Answer nothing for `seconds` to the next `times` requests (None: always)."""
         self._plan(path, ("hang", seconds), times)
 
+    def release(self) -> None:
+        """Answer every hanging request now (200), and hang no more."""
+        self._released.set()
+
     def _plan(self, path: str, step: tuple[str, Any], times: int | None) -> None:
         path = "/" + path.lstrip("/")
         if times is None:

@@ -152,3 +152,14 @@ async def test_a_store_refusing_rows_is_retried_like_one_that_is_down():
     outcome = await handler(RefusingStore(), DictMemos())(BATCH)
     with pytest.raises(StoreUnavailable, match="does not exist"):
         await outcome.after_ack[0]()
+
+
+async def test_supervisor_actions_on_a_role_topic_are_read_but_make_no_rows():
+    store, memos = RecordingStore(), DictMemos()
+    actions = [example(kind, shop_id="s1", event_id=f"x{n}")
+               for n, kind in enumerate(("escalation.acknowledged", "conversation.reassigned"))]
+    batch = [record(topics.ROLE_PRESALE, n, orjson.dumps(a)) for n, a in enumerate(actions)]
+    outcome = await handler(store, memos)(batch)
+    assert outcome.outputs == [], "valid actions are no dead letters"
+    await completed(outcome)
+    assert store.tables().get("messages", []) == []

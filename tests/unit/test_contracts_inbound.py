@@ -74,6 +74,9 @@ WRONG_TYPES = {
     EventType.AFTERSALE_REQUESTED: ("kind", "refund"),
     EventType.AFTERSALE_UPDATED: ("status", "pending"),
     EventType.REVIEW_POSTED: ("rating", "5"),
+    EventType.ESCALATION_ACKNOWLEDGED: ("subject", {"kind": "parcel", "id": "p1"}),
+    EventType.CONVERSATION_REASSIGNED: ("role", "cashier"),
+    EventType.REPLY_SCRIPT_PUBLISHED: ("locale", "fr"),
 }
 
 
@@ -302,6 +305,9 @@ KEYS = {
     EventType.AGENT_MESSAGE: "conv-8812",
     EventType.CONVERSATION_CLOSED: "conv-8812",
     EventType.AGENT_STATUS: "agent-lin",
+    EventType.ESCALATION_ACKNOWLEDGED: "conv-8812",  # the subject
+    EventType.CONVERSATION_REASSIGNED: "conv-8812",
+    EventType.REPLY_SCRIPT_PUBLISHED: "script-double11-presale",
 }
 
 

@@ -18,6 +18,8 @@ from contracts import (
     ORDER_EVENT_TYPES,
     ROLE_EVENT_TYPES,
     ROUTED_MODELS,
+    ROUTER_EVENT_TYPES,
+    SUPERVISOR_EVENT_TYPES,
     Assignment,
     DeadLetter,
     DlqReason,
@@ -181,8 +183,9 @@ def test_topics() -> None:
     assert role_topic("aftersale") == "kefu.role.aftersale" in ALL_TOPICS
     with pytest.raises(ValueError):
         role_topic("cashier")
-    assert ROLE_EVENT_TYPES | ORDER_EVENT_TYPES == set(EventType)
-    assert not ROLE_EVENT_TYPES & ORDER_EVENT_TYPES
+    groups = [ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES, ROUTER_EVENT_TYPES, ORDER_EVENT_TYPES]
+    assert set().union(*groups) == set(EventType)
+    assert sum(map(len, groups)) == len(EventType)  # each type in one group
 
 
 def test_intent_rank_follows_actionability() -> None:

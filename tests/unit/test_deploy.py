@@ -249,14 +249,26 @@ def test_compose_ordering_restarts_and_topic_provisioning():
 
 
 def test_compose_services_share_one_env_anchor_and_valid_settings():
-    services = kefu_compose_services()
-    envs = [svc["environment"] for svc in services.values()]
-    assert all(env == envs[0] for env in envs), "every kefu service uses x-kefu-env"
-    assert compose()["x-kefu-env"] == envs[0]
-    settings = settings_from(envs[0])
+    anchor, secrets = compose()["x-kefu-env"], policy_secret_envs()
+    own_secrets = {"gateway": {"KEFU_INGEST_SECRET"}}
+    for name, svc in kefu_compose_services().items():
+        extra = secrets | own_secrets.get(name, set())
+        env = {k: v for k, v in svc["environment"].items() if k not in extra}
+        assert env == anchor, f"{name} uses x-kefu-env (plus its own secrets)"
+    assert "KEFU_INGEST_SECRET" not in anchor, "the ingest secret is the gateway's alone"
+    settings = settings_from(anchor)
     assert settings.http_host == "0.0.0.0"
     assert settings.kafka_bootstrap.split(":")[0] in compose()["services"]
     assert urlsplit(settings.redis_url).hostname in compose()["services"]
+
+
+def test_only_the_notifier_gets_the_webhook_secret_in_compose():
+    names = policy_secret_envs()
+    assert names, "the example policies name the webhook secret's variable"
+    assert not names & set(compose()["x-kefu-env"])
+    holders = {name for name, svc in kefu_compose_services().items()
+               if names & set(svc["environment"])}
+    assert holders == {"notifier"}
 
 
 def test_compose_healthchecks_use_readyz_on_the_http_port():
@@ -592,6 +604,37 @@ def test_secret_template_holds_placeholders_only():
                 assert url.password == PLACEHOLDER, f"{name}.{key}: URL password"
 
 
+def container_secret_keys(container: dict) -> set[str]:
+    """The Secret keys a container gets as environment variables."""
+    secrets = {s["metadata"]["name"]: set(s["stringData"]) for s in k8s_kind("Secret")}
+    keys = set()
+    for source in container.get("envFrom", []):
+        if "secretRef" in source:
+            keys |= secrets.get(source["secretRef"]["name"], set())
+    for variable in container.get("env", []):
+        if "secretKeyRef" in variable.get("valueFrom", {}):
+            keys.add(variable["name"])
+    return keys
+
+
+def test_only_the_notifier_container_holds_the_webhook_secret():
+    names = policy_secret_envs()
+    assert names, "the example policies name the webhook secret's variable"
+    holders = {f"{workload}/{container['name']}"
+               for workload, spec in pod_specs()
+               for container in spec.get("initContainers", []) + spec["containers"]
+               if container_secret_keys(container) & names}
+    assert holders == {"kefu-notifier/notifier"}
+
+
+def test_only_the_gateway_container_holds_the_ingest_secret():
+    holders = {f"{workload}/{container['name']}"
+               for workload, spec in pod_specs()
+               for container in spec.get("initContainers", []) + spec["containers"]
+               if "KEFU_INGEST_SECRET" in container_secret_keys(container)}
+    assert holders == {"kefu-gateway/gateway"}
+
+
 def test_example_policies_load_with_kefus_loader(tmp_path):
     for where, text in example_policies().items():
         try:
@@ -620,3 +663,108 @@ def test_kustomize_renders_when_kubectl_is_available():
     assert len(images) == 1 and "kefu:" in images.pop()
     namespaced = [d for d in rendered if d["kind"] != "Namespace"]
     assert all(d["metadata"].get("namespace") == "kefu" for d in namespaced)
+
+
+# --- network policies ------------------------------------------------------------------
+
+MONITORING_AND_INGRESS = {"monitoring", "ingress-nginx"}
+METADATA_AND_PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+                        "100.64.0.0/10"}
+
+
+def _selector_matches(selector: dict, labels: dict) -> bool:
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value, operator = labels.get(expression["key"]), expression["operator"]
+        if operator == "In" and value not in expression["values"]:
+            return False
+        if operator == "NotIn" and value in expression["values"]:
+            return False
+        if operator == "Exists" and value is None:
+            return False
+    return True
+
+
+def workload_pods() -> list[tuple[str, dict]]:
+    """(workload name, pod labels) of every workload in the namespace."""
+    return [(d["metadata"]["name"], d["spec"]["template"]["metadata"]["labels"])
+            for d in k8s_docs() if d["kind"] in ("Deployment", "StatefulSet", "Job")]
+
+
+def _peer(peer: dict) -> str:
+    if "ipBlock" in peer:
+        block = peer["ipBlock"]
+        return f"ip:{block['cidr']} except {','.join(sorted(block.get('except', [])))}"
+    if "namespaceSelector" in peer:
+        return "ns:" + peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+    return "pod:" + peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+
+
+def allowed(labels: dict, direction: str) -> set[str]:
+    """What the policies allow a pod with `labels`: ``<peer>:<port>`` strings, `direction`
+    being "egress" (peers under `to`) or "ingress" (under `from`)."""
+    side = "to" if direction == "egress" else "from"
+    found = set()
+    for policy in k8s_kind("NetworkPolicy"):
+        if not _selector_matches(policy["spec"]["podSelector"], labels):
+            continue
+        for rule in policy["spec"].get(direction, []):
+            assert rule.get(side) and rule.get("ports"), f"{policy['metadata']['name']}: " \
+                f"every {direction} rule names its peers and ports"
+            found |= {f"{_peer(peer)}:{port['port']}" for peer in rule[side]
+                      for port in rule["ports"]}
+    return found
+
+
+def kafka_and_redis() -> tuple[str, str]:
+    """`ns:<namespace>:<port>` of the configured Kafka bootstrap and Redis URL."""
+    host, port = config_env()["KEFU_KAFKA_BOOTSTRAP"].split(",")[0].rsplit(":", 1)
+    redis = urlsplit(k8s_named("Secret", "kefu-secrets")["stringData"]["KEFU_REDIS_URL"])
+    return f"ns:{host.split('.')[2]}:{port}", f"ns:{redis.hostname.split('.')[1]}:{redis.port}"
+
+
+def test_every_pod_is_denied_everything_unless_a_policy_allows_it():
+    denials = [p for p in k8s_kind("NetworkPolicy") if p["spec"]["podSelector"] == {}
+               and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+               and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    assert len(denials) == 1, "one default-deny policy for the whole namespace"
+
+
+def test_services_talk_only_to_kafka_redis_dns_and_their_own_http_port():
+    kafka, redis = kafka_and_redis()
+    port = config_env()["KEFU_HTTP_PORT"]
+    dns = {"ns:kube-system:53"}
+    for workload, labels in workload_pods():
+        component = labels.get("app.kubernetes.io/component")
+        if component in SERVICES:
+            expected = {kafka, redis} | dns
+            if component == "notifier":
+                expected.add(f"ip:0.0.0.0/0 except {','.join(sorted(METADATA_AND_PRIVATE))}:443")
+            if component == "analytics":
+                expected.add("pod:clickhouse:8123")
+            if component == "console":  # its charts come from the analytics API
+                expected.add(f"pod:kefu-analytics:{port}")
+            assert allowed(labels, "egress") == expected, workload
+            callers = {f"ns:{ns}:{port}" for ns in MONITORING_AND_INGRESS}
+            if component == "analytics":
+                callers.add(f"pod:kefu-console:{port}")
+            assert allowed(labels, "ingress") == callers, workload
+        elif component == "topics":
+            assert allowed(labels, "egress") == {kafka} | dns, workload
+            assert allowed(labels, "ingress") == set(), workload
+        else:
+            assert labels["app.kubernetes.io/name"] == "clickhouse", workload
+            assert allowed(labels, "egress") == dns
+            assert allowed(labels, "ingress") == {"pod:kefu-analytics:8123"}
+
+
+def test_only_the_notifier_reaches_outside_the_cluster_and_never_the_metadata_service():
+    outside = {workload for workload, labels in workload_pods()
+               if any(rule.startswith("ip:") for rule in allowed(labels, "egress"))}
+    assert outside == {"kefu-notifier"}
+    for policy in k8s_kind("NetworkPolicy"):
+        for rule in policy["spec"].get("egress", []):
+            for peer in rule["to"]:
+                if "ipBlock" in peer:
+                    assert METADATA_AND_PRIVATE <= set(peer["ipBlock"].get("except", []))

@@ -1,6 +1,6 @@
-"""Start-up checks of the notifier: a bad template placeholder or an unset webhook
-secret stops the service with a message naming the shop and key; construction does
-not connect to anything."""
+"""Start-up checks of the notifier: a bad template placeholder, an unset webhook secret
+or a webhook without one (unless the shop says `unsigned: true`) stops the service with
+a message naming the shop and key; construction does not connect to anything."""
 
 from __future__ import annotations
 
@@ -51,3 +51,42 @@ def test_a_valid_policy_builds_without_connecting(tmp_path, monkeypatch):
     app = create_app(settings(tmp_path, f"shops:\n  shop-a:{WEBHOOK}\n"))
     assert app.name == "notifier"
     assert {"kefu.notifications", "kefu.dlq"} <= set(app.publishers)
+
+
+def test_a_webhook_without_a_secret_stops_start_up(tmp_path):
+    text = """shops:
+  shop-a:
+    notify:
+      channels: {buyer: webhook, supervisor: log}
+      webhook: {url: "https://hooks.example.cn/kefu"}
+"""
+    with pytest.raises(NotifierConfigError) as info:
+        create_app(settings(tmp_path, text), environ={})
+    assert ("policy.yaml: shops.shop-a.notify.webhook.secret_env: not set, and webhooks are "
+            "signed: name the variable that holds the secret, or say unsigned: true") \
+        in str(info.value)
+
+
+def test_a_shop_may_send_unsigned_webhooks_only_when_its_policy_says_so(tmp_path):
+    text = """shops:
+  shop-a:
+    notify:
+      channels: {buyer: webhook, supervisor: webhook}
+      webhook: {url: "https://hooks.example.cn/kefu", unsigned: true}
+"""
+    app = create_app(settings(tmp_path, text), environ={})
+    assert app.name == "notifier"
+
+
+def test_unsigned_and_a_secret_together_stop_start_up(tmp_path):
+    text = """shops:
+  shop-b:
+    notify:
+      channels: {buyer: webhook, supervisor: webhook}
+      webhook: {url: "https://hooks.example.cn/kefu", secret_env: SHOP_A_HOOK_SECRET,
+                unsigned: true}
+"""
+    with pytest.raises(NotifierConfigError) as info:
+        create_app(settings(tmp_path, text), environ={"SHOP_A_HOOK_SECRET": "s3cret"})
+    assert ("shops.shop-b.notify.webhook.unsigned: true, but secret_env names "
+            "SHOP_A_HOOK_SECRET: say which one") in str(info.value)

@@ -69,14 +69,27 @@ def test_extension_defaults() -> None:
     assert (d.notify.channels.buyer, d.notify.channels.supervisor) == ("log", "log")
     hook = d.notify.webhook
     assert (hook.url, hook.secret_env, hook.max_attempts) == (None, None, 5)
+    assert (hook.unsigned, hook.allow_http) == (False, False), "fail closed by default"
     assert (hook.timeout, hook.backoff_base) == (timedelta(seconds=5), timedelta(milliseconds=500))
     lu = d.notify.logistics_updates
     assert (lu.in_transit, lu.max_per_order, lu.window) == (False, 3, timedelta(hours=24))
     assert d.notify.templates == {}
+    assert d.ingest.secret_env is None  # the gateway falls back to KEFU_INGEST_SECRET
 
 
 def test_defaults_yaml_is_package_data() -> None:
     assert resources.files("services.core.policy").joinpath("defaults.yaml").is_file()
+
+
+def test_a_shop_may_allow_a_plain_http_webhook_for_itself_only(tmp_path: Path) -> None:
+    text = """\
+shops:
+  lan-shop:
+    notify: {webhook: {url: "http://10.0.0.5:8080/kefu", allow_http: true}}
+"""
+    policy = load_policy(write(tmp_path, text))
+    assert policy.for_shop("lan-shop").notify.webhook.url == "http://10.0.0.5:8080/kefu"
+    assert policy.default.notify.webhook.allow_http is False
 
 
 def test_contract_example_file_and_inheritance(tmp_path: Path) -> None:

@@ -91,6 +91,15 @@ CASES = {
         shop_yaml('notify: {webhook: {url: "https://x.example", secret_env: "s3cr3t!"}}'),
         "shops.default.notify.webhook.secret_env: secret_env must be an environment variable",
     ),
+    "plain http webhook": (
+        shop_yaml('notify: {webhook: {url: "http://hooks.example.cn/kefu"}}', shop="s3"),
+        "shops.s3.notify.webhook.url: http:// is refused (notifications would travel in clear "
+        "text): use https://, or allow it for this shop with notify.webhook.allow_http: true",
+    ),
+    "ingest secret instead of env name": (
+        shop_yaml('ingest: {secret_env: "hunter2 "}', shop="shop-9"),
+        "shops.shop-9.ingest.secret_env: secret_env must be an environment variable",
+    ),
     "unknown template kind": (
         shop_yaml('notify: {templates: {en: {shiped: "x"}}}'),
         "shops.default.notify.templates.en.shiped: unknown key, expected 'shipped'",

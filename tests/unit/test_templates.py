@@ -120,6 +120,20 @@ def test_logistics_update_words_the_scan_and_quotes_the_carrier():
     assert not any(word in zh.text + en.text for word in PROMISES)
 
 
+def test_phone_numbers_and_addresses_in_what_carriers_and_shops_wrote_are_masked():
+    """A carrier scan or a shop's delay reason may carry a courier's or buyer's phone
+    number and a full address: the notice masks them, whatever leaves kefu with it."""
+    zh = notice("logistics.update", status="out_for_delivery",
+                description="派送员王师傅（电话：139.1234.5678）正在派送至文三路100号3栋201室",
+                location="幸福小区5号楼2单元301")
+    assert "139****5678" in zh.text and "139.1234" not in zh.text
+    assert "文三路100号" not in zh.text and "201室" not in zh.text and "2单元" not in zh.text
+    assert "正在派送" in zh.text, "the rest of the scan is kept"
+    en = notice("order.delayed", locale="en", reason="Call us on +86 138 1234 5678 first",
+                new_ship_by="2026-11-25T17:30:00+00:00")
+    assert "138****5678" in en.text and "1234 5678" not in en.text
+
+
 def test_delivered_and_stalled_parcel_promise_nothing():
     delivered = notice("logistics.update", status="delivered")
     assert delivered.kind == "delivered" and "签收" in delivered.text

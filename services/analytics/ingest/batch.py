@@ -90,6 +90,8 @@ def build_rows(parsed: Iterable[Parsed], memos: dict[MemoKey, dict],
             table, to_row = OUTPUT_ROWS[item.topic]
             out.add(table, to_row(event))
             continue
+        if event.event_type in topics.SUPERVISOR_EVENT_TYPES:
+            continue  # a supervisor's action, not the shop's traffic
         policy = policy_for(event.shop_id)
         key = memo_key(item)
         if item.topic in ROLE_TOPICS:

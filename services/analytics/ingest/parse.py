@@ -41,7 +41,7 @@ def parse_record(topic: str, raw: bytes) -> Parsed:
         return Parsed(topic, parse_routed(raw))
     if topic == topics.ORDERS:
         event = parse_inbound(raw)
-        if event.event_type in topics.ROLE_EVENT_TYPES:
+        if event.event_type not in topics.ORDER_EVENT_TYPES:
             raise InvalidEvent(DlqReason.UNKNOWN_EVENT_TYPE,
                                f"event_type: {event.event_type} does not belong on {topic}")
         return Parsed(topic, event)

@@ -15,6 +15,7 @@ from services.core.policy.notify import NotifyPolicy
 from services.core.policy.types import (
     DayKey,
     Duration,
+    EnvName,
     Intervals,
     IsoDate,
     ModelPath,
@@ -71,6 +72,13 @@ class AnalyticsPolicy(StrictModel):
     token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None
 
 
+class IngestPolicy(StrictModel):
+    """HTTP ingest (the gateway): ``secret_env`` names the env variable holding the HMAC
+    secret that signs this shop's events; unset, ``KEFU_INGEST_SECRET`` signs them."""
+
+    secret_env: EnvName | None
+
+
 class ShopPolicy(StrictModel):
     """The effective policy of one shop: ``default`` with the shop's overrides merged in.
 
@@ -89,6 +97,7 @@ class ShopPolicy(StrictModel):
     routing: RoutingPolicy
     assignment: AssignmentPolicy
     analytics: AnalyticsPolicy
+    ingest: IngestPolicy
     _calendar: BusinessCalendar = PrivateAttr()
 
     @field_validator("business_hours")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from services.core.policy.types import Count, Duration, QuietHours, StrictModel, Text
+from services.core.policy.types import Count, Duration, EnvName, QuietHours, StrictModel, Text
 
 Locale = Literal["zh-CN", "en"]
 Channel = Literal["log", "webhook"]
@@ -16,7 +15,6 @@ NotificationKind = Literal[
     "shipped", "logistics_update", "delay_notice", "stalled_parcel", "delivered",
     "escalation_alert", "escalation_retracted",
 ]  # fmt: skip
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ChannelsPolicy(StrictModel):
@@ -27,28 +25,30 @@ class ChannelsPolicy(StrictModel):
 
 
 class WebhookPolicy(StrictModel):
-    """Webhook delivery; ``secret_env`` names the env variable holding the HMAC secret."""
+    """Webhook delivery; ``secret_env`` names the env variable holding the HMAC secret.
 
+    Fail closed: a webhook is signed (the notifier refuses to start without the secret)
+    unless ``unsigned`` says otherwise, and goes over https unless ``allow_http``."""
+
+    allow_http: Annotated[bool, Field(strict=True)]  # before url: its check reads it
+    unsigned: Annotated[bool, Field(strict=True)]
     url: Annotated[str, Field(strict=True)] | None
-    secret_env: Annotated[str, Field(strict=True)] | None
+    secret_env: EnvName | None
     timeout: Duration
     max_attempts: Count
     backoff_base: Duration
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str | None) -> str | None:
+    def _http_url(cls, url: str | None, info: ValidationInfo) -> str | None:
         parts = urlsplit(url) if url is not None else None
         if parts is not None and (parts.scheme not in ("http", "https") or not parts.netloc):
-            raise ValueError(f"invalid webhook url {url!r}, expected http(s)://host/...")
+            raise ValueError(f"invalid webhook url {url!r}, expected https://host/...")
+        if parts is not None and parts.scheme == "http" and not info.data.get("allow_http"):
+            raise ValueError("http:// is refused (notifications would travel in clear text): "
+                             "use https://, or allow it for this shop with "
+                             "notify.webhook.allow_http: true")
         return url
-
-    @field_validator("secret_env")
-    @classmethod
-    def _env_name(cls, name: str | None) -> str | None:
-        if name is not None and not _ENV_NAME.fullmatch(name):
-            raise ValueError("secret_env must be an environment variable name, not the secret")
-        return name
 
 
 class LogisticsUpdatesPolicy(StrictModel):

@@ -20,6 +20,7 @@ from services.core.durations import parse_duration
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class StrictModel(BaseModel):
@@ -32,6 +33,12 @@ def _non_blank(text: str) -> str:
     if not text.strip():
         raise ValueError(f"must not be blank, got {text!r}")
     return text
+
+
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.fullmatch(name):
+        raise ValueError("secret_env must be an environment variable name, not the secret")
+    return name
 
 
 def _duration(value: Any) -> timedelta:
@@ -148,3 +155,5 @@ def _model_path(value: str) -> str:
 ModelPath = Annotated[str, Field(strict=True), AfterValidator(_non_blank),
                       AfterValidator(_model_path)]
 Count = Annotated[int, Field(strict=True, ge=1)]
+EnvName = Annotated[str, Field(strict=True), AfterValidator(_env_name)]
+"""The NAME of an environment variable (that holds a secret: never the secret itself)."""

@@ -1,5 +1,5 @@
-"""The analytics service's HTTP server: the API plus /healthz, /readyz and /metrics, on
-the service's one port (it takes the place of the runtime's health server)."""
+"""An HTTP service's server (analytics' API, the console): its routes plus /healthz,
+/readyz and /metrics on the service's one port, in place of the runtime's health server."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ from services.core.metrics import Metrics
 Check = Callable[[], Awaitable[bool]]
 
 
-def create_api(router, *, metrics: Metrics, checks: dict[str, Check]) -> FastAPI:
-    app = FastAPI(title="kefu analytics", version="1", docs_url=None, redoc_url=None,
-                  openapi_url="/api/v1/openapi.json",
-                  description="Reports, time series and SQL over kefu's history. Every "
-                  "/api/v1 route but this document needs `Authorization: Bearer <token>`.")
+def create_api(router, *, metrics: Metrics, checks: dict[str, Check],
+               app: FastAPI | None = None) -> FastAPI:
+    """The analytics API (its OpenAPI document), or `app` with these routes added."""
+    if app is None:
+        app = FastAPI(title="kefu analytics", version="1", docs_url=None, redoc_url=None,
+                      openapi_url="/api/v1/openapi.json",
+                      description="Reports, time series and SQL over kefu's history. Every "
+                      "/api/v1 route but this document needs `Authorization: Bearer "
+                      "<token>`.")
     app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -72,7 +76,7 @@ class ApiServer:
         while not self._server.started:
             if self._task.done():  # the port is taken: say so at start-up
                 self._task.result()
-                raise OSError(f"analytics API could not listen on {self.host}:{self.port}")
+                raise OSError(f"HTTP server could not listen on {self.host}:{self.port}")
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:

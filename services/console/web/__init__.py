@@ -1,0 +1,1 @@
+"""The console's HTTP side: pages, the live stream, the JSON API and the actions."""
