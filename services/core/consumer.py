@@ -84,6 +84,16 @@ class BatchConsumer:
             self._handling = False
             self._update_idle()
 
+    def rebalanced(self) -> None:
+        """The group gave this consumer its partitions anew, and reading restarts at
+        their committed offsets: a batch abandoned before (its writes were fenced out:
+        another process owned its partitions meanwhile) no longer holds back the next."""
+        effects = self._effects
+        if self.stopping.is_set() or effects is None or not effects.done():
+            return
+        if effects.cancelled() or not effects.result():
+            self._completing = self._effects = None
+
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until the previous batch's background completion is over; past `timeout`
         seconds cancel it (its batch stays uncommitted and is redelivered: a commit

@@ -48,6 +48,9 @@ class AssignmentTracker(ConsumerRebalanceListener):
         self.progress = progress
         self.consumer_of = consumer_of
         self.on_assigned = on_assigned
+        self.reassigned: Callable[[], None] | None = None
+        """Told when the group gave this consumer its partitions (positions restart at
+        the committed offsets)."""
         self._tasks: set[asyncio.Task] = set()
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -67,6 +70,8 @@ class AssignmentTracker(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned) -> None:
         if self.on_assigned is not None and assigned:
             await self.on_assigned(set(assigned))
+        if self.reassigned is not None:
+            self.reassigned()
         self.partitions |= set(assigned)
         self.assignments += 1
         self.joined = True

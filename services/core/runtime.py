@@ -169,7 +169,7 @@ class ServiceRuntime:
                                     consumer_of=subscription.kafka_consumer,
                                     on_assigned=on_assigned,
                                     drain_timeout=self._drain_timeout())
-        tracker.in_flight = consumer.idle
+        tracker.in_flight, tracker.reassigned = consumer.idle, consumer.rebalanced
         self.trackers.append(tracker)
 
         async def on_batch(msg: KafkaMessage) -> None:
