@@ -39,7 +39,7 @@ async def run_embedded(args: argparse.Namespace, run_id: str) -> dict[str, Any]:
         await create_topics(settings, list(ALL_TOPICS), partitions=args.partitions)
         stack.start_services()
         say(f"embedded stack in {data_dir}: broker {stack.broker.bootstrap}, redis "
-            f"{stack.redis.url}; waiting for {', '.join(stack.services)} ...")
+            f"127.0.0.1:{stack.redis.port}; waiting for {', '.join(stack.services)} ...")
         dead = await stack.wait_ready()
         if dead:
             raise RuntimeError("; ".join(f"{c.service} exited ({c.proc.returncode}), see "

@@ -26,7 +26,7 @@ from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
 from services.core.progress import PartitionProgress
-from services.core.retry import ShuttingDown, is_transient, retry_transient
+from services.core.retry import Fenced, ShuttingDown, is_transient, retry_transient
 from services.core.stuck import Stuck
 
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
@@ -84,6 +84,16 @@ class BatchConsumer:
             self._handling = False
             self._update_idle()
 
+    def rebalanced(self) -> None:
+        """The group gave this consumer its partitions anew, and reading restarts at
+        their committed offsets: a batch abandoned before (its writes were fenced out:
+        another process owned its partitions meanwhile) no longer holds back the next."""
+        effects = self._effects
+        if self.stopping.is_set() or effects is None or not effects.done():
+            return
+        if effects.cancelled() or not effects.result():
+            self._completing = self._effects = None
+
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until the previous batch's background completion is over; past `timeout`
         seconds cancel it (its batch stays uncommitted and is redelivered: a commit
@@ -116,6 +126,7 @@ class BatchConsumer:
     async def _process(self, msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         started = time.perf_counter()
+        outcome = None
         try:
             outcome = await self._retry("handle", lambda: self._handle(records), records)
             await self._previous_completed()
@@ -140,8 +151,8 @@ class BatchConsumer:
                 return
             else:
                 await self._complete(outcome, records)
-        except ShuttingDown:
-            log.info("batch abandoned for redelivery at shutdown", records=len(records))
+        except ShuttingDown as stop:
+            _abandoned(outcome, records, stop)
             await msg.nack()
             return
         await self._commit_batch(msg, records, started, outcome)
@@ -168,8 +179,8 @@ class BatchConsumer:
         commits never go back."""
         try:
             await self._complete(outcome, records)
-        except ShuttingDown:
-            log.info("batch abandoned for redelivery at shutdown", records=len(records))
+        except ShuttingDown as stop:
+            _abandoned(outcome, records, stop)
             effects.set_result(False)
             return False
         effects.set_result(True)
@@ -284,6 +295,17 @@ class BatchConsumer:
                 continue
             if high is not None:
                 self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))
+
+
+def _abandoned(outcome: BatchOutcome | None, records: Sequence[ConsumerRecord],
+               why: ShuttingDown) -> None:
+    if isinstance(why, Fenced):
+        log.warning("batch abandoned: a newer owner of its partitions took over",
+                    records=len(records), detail=str(why))
+    else:
+        log.info("batch abandoned for redelivery at shutdown", records=len(records))
+    for forget in outcome.on_abandon if outcome is not None else ():
+        forget()
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:

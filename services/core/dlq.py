@@ -11,6 +11,7 @@ from contracts import InvalidEvent
 from contracts.outputs import DeadLetter
 from contracts.topics import DLQ
 from services.core.logging import get_logger
+from services.core.masking import mask_sensitive
 from services.core.metrics import Metrics
 from services.core.outputs import Outgoing
 from services.core.settings import OUTPUT_OVERHEAD
@@ -33,11 +34,12 @@ def dead_letter(
     """The DLQ message for `record`, keyed like it. Its raw bytes are kept up to
     `max_raw_bytes` (as written in the letter's JSON) so the letter always fits the
     topic's message size limit, whatever the bytes; a longer original stays readable at
-    its source topic, partition and offset."""
+    its source topic, partition and offset. Phone numbers and addresses that `detail`
+    quotes from the input are masked (the raw bytes are kept as they were, for replay)."""
     letter = DeadLetter.from_bytes(
         record.value or b"",
         reason=reason,
-        detail=detail[:2000],
+        detail=mask_sensitive(detail)[:2000],
         source_topic=record.topic,
         partition=record.partition,
         offset=record.offset,

@@ -30,11 +30,15 @@ class AssignmentTracker(ConsumerRebalanceListener):
     Before partitions are revoked it lets the in-flight batch finish and commit (up to
     `drain_timeout` seconds), so a rebalance does not hand finished-but-uncommitted work
     to the next owner; past the timeout the batch's commit fails and it is redone there.
+
+    `on_assigned` runs before the new partitions are read (the services that fence a
+    previous owner's late writes take their generation there).
     """
 
     def __init__(self, metrics: Metrics | None = None, drain_timeout: float = 20.0,
                  progress: PartitionProgress | None = None,
-                 consumer_of: Callable[[], Any] | None = None) -> None:
+                 consumer_of: Callable[[], Any] | None = None,
+                 on_assigned: Callable[[set], Awaitable[None]] | None = None) -> None:
         self.joined = False
         self.assignments = 0  # how many times the group gave this consumer its partitions
         self.partitions: set = set()
@@ -43,6 +47,10 @@ class AssignmentTracker(ConsumerRebalanceListener):
         self.in_flight: asyncio.Event | None = None  # set when no batch is in flight
         self.progress = progress
         self.consumer_of = consumer_of
+        self.on_assigned = on_assigned
+        self.reassigned: Callable[[], None] | None = None
+        """Told when the group gave this consumer its partitions (positions restart at
+        the committed offsets)."""
         self._tasks: set[asyncio.Task] = set()
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -60,6 +68,10 @@ class AssignmentTracker(ConsumerRebalanceListener):
                     pass
 
     async def on_partitions_assigned(self, assigned) -> None:
+        if self.on_assigned is not None and assigned:
+            await self.on_assigned(set(assigned))
+        if self.reassigned is not None:
+            self.reassigned()
         self.partitions |= set(assigned)
         self.assignments += 1
         self.joined = True

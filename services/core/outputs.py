@@ -37,3 +37,6 @@ class BatchOutcome:
     outputs: list[Outgoing] = field(default_factory=list)
     after_ack: list[AfterAck] = field(default_factory=list)
     watermarks: dict[TopicPartition, int] = field(default_factory=dict)
+    on_abandon: list[Callable[[], None]] = field(default_factory=list)
+    """Called when the batch is abandoned uncommitted (shutdown, or fenced by a newer
+    owner of its partitions): what the handler keeps of it in memory must go."""

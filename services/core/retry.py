@@ -58,6 +58,11 @@ class ShuttingDown(Exception):
     uncommitted and will be redelivered."""
 
 
+class Fenced(ShuttingDown):
+    """A newer owner of the partition wrote first (this process lost it, while paused
+    say): its work is abandoned uncommitted, as at shutdown; the new owner redoes it."""
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, NEVER_FITS):
         return False
@@ -84,6 +89,8 @@ async def retry_transient(
             raise ShuttingDown()
         try:
             return await step()
+        except ShuttingDown:
+            raise
         except Exception as exc:
             if not every_failure and not is_transient(exc):
                 raise

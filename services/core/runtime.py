@@ -147,10 +147,12 @@ class ServiceRuntime:
     def batch_subscriber(
         self, *topics: str, handler: BatchHandler, description: str, pipelined: bool = False,
         progress: PartitionProgress | None = None, lock: asyncio.Lock | None = None,
+        on_assigned: Callable[[set], Awaitable[None]] | None = None,
     ) -> Subscription:
         """Consume `topics` in batches with commit-after-ack (see BatchConsumer; a
         pipelined handler must read its own not yet applied after-ack effects). With
-        `progress`, what was read and stored of each partition is tracked."""
+        `progress`, what was read and stored of each partition is tracked; `on_assigned`
+        runs before newly given partitions are read."""
         consumer = BatchConsumer(
             service=self.name,
             handler=handler,
@@ -164,8 +166,10 @@ class ServiceRuntime:
         )
         subscription = Subscription(topics, consumer)
         tracker = AssignmentTracker(self.metrics, progress=progress,
-                                    consumer_of=subscription.kafka_consumer)
-        tracker.in_flight = consumer.idle
+                                    consumer_of=subscription.kafka_consumer,
+                                    on_assigned=on_assigned,
+                                    drain_timeout=self._drain_timeout())
+        tracker.in_flight, tracker.reassigned = consumer.idle, consumer.rebalanced
         self.trackers.append(tracker)
 
         async def on_batch(msg: KafkaMessage) -> None:
@@ -192,6 +196,14 @@ class ServiceRuntime:
         subscription.subscriber(on_batch)
         self.consumers.append((topics, consumer))
         return subscription
+
+    def _drain_timeout(self) -> float:
+        """How long a revocation waits for the batch in flight: within the group's
+        rebalance timeout (the session timeout unless set), or the group would expel this
+        member while it waits."""
+        limit_ms = (self.settings.consumer_rebalance_timeout_ms
+                    or self.settings.consumer_session_timeout_ms)
+        return 0.8 * limit_ms / 1000
 
     def ready_when(self, name: str, check: Callable[[], bool]) -> None:
         """Add a readiness check (/readyz is 503 while it is false)."""

@@ -16,6 +16,7 @@ from prometheus_client import Histogram
 from contracts import Assignment, DeadLetter, Escalation, Role, role_topic, topics
 from services.core.policy import ShopPolicy, load_policy
 from services.core.progress import PartitionProgress
+from services.core.retry import retry_transient
 from services.core.runtime import ServiceRuntime
 from services.core.settings import Settings
 from services.core.stage_watermarks import StageWatermarks
@@ -60,8 +61,17 @@ def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRunti
     progress, lock = PartitionProgress(grace_ms=grace_ms), asyncio.Lock()
     handler = RoleHandler(role=name, batches=batches, metrics=runtime.metrics,
                           max_event_bytes=settings.max_event_bytes, grace_ms=grace_ms)
+    async def fence_previous_owners(partitions: set) -> None:
+        """Raise the generation of each partition given to this process, before reading
+        it: a previous owner that still runs (paused past its session) writes nothing
+        more (services/core/timers/partitioned.py, Fencing)."""
+        shards = {f"{tp.topic}:{tp.partition}" for tp in partitions}
+        await retry_transient(lambda: timers.take(shards), stopping=runtime.stopping,
+                              cap=settings.retry_max_backoff.total_seconds())
+
     subscription = runtime.batch_subscriber(
         role_topic(role), topics.ORDERS, handler=handler, progress=progress, lock=lock,
+        on_assigned=fence_previous_owners,
         pipelined=True,  # RoleBatches lays the previous batch's unwritten changes over reads
         description=f"{name} conversations and agents, plus order and case events",
     )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from services.core.outputs import Outgoing
 from services.core.policy import ShopPolicy
+from services.core.retry import Fenced
 from services.core.timers import ClaimedTimer
 from services.roles.decider import Decider
 from services.roles.escalation import TimerPayload
@@ -66,8 +67,17 @@ class RoleBatches:
 
         async def write() -> None:
             if not changes.empty():
-                await self.store.apply(changes)
+                try:
+                    await self.store.apply(changes)
+                except Fenced:
+                    self.forget()  # decided on state a newer owner has overtaken
+                    raise
             self._pending.remove(pending)
             self.round_trips(trips + (APPLY_ROUND_TRIPS if not changes.empty() else 0))
 
         return outputs, write
+
+    def forget(self) -> None:
+        """Batches decided but abandoned (not written): nothing of them is laid over the
+        next batch's reads; they are redelivered and decided again."""
+        self._pending.clear()

@@ -175,6 +175,7 @@ class Decider:
     def _chat(self, event, shard: str, decided: bool) -> None:
         shop, kind, trace = event.shop_id, event.event_type, event.trace_id
         conv = self.conv(shop, event.payload.conversation_id)
+        self.changes.shards[(shop, conv.conv_id)] = shard
         who = Subjects(shop, self.role, CONV, conv.conv_id)
         if kind == EventType.BUYER_MESSAGE:
             change = on_buyer_message(conv, event, self.role, self.policy_for(shop), shard)
@@ -205,6 +206,9 @@ class Decider:
         """A due timer whose milestone the watermark has passed."""
         self.changes.fired.append(claimed)
         who = Subjects(payload.shop, self.role, payload.kind, payload.subject_id)
+        key = (payload.shop, payload.subject_id) if payload.kind == CONV else (
+            payload.shop, payload.kind, payload.subject_id)
+        self.changes.shards[key] = claimed.shard
         if payload.kind == CONV:
             conv = self.conv(payload.shop, payload.subject_id)
             clock = conv.running

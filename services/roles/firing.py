@@ -21,7 +21,7 @@ from services.core.logging import get_logger
 from services.core.loop_lag import LoopLag
 from services.core.outputs import Outgoing
 from services.core.progress import PartitionProgress
-from services.core.retry import ShuttingDown, is_transient, retry_transient
+from services.core.retry import Fenced, ShuttingDown, is_transient, retry_transient
 from services.core.stage_watermarks import StageWatermarks
 from services.core.timers import ClaimedTimer
 from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers
@@ -60,6 +60,11 @@ class Firing:
             try:
                 more = await self.round()
                 failures, self.healthy = 0, True
+            except Fenced as lost:  # a partition was given to another process meanwhile
+                log.info("timers of a lost partition left to its new owner", detail=str(lost))
+                self.batches.forget()
+                await wait_event(self.stopping, self.poll_interval)
+                continue
             except ShuttingDown:
                 return
             except Exception as exc:  # never dies: retried, and /readyz says so

@@ -53,6 +53,7 @@ class RoleHandler:
         outputs, write = await self.batches.run(events=events)
         outcome.outputs += outputs
         outcome.after_ack.append(write)
+        outcome.on_abandon.append(self.batches.forget)
         outcome.watermarks = candidates_of(marks)
         return outcome
 

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from services.core.redis_batch import RedisBatch
+from services.core.retry import Fenced
 from services.core.timers.partitioned import PartitionTimers
 from services.roles import scripts
 from services.roles.assignment import AgentView, Sticky, queue_score
@@ -77,7 +79,8 @@ class RedisRoleStore:
                 snap.convs[(shop, conv_id)] = _conv(conv_id, states[11 * n: 11 * n + 11])
             for (kind, subject), flat in zip(subjects, clocks, strict=True):
                 snap.clocks[(shop, kind, subject)] = {
-                    text(flat[j]): ClockState.decode(flat[j + 1]) for j in range(0, len(flat), 2)}
+                    text(flat[j]): ClockState.decode(flat[j + 1]) for j in range(0, len(flat), 2)
+                    if flat[j] != b"fence"}
             if board:
                 snap.boards[shop], decisions = _board(board)
                 for cause, found in decisions.items():
@@ -105,11 +108,12 @@ class RedisRoleStore:
         for (shop, conv_id), conv in changes.convs.items():
             clock = conv.clock.encode() if conv.clock is not None else b""
             queued = queue_score(conv.priority, conv.opened) if conv.queued else ""
-            writes[shop].convs += [conv_id, conv.buyer, conv.priority, conv.opened,
-                                   "1" if conv.answered else "", conv.trace, conv.complained,
-                                   clock, queued]
-        for (shop, kind, subject), clocks in changes.clocks.items():
-            writes[shop].clocks += [kind, subject, len(clocks),
+            writes[shop].convs += [conv_id, self._fence(changes, (shop, conv_id)), conv.buyer,
+                                   conv.priority, conv.opened, "1" if conv.answered else "",
+                                   conv.trace, conv.complained, clock, queued]
+        for key, clocks in changes.clocks.items():
+            shop, kind, subject = key
+            writes[shop].clocks += [kind, subject, self._fence(changes, key), len(clocks),
                                     *(v for sla, c in clocks.items() for v in (sla, c.encode()))]
             writes[shop].n_clocks += 1
         for (shop, buyer), (agent, at_ms) in changes.served.items():
@@ -124,9 +128,20 @@ class RedisRoleStore:
         for shop, w in writes.items():
             batch.script(self._write, [self.keys.agents(shop)], [
                 self.keys.prefix(shop), self.key_ttl_ms, self.dedup_ttl_s,
-                len(w.convs) // 9, *w.convs, w.n_clocks, *w.clocks, len(w.served) // 4,
+                len(w.convs) // 10, *w.convs, w.n_clocks, *w.clocks, len(w.served) // 4,
                 *w.served, len(w.causes), *w.causes, len(w.seen), *w.seen])
-        await batch.execute()
+        try:
+            await batch.execute()
+        except ResponseError as exc:
+            if str(exc).startswith("FENCED"):
+                raise Fenced(str(exc)) from None
+            raise
+
+    def _fence(self, changes: Changes, key) -> str:
+        """"<shard>|<generation>" of the partition a change was decided from ('' none)."""
+        shard = changes.shards.get(key)
+        generation = self.timers.generation(shard) if shard else ""
+        return f"{shard}|{generation}" if generation != "" else ""
 
     def _timer_calls(self, changes: Changes) -> list:
         schedules: dict[str, list] = defaultdict(list)

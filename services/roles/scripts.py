@@ -221,34 +221,65 @@ return {answers, agents}
 """
 
 # ARGV: prefix, key ttl ms, dedup ttl s, then counted sections:
-#   conversations: conv, buyer, priority, opened, answered, trace, complained, clock,
-#                  queue score ('' unless queued: a more urgent message moves it up)
-#   clocks:        kind, id, n, then n (sla, clock) pairs
+#   conversations: conv, fence, buyer, priority, opened, answered, trace, complained,
+#                  clock, queue score ('' unless queued: a more urgent message moves it up)
+#   clocks:        kind, id, fence, n, then n (sla, clock) pairs
 #   sticky agents: buyer, agent, at ms, ttl ms
 #   causes done:   cause
 #   dedup marks:   event id
+# A fence is "<shard>|<generation>" of the partition the change was decided from ('' for
+# none). If a conversation or clock was last written by a newer generation of the same
+# shard, nothing is written and the call fails with FENCED: its writer lost the
+# partition (it was paused past its session, say) and must not undo the new owner's work.
 WRITE = """
 local p, kttl, dttl = ARGV[1], ARGV[2], ARGV[3]
-local i = 4
-local n = tonumber(ARGV[i]); i = i + 1
+local function split(fence)
+  local at = string.find(fence, '|[^|]*$')
+  return string.sub(fence, 1, at - 1), tonumber(string.sub(fence, at + 1))
+end
+local function stale(key, fence)
+  if fence == '' then return false end
+  local stored = redis.call('HGET', key, 'fence')
+  if not stored then return false end
+  local shard, gen = split(fence)
+  local stored_shard, stored_gen = split(stored)
+  return stored_shard == shard and stored_gen > gen
+end
+local n, i = tonumber(ARGV[4]), 5
+for _ = 1, n do
+  if stale(p .. 'conv:' .. ARGV[i], ARGV[i + 1]) then
+    return redis.error_reply('FENCED conversation ' .. ARGV[i] .. ' has a newer owner')
+  end
+  i = i + 10
+end
+local m = tonumber(ARGV[i]); i = i + 1
+for _ = 1, m do
+  if stale(p .. 'clock:' .. ARGV[i] .. ':' .. ARGV[i + 1], ARGV[i + 2]) then
+    return redis.error_reply('FENCED ' .. ARGV[i] .. ' ' .. ARGV[i + 1] .. ' has a newer owner')
+  end
+  i = i + 4 + 2 * tonumber(ARGV[i + 3])
+end
+i = 5
 for _ = 1, n do
   local key = p .. 'conv:' .. ARGV[i]
-  redis.call('HSET', key, 'buyer', ARGV[i + 1], 'priority', ARGV[i + 2], 'opened', ARGV[i + 3],
-             'answered', ARGV[i + 4], 'trace', ARGV[i + 5], 'complained', ARGV[i + 6],
-             'clock', ARGV[i + 7])
+  redis.call('HSET', key, 'buyer', ARGV[i + 2], 'priority', ARGV[i + 3], 'opened', ARGV[i + 4],
+             'answered', ARGV[i + 5], 'trace', ARGV[i + 6], 'complained', ARGV[i + 7],
+             'clock', ARGV[i + 8])
+  if ARGV[i + 1] ~= '' then redis.call('HSET', key, 'fence', ARGV[i + 1]) end
   redis.call('PEXPIRE', key, kttl)
-  if ARGV[i + 8] ~= '' then
-    redis.call('ZADD', p .. 'queue', 'XX', 'LT', ARGV[i + 8], ARGV[i])
+  if ARGV[i + 9] ~= '' then
+    redis.call('ZADD', p .. 'queue', 'XX', 'LT', ARGV[i + 9], ARGV[i])
   end
-  i = i + 9
+  i = i + 10
 end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
+i = i + 1
+for _ = 1, m do
   local key = p .. 'clock:' .. ARGV[i] .. ':' .. ARGV[i + 1]
-  local m = tonumber(ARGV[i + 2])
-  redis.call('HSET', key, unpack(ARGV, i + 3, i + 2 + 2 * m))
+  local pairs = tonumber(ARGV[i + 3])
+  redis.call('HSET', key, unpack(ARGV, i + 4, i + 3 + 2 * pairs))
+  if ARGV[i + 2] ~= '' then redis.call('HSET', key, 'fence', ARGV[i + 2]) end
   redis.call('PEXPIRE', key, kttl)
-  i = i + 3 + 2 * m
+  i = i + 4 + 2 * pairs
 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do

@@ -78,6 +78,9 @@ class Changes:
     """(shop, buyer) -> (agent, at ms): the buyer's sticky agent."""
     causes_done: set[tuple[str, str]] = field(default_factory=set)  # decision records to drop
     seen: list[tuple[str, str]] = field(default_factory=list)
+    shards: dict[ConvKey | SubjectKey, str] = field(default_factory=dict)
+    """The input partition each written conversation or subject was decided from: its
+    owner's generation fences the write."""
 
     def empty(self) -> bool:
         return not (self.convs or self.clocks or self.timers or self.fired or self.served

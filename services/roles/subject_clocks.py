@@ -49,6 +49,7 @@ def on_order_event(decider: Decider, event, shard: str) -> None:
             decider.raise_now(who, cmd.sla, cmd.cause, event.trace_id)
             continue
         clocks, sla = subject_clocks(decider, who), cmd.sla.value
+        decider.changes.shards[(shop, who.kind, who.subject_id)] = shard
         old = clocks.get(sla)
         if isinstance(cmd, Start):
             cause = f"{cmd.subject_id}@{cmd.deadline.astimezone(UTC).isoformat()}"

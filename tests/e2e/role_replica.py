@@ -1,12 +1,13 @@
 """Role-service test support: event builders and a short-duration policy shared by the
 pre-sale / after-sale e2e modules, and the entry point of a replica subprocess:
 
-    python -m tests.e2e.role_replica presale [--slow-fire SECONDS]
+    python -m tests.e2e.role_replica presale [--slow-fire SECONDS] [--slow-write SECONDS]
 
 Settings come from KEFU_* (Settings). `--slow-fire` makes the replica hold each fired
 batch that long after its escalations were acked by the broker and before its writes and
 timer acks, so a SIGKILL lands while it owns in-flight timers whose escalations already
-went out.
+went out. `--slow-write` does the same to each batch of events: its outputs are
+published, its state and timers are written that long after.
 """
 
 from __future__ import annotations
@@ -143,13 +144,15 @@ def main(argv: list[str]) -> int:
     from services.core.settings import Settings
     from services.roles.batches import RoleBatches
 
-    if "--slow-fire" in argv:
-        delay = float(argv[argv.index("--slow-fire") + 1])
+    holds = {flag: float(argv[argv.index(flag) + 1])
+             for flag in ("--slow-fire", "--slow-write") if flag in argv}
+    if holds:
         run = RoleBatches.run
 
-        async def slow_fire(self, events=(), timers=()):
+        async def slow(self, events=(), timers=()):
             outputs, write = await run(self, events, timers)
-            if not timers:
+            delay = holds.get("--slow-fire" if timers else "--slow-write")
+            if delay is None:
                 return outputs, write
 
             async def held_then_written() -> None:  # published, not yet written nor acked
@@ -158,7 +161,7 @@ def main(argv: list[str]) -> int:
 
             return outputs, held_then_written
 
-        RoleBatches.run = slow_fire
+        RoleBatches.run = slow
     return asyncio.run(create_app(argv[1], Settings()).run())
 
 

@@ -89,7 +89,8 @@ async def settled_escalations(stack, kafka, settings, shop: str, produced,
     assert await wait_until(lambda: caught_up(stack, settings, ends_of(produced)),
                             timeout=60), "presale did not catch up"
     final = FirstSeen(of_shop(shop), escalation_key)
-    await kafka.collect(topics.ESCALATIONS, final, count=len(seen.ids) + 1, timeout=2)
+    await kafka.collect(topics.ESCALATIONS, final, count=len(seen.ids) + 1, timeout=2,
+                        at_least=len(seen.ids))
     return final
 
 

@@ -113,7 +113,8 @@ async def test_placed_tells_which_batch_holds_each_record(stack) -> None:
     """The gateway's view: every record is in exactly one placed batch, and a batch's
     records are the ones the broker stored at that batch's partition and offsets."""
     topic = await new_topic(stack)
-    settings = stack.settings(kafka_max_message_bytes=1024 * 1024)
+    settings = stack.settings(kafka_max_message_bytes=1024 * 1024,
+                              max_event_bytes=1024 * 1024 - OUTPUT_OVERHEAD)
     producer = create_producer(settings, service="test")
     await producer.start()
     try:

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
+from services.core.retry import Fenced
 from services.core.timers import TimerStore
+from services.core.timers.partitioned import PartitionTimers
 from tests.conftest import unique
 
 pytestmark = pytest.mark.e2e
@@ -199,3 +201,19 @@ async def test_schedule_many_large_batch_and_payloads(store: TimerStore) -> None
 async def test_rejects_naive_datetimes(store: TimerStore) -> None:
     with pytest.raises(ValueError):
         await store.schedule("t", datetime.now(), b"")  # noqa: DTZ005
+
+
+async def test_a_previous_owner_of_a_partition_changes_none_of_its_timers(redis: Redis) -> None:
+    namespace, shard = unique("fenced"), "kefu.orders:3"
+    before, after = PartitionTimers(redis, namespace), PartitionTimers(redis, namespace)
+    await before.take([shard])
+    await before.run([before.schedule(shard, [("kept", 1_000, b"a")])])
+    await after.take([shard])  # the partition moved: the previous owner still runs
+    with pytest.raises(Fenced):
+        await before.run([before.schedule(shard, [("late", 2_000, b"b")])])
+    with pytest.raises(Fenced):
+        await before.run([before.cancel(shard, ["kept"])])
+    await after.run([after.schedule(shard, [("new", 3_000, b"c")])])
+    claimed, _ = await after.claim({shard: 10_000}, owner="after", now_ms=10_000, limit=10,
+                                   lease_ms=1_000)
+    assert sorted(t.timer_id for t in claimed) == ["kept", "new"]

@@ -43,9 +43,12 @@ class KafkaIO:
         count: int = 1,
         timeout: float = 30.0,
         settle: float = 0.0,
+        at_least: int | None = None,
     ) -> list[tuple[dict[str, Any], ConsumerRecord]]:
-        """Read `topic` (or several) from the beginning until `count` matching messages arrived (or
-        `timeout`); then keep reading `settle` seconds more to catch unwanted extras."""
+        """Read `topic` (or several) from the beginning until `count` matching messages
+        arrived (or `timeout`); then keep reading `settle` seconds more to catch unwanted
+        extras. Fewer than `at_least` (default: `count`) fails the test: a test that
+        looks for absence says so with `at_least=0`."""
         consumer = AIOKafkaConsumer(
             *((topic,) if isinstance(topic, str) else topic),
             bootstrap_servers=self.bootstrap,
@@ -76,6 +79,10 @@ class KafkaIO:
                             found.append((body, record))
         finally:
             await consumer.stop()
+        wanted = count if at_least is None else at_least
+        if len(found) < wanted:
+            raise AssertionError(f"{len(found)} of the {wanted} messages wanted on {topic} "
+                                 f"arrived within {timeout} s")
         return found
 
     async def close(self) -> None:

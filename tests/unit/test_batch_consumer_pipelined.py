@@ -180,3 +180,34 @@ async def test_the_batch_waiting_for_a_completion_given_up_at_shutdown_is_rewoun
     await asyncio.wait_for(consumer.drain(timeout=0.05), 5)
     await asyncio.wait_for(second, 5)
     assert log == ["handled 1", "handled 2", "rewind 2"]
+
+
+async def test_a_batch_fenced_out_holds_back_nothing_once_the_partitions_come_back() -> None:
+    """A paused process wakes up: its batch's writes are refused (a newer owner took the
+    partitions meanwhile), and so is every batch it had in hand. Once the group gives
+    it partitions again, reading restarts at the committed offsets and goes on."""
+    from services.core.retry import Fenced
+
+    log: list[str] = []
+    handle, fenced = handler(log), []
+
+    async def fenced_once(records):
+        outcome = await handle(records)
+        if not fenced:
+            fenced.append(records[0].offset)
+            async def refused():
+                raise Fenced("FENCED a newer owner of this timer shard took over")
+            outcome.after_ack.append(refused)
+        return outcome
+
+    consumer = pipelined(fenced_once, GatedPublisher(log))
+    tracker = AssignmentTracker()
+    tracker.in_flight, tracker.reassigned = consumer.idle, consumer.rebalanced
+    await consumer(Batch("1", log))
+    await consumer(Batch("2", log))  # handled before the refusal was known: abandoned too
+    assert "commit 1" not in log and "commit 2" not in log and "rewind 2" in log
+    await tracker.on_partitions_revoked({TopicPartition("t", 0)})
+    await tracker.on_partitions_assigned({TopicPartition("t", 0)})
+    await consumer(Batch("1", log))  # read again from the committed offset
+    await consumer.drain()
+    assert log[-4:] == ["handled 1", "acked 1", "effects 1", "commit 1"]

@@ -166,6 +166,21 @@ def test_dead_letter_base64_for_non_utf8() -> None:
     assert DeadLetter.model_validate_json(to_json_bytes(letter)) == letter
 
 
+def test_a_dead_letters_detail_masks_the_phone_and_address_it_quotes() -> None:
+    from aiokafka import ConsumerRecord
+
+    from services.core.dlq import dead_letter as letter_of
+
+    raw = "买家13812345678，地址文三路100号3栋201室".encode()
+    record = ConsumerRecord("kefu.inbound", 2, 7, 0, 0, b"k", raw, None, 0, len(raw), [])
+    detail = "unknown 'event_type': 买家 138-1234-5678 住文三路100号3栋201室"
+    out = orjson.loads(letter_of(record, reason="unknown_event_type", detail=detail,
+                                 service="router").value)
+    assert "1234" not in out["detail"] and "201室" not in out["detail"]
+    assert out["detail"].startswith("unknown 'event_type'")
+    assert out["raw"] == raw.decode(), "the original bytes stay as sent, for replay"
+
+
 def test_derive_id_is_stable_and_distinct() -> None:
     first = derive_id("escalation", "shop-demo", "conv-8812", "first_response", "1")
     assert first == derive_id("escalation", "shop-demo", "conv-8812", "first_response", "1")

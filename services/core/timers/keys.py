@@ -7,6 +7,9 @@ four keys share a hash tag so every Lua script touches a single Redis Cluster sl
     kefu:{timers:<namespace>:<shard>}:inflight  ZSET  id -> lease expiry epoch ms
     kefu:{timers:<namespace>:<shard>}:data      HASH  id -> payload bytes (absent if empty)
     kefu:{timers:<namespace>:<shard>}:owner     HASH  id -> "<original due ms>:<token>"
+    kefu:{timers:<namespace>:<shard>}:fence     STRING the generation of the shard's owner
+                                                       (partition timers; raised by each
+                                                       new owner)
 
 Only in-flight timers have `inflight` and `owner` entries. The shard count is part of
 the layout: every replica of a namespace must use the same one.
@@ -47,6 +50,7 @@ class ShardKeys:
     inflight: str
     data: str
     owner: str
+    fence: str
 
 
 class TimerKeys:
@@ -63,7 +67,8 @@ class TimerKeys:
 
     def _make(self, shard: int | str) -> ShardKeys:
         base = f"kefu:{{timers:{self.namespace}:{shard}}}"
-        return ShardKeys(f"{base}:due", f"{base}:inflight", f"{base}:data", f"{base}:owner")
+        return ShardKeys(f"{base}:due", f"{base}:inflight", f"{base}:data", f"{base}:owner",
+                         f"{base}:fence")
 
     def named(self, name: str) -> ShardKeys:
         """The keys of a shard named by its owner (e.g. an input partition,

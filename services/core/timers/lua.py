@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from services.core.redis_batch import RedisBatch
+from services.core.retry import Fenced
 from services.core.timers import scripts
 from services.core.timers.keys import ShardKeys
 
-# (script, shard keys, args): one script call on one shard's keys.
-Call = tuple[Any, ShardKeys, list]
+# (script, shard keys, args[, generation]): one script call on one shard's keys; the
+# generation of a fenced shard's owner, or none.
+Call = tuple[Any, ShardKeys, list] | tuple[Any, ShardKeys, list, int | str]
 
 
 class ShardScripts:
@@ -30,6 +33,12 @@ class ShardScripts:
         """Run the calls in ONE pipelined round trip (see RedisBatch: EVALSHA only, and
         calls that met an empty script cache are re-run once their scripts are loaded)."""
         batch = RedisBatch(self.redis)
-        for script, keys, args in calls:
-            batch.script(script, [keys.due, keys.inflight, keys.data, keys.owner], args)
-        return await batch.execute()
+        for script, keys, args, *generation in calls:
+            batch.script(script, [keys.due, keys.inflight, keys.data, keys.owner, keys.fence],
+                         [*args, generation[0] if generation else ""])
+        try:
+            return await batch.execute()
+        except ResponseError as exc:
+            if str(exc).startswith("FENCED"):
+                raise Fenced(str(exc)) from None
+            raise

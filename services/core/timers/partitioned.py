@@ -5,7 +5,12 @@ that owns the partition schedules, claims and acks its timers: firing is seriali
 with the handling of that partition's records, and a timer is claimed only once the
 partition's watermark has passed it (`services.core.watermark`). A new owner first
 returns the previous owner's in-flight timers (its leases no longer matter), and every
-owner returns its own expired leases."""
+owner returns its own expired leases.
+
+Fencing: a process that is given a partition raises the shard's generation (`take`)
+and calls with it; a previous owner that still runs (it was paused past its session)
+then changes nothing: its calls fail with `Fenced`. The same generation fences the
+partition's other state (`services/roles/scripts.py`, WRITE)."""
 
 from __future__ import annotations
 
@@ -30,19 +35,37 @@ class PartitionTimers:
         self._keys = TimerKeys(namespace, shards=1)
         self.lua = ShardScripts(redis)
         self.keys = lru_cache(maxsize=4096)(self._keys.named)
+        self.generations: dict[str, int] = {}
+        """This process's generation of each shard it was given (kept after it loses
+        one: a late call with it must still be refused)."""
+
+    async def take(self, shards: Iterable[str]) -> None:
+        """This process was given these shards' partitions: raise their generations."""
+        shards = list(shards)
+        if not shards:
+            return
+        async with self.lua.redis.pipeline(transaction=False) as pipe:
+            for shard in shards:
+                pipe.incr(self.keys(shard).fence)
+            taken = await pipe.execute()
+        self.generations.update(zip(shards, map(int, taken), strict=True))
+
+    def generation(self, shard: str) -> int | str:
+        """The generation to call with ('' for a shard this process was never given)."""
+        return self.generations.get(shard, "")
 
     # --- writes, run by the caller together (`run`) ---------------------------------
     def schedule(self, shard: str, timers: Iterable[tuple[str, int, bytes]]) -> Call:
         """Upsert (timer id, due epoch ms, payload) timers of one shard."""
         packed = b"".join(pack_timer(tid, due_ms, payload) for tid, due_ms, payload in timers)
-        return self.lua.schedule, self.keys(shard), [packed]
+        return self.lua.schedule, self.keys(shard), [packed], self.generation(shard)
 
     def cancel(self, shard: str, timer_ids: list[str]) -> Call:
-        return self.lua.cancel, self.keys(shard), timer_ids
+        return self.lua.cancel, self.keys(shard), timer_ids, self.generation(shard)
 
     def ack(self, shard: str, claimed: Iterable[ClaimedTimer]) -> Call:
         pairs = [part for t in claimed for part in (t.timer_id, t.token)]
-        return self.lua.ack, self.keys(shard), pairs
+        return self.lua.ack, self.keys(shard), pairs, self.generation(shard)
 
     async def run(self, calls: list[Call]) -> list:
         """The calls, in order, in one pipelined round trip."""
@@ -57,8 +80,8 @@ class PartitionTimers:
             return [], False
         token = f"{owner}:{uuid.uuid4().hex}"
         shards = list(bounds)
-        calls = [(self.lua.claim, self.keys(s), [bounds[s], limit, now_ms + lease_ms, token])
-                 for s in shards]
+        calls = [(self.lua.claim, self.keys(s), [bounds[s], limit, now_ms + lease_ms, token],
+                  self.generation(s)) for s in shards]
         claimed, more = [], False
         for shard, (_head, packed) in zip(shards, await self.lua.run(calls), strict=True):
             found = unpack_claimed(packed if isinstance(packed, bytes) else packed.encode(),
@@ -73,8 +96,8 @@ class PartitionTimers:
         total = 0
         pending = list(shards)
         while pending:
-            calls = [(self.lua.release, self.keys(s), [expired_before_ms, RELEASE_LIMIT])
-                     for s in pending]
+            calls = [(self.lua.release, self.keys(s), [expired_before_ms, RELEASE_LIMIT],
+                      self.generation(s)) for s in pending]
             replies = await self.lua.run(calls)
             total += sum(replies)
             pending = [s for s, n in zip(pending, replies, strict=True) if n >= RELEASE_LIMIT]

@@ -1,5 +1,10 @@
 """The Lua scripts. Each touches the keys of ONE shard (one hash tag, so one Cluster
-slot) and runs atomically. Key order everywhere: due, inflight, data, owner.
+slot) and runs atomically. Key order everywhere: due, inflight, data, owner, fence.
+
+Fencing: the last argument of every call is the caller's generation of the shard ('' for
+none). A shard owned by an input partition (`PartitionTimers`) has a `fence` counter
+that each new owner raises; a call with an older generation (a process that lost the
+partition while paused, say) changes nothing and fails with `FENCED`.
 
 `owner` values are "<original due ms>:<token>": the reaper needs the original due time
 to put an expired lease back so that it fires at once; the ack needs the token.
@@ -10,6 +15,10 @@ per timer): a `redis.call` costs about a microsecond or two on its own. Needs Re
 
 # Helpers shared by the scripts. Lua's unpack() is limited to ~8000 values, hence slices.
 _PRELUDE = """
+local generation = table.remove(ARGV)
+if generation ~= '' and tonumber(redis.call('GET', KEYS[5]) or '0') > tonumber(generation) then
+  return redis.error_reply('FENCED a newer owner of this timer shard took over')
+end
 local CHUNK = 1000
 local function call_many(cmd, key, opt, args)
   for i = 1, #args, CHUNK do
