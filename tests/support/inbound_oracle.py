@@ -1,6 +1,6 @@
 """The contract's verdict on one `kefu.inbound` record, written from the wire contract
-(CONTRACT.md's envelope and event tables, the README's rules and DLQ reasons), not from
-`contracts/`, whose parser it is there to check.
+(docs/contract.md's envelope and event tables, the README's rules and DLQ reasons), not
+from `contracts/`, whose parser it is there to check.
 
 It reads the bytes with Python's own `json` (the services use orjson) and knows:
 
