@@ -1,4 +1,4 @@
-"""Load, merge and validate the operator policy file (CONTRACT.md, "Policy file").
+"""Load, merge and validate the operator policy file (docs/contract.md, "The policy file").
 
 Layers, each deep-merged onto the previous one (mappings merge key by key, lists and
 scalars replace): built-in ``defaults.yaml`` <- the file's ``shops.default`` <- the file's

@@ -1,4 +1,4 @@
-"""Pydantic models of one shop's effective policy (CONTRACT.md, "Policy file").
+"""Pydantic models of one shop's effective policy (docs/contract.md, "The policy file").
 
 Every field is required here: the built-in values live in ``defaults.yaml`` only, and the
 loader always validates a complete, merged mapping. Unknown keys are errors.
