@@ -1,4 +1,4 @@
-"""Router throughput benchmark on its own fresh embedded stack (DESIGN.md, "Throughput").
+"""Router throughput benchmark on its own fresh embedded stack (docs/architecture.md, "Throughput").
 
     python -m benchmarks.router_bench [--events 50000] [--quick] [--partitions 4]
 

@@ -1,6 +1,6 @@
 """kefu wire contract v1: topics, vocabularies, message models, parsing and JSON Schemas.
 
-This package is the single source of truth of the public interface (see CONTRACT.md).
+This package is the single source of truth of the public interface (described in docs/contract.md).
 """
 
 from .codec import InvalidEvent, to_json_bytes

@@ -51,10 +51,11 @@ def parse_inbound_document(raw: bytes) -> tuple[InboundEvent, dict[str, Any]]:
 
 
 def event_key(event: Envelope) -> str:
-    """Kafka key of an inbound event (CONTRACT.md): `agent_id` for agent.status,
-    `conversation_id` for other conversation events, `order_id` for order, logistics,
-    after-sale and review events (`case_id` for an aftersale.updated without order_id); the
-    subject's id for escalation.acknowledged, `script_id` for reply_script.published.
+    """Kafka key of an inbound event (docs/contract.md, "Kafka keys and partitions"):
+    `agent_id` for agent.status, `conversation_id` for other conversation events,
+    `order_id` for order, logistics, after-sale and review events (`case_id` for an
+    aftersale.updated without order_id); the subject's id for escalation.acknowledged,
+    `script_id` for reply_script.published.
     """
     payload = event.payload
     if event.event_type == EventType.AGENT_STATUS:

@@ -1,4 +1,4 @@
-"""Messages the kefu services publish (CONTRACT.md, "Output topics").
+"""Messages the kefu services publish (docs/contract.md, "Output messages").
 
 Role-topic messages (an envelope plus `routing`) are in `contracts.routed`.
 """

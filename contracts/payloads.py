@@ -1,4 +1,4 @@
-"""One payload model per inbound event type (CONTRACT.md, "Inbound event types").
+"""One payload model per inbound event type (docs/contract.md, "Inbound event types").
 
 Required fields have no default. Every model keeps unknown extra fields.
 """
@@ -168,7 +168,7 @@ class ReviewPosted(OpenModel):
     item_id: Id | None = Field(None, description="the product reviewed")
 
 
-# --- supervisor actions (the console; CONTRACT.md, "Additions") ---------------------------
+# --- supervisor actions (the console; docs/contract.md, "Inbound event types") ------
 
 
 class EscalationSubject(OpenModel):

@@ -1,4 +1,4 @@
-"""Kafka topic names of the kefu wire contract (see CONTRACT.md, "Output topics")."""
+"""Kafka topic names of the kefu wire contract (docs/contract.md, "Topics")."""
 
 from __future__ import annotations
 

@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
-from contracts import EventType, LogisticsStatus, SlaKind, SubjectKind
+from contracts import AftersaleStatus, EventType, LogisticsStatus, SlaKind, SubjectKind
 from services.core.policy import ShopPolicy
 from services.roles.rules import ClockView, Command, Raise, Start, Stop, may_start
 
 ORDER, CASE = SubjectKind.ORDER, SubjectKind.CASE
-CASE_DONE = {"agreed", "rejected", "refunded", "closed"}
+CASE_DONE = {AftersaleStatus.AGREED, AftersaleStatus.REJECTED, AftersaleStatus.REFUNDED,
+             AftersaleStatus.CLOSED}
 MOVING = {LogisticsStatus.IN_TRANSIT, LogisticsStatus.OUT_FOR_DELIVERY}
 ARRIVED = {LogisticsStatus.DELIVERED, LogisticsStatus.RETURNED}
 NEGATIVE_RATING = 2
@@ -31,7 +32,7 @@ def aftersale_rules(event, view: ClockView, policy: ShopPolicy) -> list[Command]
         deadline = payload.respond_by or at + policy.sla.aftersale_response
         return [Start(CASE, payload.case_id, SlaKind.AFTERSALE_RESPONSE, at, deadline)]
     if kind == EventType.AFTERSALE_UPDATED:
-        if payload.status == "platform_intervened":
+        if payload.status == AftersaleStatus.PLATFORM_INTERVENED:
             return [Raise(CASE, payload.case_id, SlaKind.PLATFORM_INTERVENED, event.event_id)]
         if payload.status in CASE_DONE:
             return [Stop(CASE, payload.case_id, SlaKind.AFTERSALE_RESPONSE)]

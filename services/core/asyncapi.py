@@ -32,7 +32,7 @@ def build_asyncapi(runtimes: list, *, version: str) -> dict[str, Any]:
         title="kefu",
         version=version,
         description="Event-driven customer-service backbone: topics, producers and consumers "
-        "of every kefu service (see CONTRACT.md).",
+        "of every kefu service (see docs/contract.md).",
     )
     doc = json.loads(spec.to_specification().to_json())
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})

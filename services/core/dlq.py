@@ -3,7 +3,9 @@ human detail and its original bytes, keyed like its source."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from aiokafka import ConsumerRecord
 
@@ -16,6 +18,7 @@ from services.core.metrics import Metrics
 from services.core.outputs import Outgoing
 from services.core.settings import OUTPUT_OVERHEAD
 
+T = TypeVar("T")
 log = get_logger("kefu.dlq")
 
 MAX_RAW_BYTES = 1024 * 1024 - OUTPUT_OVERHEAD
@@ -62,3 +65,26 @@ def reject(record: ConsumerRecord, bad: InvalidEvent, *, service: str, metrics: 
              topic=record.topic, partition=record.partition, offset=record.offset)
     return dead_letter(record, reason=reason, detail=bad.detail, service=service,
                        max_raw_bytes=max_raw_bytes)
+
+
+class InputStage:
+    """What every consuming service does first with each record: the size limit, then
+    its own parse (contract models), and for anything invalid one dead letter with the
+    reason and the original bytes, counted and logged the same way everywhere."""
+
+    def __init__(self, *, service: str, metrics: Metrics, max_event_bytes: int) -> None:
+        self.service, self.metrics, self.max_event_bytes = service, metrics, max_event_bytes
+
+    def read(self, record: ConsumerRecord, parse: Callable[[bytes], T],
+             letters: list[Outgoing]) -> T | None:
+        """`parse(bytes)` of the record, or None with its dead letter added to `letters`
+        (`parse` raises InvalidEvent for what the contract refuses)."""
+        raw = record.value or b""
+        try:
+            if len(raw) > self.max_event_bytes:
+                raise InvalidEvent("oversize",
+                                   f"{len(raw)} bytes is over the limit of {self.max_event_bytes}")
+            return parse(raw)
+        except InvalidEvent as bad:
+            letters.append(reject(record, bad, service=self.service, metrics=self.metrics))
+            return None

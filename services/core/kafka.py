@@ -188,6 +188,16 @@ async def send_records(
     return futures
 
 
+def topic_configs(settings: Settings) -> dict[str, str]:
+    """The configs of a topic kefu creates: its message size limit and, when replicated,
+    `min.insync.replicas` (2 from 3 replicas up), so that an `acks=all` write survives the
+    loss of one broker."""
+    configs = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
+    if settings.topic_replication > 1:
+        configs["min.insync.replicas"] = str(2 if settings.topic_replication >= 3 else 1)
+    return configs
+
+
 async def create_topics(
     settings: Settings, topics: list[str], partitions: int | None = None
 ) -> list[str]:
@@ -210,9 +220,7 @@ async def create_topics(
                             topic,
                             num_partitions=count,
                             replication_factor=settings.topic_replication,
-                            topic_configs={
-                                "max.message.bytes": str(settings.kafka_max_message_bytes)
-                            },
+                            topic_configs=topic_configs(settings),
                         )
                     ]
                 )

@@ -29,6 +29,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from services.core.redis import shop_key
 from services.gateway.claim_scripts import CLAIM, CONFIRM, RELEASE, SHAS
 from services.gateway.grouping import Grouped
 from services.router.context import RouterContext
@@ -57,8 +58,8 @@ class Claims(Protocol):
 
 
 def ingest_key(shop_id: str, event_id: str) -> str:
-    """`kefu:{<shop>}:ingest:<event_id>` (services.core.redis.shop_key's layout)."""
-    return f"kefu:{{{shop_id}}}:ingest:{event_id}"
+    """`kefu:{<shop>}:ingest:<event_id>`."""
+    return shop_key(shop_id, "ingest", event_id)
 
 
 class RedisClaims:

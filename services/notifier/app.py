@@ -41,7 +41,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     if unsigned:
         runtime.log.warning("webhooks sent unsigned, as the policy says (unsigned: true)",
                             shops=unsigned)
-    notes = NotifierMetrics(runtime.metrics.registry)
+    notifier_metrics = NotifierMetrics(runtime.metrics.registry)
     runtime.publisher(topics.NOTIFICATIONS, schema=Notification,
                       description="Every notification to a buyer or supervisor, keyed by order "
                                   "or conversation")
@@ -52,12 +52,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     limits, health = Limits(), ReceiverHealth()
     webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log,
                              per_receiver=limits.per_receiver, health=health)
-    webhook.on_attempt = lambda outcome: notes.attempts.labels(outcome).inc()
+    webhook.on_attempt = lambda outcome: notifier_metrics.attempts.labels(outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()
     sender = Sender(
         redis=runtime.redis, publish=runtime.publish, policy=policy,
         log_channel=LogChannel(runtime.log), webhook=webhook, stopping=runtime.stopping,
-        metrics=notes, dedup_ttl=int(settings.dedup_window.total_seconds()),
+        metrics=notifier_metrics, dedup_ttl=int(settings.dedup_window.total_seconds()),
         max_backoff=max_backoff, dlq_metric=runtime.metrics.dlq,
     )
 
@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     dispatcher = Dispatcher(
         outbox, sender.send, on_error=unsendable, stopping=runtime.stopping, wake=wake,
         owner=f"notifier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
-        on_held=notes.in_flight.set, lease=settings.timer_lease.total_seconds(),
+        on_held=notifier_metrics.in_flight.set, lease=settings.timer_lease.total_seconds(),
         limits=limits, health=health, lane_of=lanes_by_policy(policy),
     )
 
@@ -81,8 +81,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     runtime.background(deliver)
     handler = NotifierHandler(
         redis=runtime.redis, outbox=outbox, policy=policy, clock=clock, metrics=runtime.metrics,
-        notes=notes, wake=wake, context_ttl=int(settings.context_ttl.total_seconds()),
+        notifier_metrics=notifier_metrics, wake=wake,
+        context_ttl=int(settings.context_ttl.total_seconds()),
         dedup_ttl=int(settings.dedup_window.total_seconds()),
+        max_event_bytes=settings.max_event_bytes,
     )
     runtime.batch_subscriber(topics.ORDERS, topics.ESCALATIONS, topics.ASSIGNMENTS,
                              handler=handler, description="Order events, escalations and "

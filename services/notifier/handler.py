@@ -14,10 +14,10 @@ from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from contracts import Assignment, Escalation, EventType, InvalidEvent, parse_inbound, to_json_bytes
+from contracts import Assignment, Escalation, EventType, parse_inbound, to_json_bytes
 from contracts.codec import invalid_from
 from contracts.topics import ASSIGNMENTS, ESCALATIONS
-from services.core.dlq import dead_letter
+from services.core.dlq import InputStage
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome
@@ -34,18 +34,40 @@ log = get_logger("kefu.notifier")
 REMEMBERED = (EventType.ORDER_CREATED, EventType.ORDER_PAID)
 
 
+def _model_parser(model):
+    def parse(raw: bytes):
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            raise invalid_from(exc) from None
+    return parse
+
+
+PARSERS = {ESCALATIONS: _model_parser(Escalation), ASSIGNMENTS: _model_parser(Assignment)}
+"""How each consumed topic is read (kefu.orders: as inbound events)."""
+
+
 class NotifierHandler:
     def __init__(self, *, redis: Redis, outbox: Outbox, policy: Policy,
-                 clock: Callable[[], datetime], metrics: Metrics, notes: NotifierMetrics,
-                 wake, context_ttl: int, dedup_ttl: int) -> None:
+                 clock: Callable[[], datetime], metrics: Metrics,
+                 notifier_metrics: NotifierMetrics, wake, context_ttl: int, dedup_ttl: int,
+                 max_event_bytes: int) -> None:
         self.redis, self.outbox, self.policy, self.clock = redis, outbox, policy, clock
-        self.metrics, self.notes, self.wake = metrics, notes, wake
+        self.metrics, self.notifier_metrics, self.wake = metrics, notifier_metrics, wake
         self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
+        self.input = InputStage(service="notifier", metrics=metrics,
+                                max_event_bytes=max_event_bytes)
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
-        items = [(item, self._drafts(item)) for r in records
-                 if (item := self._parse(r, outcome)) is not None]
+        items = []
+        for record in records:
+            item = self.input.read(record, PARSERS.get(record.topic, parse_inbound),
+                                   outcome.outputs)
+            if item is not None:
+                kind = getattr(item, "event_type", type(item).__name__.lower())
+                self.metrics.events_in.labels(record.topic, kind).inc()
+                items.append((item, self._drafts(item)))
         ctx = NotifierContext(self.redis, ttl=self.context_ttl, dedup_ttl=self.dedup_ttl)
         await ctx.load(**_keys_of(items))
         now = self.clock()
@@ -57,29 +79,6 @@ class NotifierHandler:
                     entries.append(self._entry(draft, ctx, now))
         outcome.after_ack.append(lambda: self._flush(entries, ctx))
         return outcome
-
-    def _parse(self, record: ConsumerRecord, outcome: BatchOutcome):
-        raw = record.value or b""
-        try:
-            if record.topic in (ESCALATIONS, ASSIGNMENTS):
-                model = Escalation if record.topic == ESCALATIONS else Assignment
-                try:
-                    item = model.model_validate_json(raw)
-                except ValidationError as exc:
-                    raise invalid_from(exc) from None
-                self.metrics.events_in.labels(record.topic, model.__name__.lower()).inc()
-                return item
-            event = parse_inbound(raw)
-            self.metrics.events_in.labels(record.topic, event.event_type).inc()
-            return event
-        except InvalidEvent as bad:
-            reason = str(bad.reason)
-            self.metrics.dlq.labels(reason).inc()
-            log.info("invalid record dead-lettered", topic=record.topic, reason=reason,
-                     detail=bad.detail[:300], partition=record.partition, offset=record.offset)
-            outcome.outputs.append(dead_letter(record, reason=reason, detail=bad.detail,
-                                               service="notifier"))
-            return None
 
     def _drafts(self, item) -> list[Draft]:
         if isinstance(item, Escalation):
@@ -102,13 +101,13 @@ class NotifierHandler:
     def _admit(self, draft: Draft, ctx: NotifierContext, now: datetime) -> bool:
         shop, kind = draft.shop_id, draft.kind
         if ctx.is_known(shop, draft.notification_id):
-            self.notes.skipped.labels(kind, "duplicate").inc()
+            self.notifier_metrics.skipped.labels(kind, "duplicate").inc()
             return False
         if draft.capped:
             cap = self.policy.for_shop(shop).notify.logistics_updates
             now_ms, window_ms = int(now.timestamp() * 1000), int(cap.window.total_seconds() * 1000)
             if ctx.logistics_sent(shop, draft.order_id, now_ms - window_ms) >= cap.max_per_order:
-                self.notes.skipped.labels(kind, "logistics_cap").inc()
+                self.notifier_metrics.skipped.labels(kind, "logistics_cap").inc()
                 log.info("logistics update over the cap; skipped", shop_id=shop,
                          order_id=draft.order_id, notification_id=draft.notification_id)
                 return False
@@ -125,7 +124,7 @@ class NotifierHandler:
             until = quiet_until(now, policy.notify.quiet_hours, policy.timezone)
             if until is not None:
                 due = until
-                self.notes.deferred.labels(draft.kind).inc()
+                self.notifier_metrics.deferred.labels(draft.kind).inc()
                 log.info("buyer notice held for quiet hours", shop_id=draft.shop_id,
                          notification_id=draft.notification_id, until=until.isoformat())
         return draft.notification_id, due, to_json_bytes(notification)

@@ -11,7 +11,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from contracts import InvalidEvent, parse_inbound, parse_routed
 from contracts.topics import ORDER_EVENT_TYPES, ORDERS
-from services.core.dlq import dead_letter
+from services.core.dlq import InputStage
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome
@@ -28,17 +28,28 @@ def shard_of(record: ConsumerRecord) -> str:
     return f"{record.topic}:{record.partition}"
 
 
+def parse_order_event(raw: bytes):
+    """An inbound event of one of the types `kefu.orders` carries."""
+    event = parse_inbound(raw)
+    if event.event_type not in ORDER_EVENT_TYPES:
+        raise InvalidEvent("unknown_event_type",
+                           f"event_type: {event.event_type} does not belong on {ORDERS}")
+    return event
+
+
 class RoleHandler:
     def __init__(self, *, role: str, batches: RoleBatches, metrics: Metrics,
                  max_event_bytes: int, grace_ms: int) -> None:
         self.role, self.batches, self.metrics = role, batches, metrics
-        self.max_event_bytes, self.grace_ms = max_event_bytes, grace_ms
+        self.grace_ms = grace_ms
+        self.input = InputStage(service=role, metrics=metrics, max_event_bytes=max_event_bytes)
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         outcome, events, marks, seen = BatchOutcome(), [], [], Counter()
         read_ms = round(time.time() * 1000)
         for record in records:
-            event = self._parse(record, outcome)
+            parse = parse_routed if record.topic != ORDERS else parse_order_event
+            event = self.input.read(record, parse, outcome.outputs)
             stamp = parse_stamp(record.headers)
             occurred = to_us(event.occurred_at) // 1000 if event is not None else None
             if stamp is not None or occurred is not None:
@@ -56,25 +67,3 @@ class RoleHandler:
         outcome.on_abandon.append(self.batches.forget)
         outcome.watermarks = candidates_of(marks)
         return outcome
-
-    def _parse(self, record: ConsumerRecord, outcome: BatchOutcome):
-        raw = record.value or b""
-        try:
-            if len(raw) > self.max_event_bytes:
-                raise InvalidEvent("oversize", f"{len(raw)} bytes is over {self.max_event_bytes}")
-            if record.topic != ORDERS:
-                return parse_routed(raw)
-            event = parse_inbound(raw)
-            if event.event_type not in ORDER_EVENT_TYPES:
-                raise InvalidEvent("unknown_event_type",
-                                   f"event_type: {event.event_type} does not belong on {ORDERS}")
-            return event
-        except InvalidEvent as bad:
-            reason = str(bad.reason)
-            self.metrics.events_in.labels(record.topic, "invalid").inc()
-            self.metrics.dlq.labels(reason).inc()
-            log.info("invalid event dead-lettered", reason=reason, detail=bad.detail[:300],
-                     topic=record.topic, partition=record.partition, offset=record.offset)
-            outcome.outputs.append(
-                dead_letter(record, reason=reason, detail=bad.detail, service=self.role))
-            return None

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from aiokafka import ConsumerRecord, TopicPartition
 from redis.asyncio import Redis
 
-from contracts import INBOUND, InvalidEvent, parse_inbound_document
-from services.core.dlq import dead_letter
+from contracts import INBOUND, parse_inbound_document
+from services.core.dlq import InputStage
 from services.core.logging import get_logger
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome
@@ -19,6 +19,13 @@ from services.router.context import RouterContext
 from services.router.route import ClassifierFor, route_event
 
 log = get_logger("kefu.router")
+
+
+def parse_with_bytes(raw: bytes):
+    """(event, its bytes, its JSON document): the router splices `routing` into the
+    original JSON rather than re-serialising the event."""
+    event, data = parse_inbound_document(raw)
+    return event, raw, data
 
 
 class RouterHandler:
@@ -35,7 +42,7 @@ class RouterHandler:
         service: str = "router",
     ) -> None:
         self.redis, self.classifier_for, self.metrics = redis, classifier_for, metrics
-        self.max_event_bytes = max_event_bytes
+        self.input = InputStage(service=service, metrics=metrics, max_event_bytes=max_event_bytes)
         self.context_ttl, self.dedup_ttl = context_ttl, dedup_ttl
         self.service, self.grace_ms = service, grace_ms
         self._last_writes: dict = {}
@@ -46,7 +53,7 @@ class RouterHandler:
         outcome = BatchOutcome()
         parsed, records_of = [], []
         for record in records:
-            item = self._parse(record, outcome)
+            item = self.input.read(record, parse_with_bytes, outcome.outputs)
             if item is not None:
                 parsed.append(item)
                 records_of.append(record)
@@ -82,33 +89,3 @@ class RouterHandler:
 
         outcome.after_ack.append(flush)
         return outcome
-
-    def _parse(self, record: ConsumerRecord, outcome: BatchOutcome):
-        raw = record.value or b""
-        try:
-            if len(raw) > self.max_event_bytes:
-                raise InvalidEvent(
-                    "oversize", f"{len(raw)} bytes is over the limit of {self.max_event_bytes}"
-                )
-            event, data = parse_inbound_document(raw)
-            return event, raw, data
-        except InvalidEvent as bad:
-            reason = str(bad.reason)
-            self.metrics.events_in.labels(record.topic, "invalid").inc()
-            self.metrics.dlq.labels(reason).inc()
-            log.info(
-                "invalid event dead-lettered",
-                reason=reason,
-                detail=bad.detail[:300],
-                partition=record.partition,
-                offset=record.offset,
-            )
-            outcome.outputs.append(
-                dead_letter(
-                    record,
-                    reason=reason,
-                    detail=bad.detail,
-                    service=self.service,
-                )
-            )
-            return None

@@ -12,12 +12,14 @@ from functools import lru_cache
 
 import orjson
 
+from services.core.redis import shop_key
+
 MAX_SUGGESTED = 3
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def scripts_key(shop: str) -> str:
-    return f"kefu:{{{shop}}}:reply_scripts"
+    return shop_key(shop, "reply_scripts")
 
 
 def buyer_locale(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Where each valid inbound event goes (CONTRACT.md, "Output topics"). Works on the
+"""Where each valid inbound event goes (docs/contract.md, "Topics"). Works on the
 batch-local RouterContext only: no I/O here.
 
 A valid event is passed on as the producer sent it (its original bytes), so extra

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from contracts import EventType, OrderStage
+from contracts import AftersaleStatus, EventType, OrderStage
 
-AFTERSALE_CLOSING = {"refunded", "closed", "rejected"}
+AFTERSALE_CLOSING = {AftersaleStatus.REFUNDED, AftersaleStatus.CLOSED, AftersaleStatus.REJECTED}
 
 
 class OrderState(NamedTuple):

@@ -1,5 +1,5 @@
 """The router on the real broker and Redis: routing, order stages, stickiness,
-duplicates and the DLQ (CONTRACT.md "Output topics", "Guarantees")."""
+duplicates and the DLQ (docs/contract.md, "Topics", "Guarantees")."""
 
 from __future__ import annotations
 

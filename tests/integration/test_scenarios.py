@@ -1,5 +1,6 @@
-"""Scenarios written once and run on two backends (DESIGN.md, "Habits"): the in-memory
-broker for speed and the real embedded broker for truth. Redis is real in both."""
+"""Scenarios written once and run on two backends (docs/architecture.md, "Code layout"):
+the in-memory broker for speed and the real embedded broker for truth. Redis is real in
+both."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The contract's verdict on one `kefu.inbound` record, written from the wire contract
-(CONTRACT.md's envelope and event tables, the README's rules and DLQ reasons), not from
-`contracts/`, whose parser it is there to check.
+(docs/contract.md's envelope and event tables, the README's rules and DLQ reasons), not
+from `contracts/`, whose parser it is there to check.
 
 It reads the bytes with Python's own `json` (the services use orjson) and knows:
 
@@ -19,8 +19,8 @@ It reads the bytes with Python's own `json` (the services use orjson) and knows:
   text, enums exactly as written, integers as JSON integers (not true, not 3.0, not
   "3"), amounts as non-negative numbers; optional fields may be absent or null, except
   lists (`attachments[]`, `items[]`) and fields with a stated default (`max_concurrent`,
-  default 5), which when present are of their type (the contract does not say whether
-  null means absent: this is kefu's reading); any other field is kept and never judged.
+  default 5; `retired`, default false), which when present are of their type
+  (docs/contract.md, "Encoding"); any other field is kept and never judged.
 
 A record with several defects may get the reason of any of them: `reasons` holds every
 one that applies (the contract does not rank them), so a test asserts membership."""
@@ -187,7 +187,7 @@ ENVELOPE: tuple[dict, dict] = (
 )
 
 
-NOT_NULL = frozenset({"attachments", "items", "max_concurrent"})  # lists and defaults
+NOT_NULL = frozenset({"attachments", "items", "max_concurrent", "retired"})  # lists, defaults
 
 
 def _defects(doc: dict, spec: tuple[dict, dict]) -> list[str]:

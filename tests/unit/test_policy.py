@@ -8,7 +8,6 @@ from services.core.policy import (
     INTENTS,
     deep_merge,
     load_policy,
-    load_policy_from_env,
     parse_policy,
 )
 
@@ -174,13 +173,6 @@ def test_all_intents_accepted() -> None:
     keywords = {intent: ["x"] for intent in INTENTS}
     policy = parse_policy({"shops": {"default": {"routing": {"keywords": keywords}}}})
     assert set(policy.default.routing.keywords) == set(INTENTS) and len(INTENTS) == 9
-
-
-def test_load_from_env(tmp_path: Path) -> None:
-    path = write(tmp_path, CONTRACT_EXAMPLE)
-    policy = load_policy_from_env({"KEFU_POLICY_FILE": str(path)})
-    assert policy.for_shop("shop-123").sla.presale.first_response == timedelta(seconds=30)
-    assert load_policy_from_env({}).source == "<built-in defaults>"
 
 
 def test_deep_merge_semantics() -> None:

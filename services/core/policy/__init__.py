@@ -6,11 +6,9 @@
 
 from services.core.policy.errors import PolicyError
 from services.core.policy.loader import (
-    ENV_VAR,
     Policy,
     deep_merge,
     load_policy,
-    load_policy_from_env,
     parse_policy,
 )
 from services.core.policy.model import (
@@ -31,7 +29,6 @@ from services.core.policy.notify import (
 )
 
 __all__ = [
-    "ENV_VAR",
     "INTENTS",
     "AnalyticsPolicy",
     "AssignmentPolicy",
@@ -48,6 +45,5 @@ __all__ = [
     "WebhookPolicy",
     "deep_merge",
     "load_policy",
-    "load_policy_from_env",
     "parse_policy",
 ]

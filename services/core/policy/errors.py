@@ -25,7 +25,7 @@ def describe(error: Any, prefix: str) -> str:
     if error["type"] == "extra_forbidden":
         message = "unknown key" + _suggest(error["loc"])
     elif "[key]" in error["loc"]:  # our own key validators already name the key
-        if error["type"] == "literal_error":
+        if error["type"] in ("literal_error", "enum"):
             message = "unknown key, expected " + message.removeprefix("Input should be ")
     elif error["type"] not in ("value_error", "missing") and not isinstance(
         error["input"], dict | list

@@ -1,4 +1,4 @@
-"""Load, merge and validate the operator policy file (CONTRACT.md, "Policy file").
+"""Load, merge and validate the operator policy file (docs/contract.md, "The policy file").
 
 Layers, each deep-merged onto the previous one (mappings merge key by key, lists and
 scalars replace): built-in ``defaults.yaml`` <- the file's ``shops.default`` <- the file's
@@ -9,7 +9,6 @@ scalars replace): built-in ``defaults.yaml`` <- the file's ``shops.default`` <- 
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,7 +22,6 @@ from pydantic import ValidationError
 from services.core.policy.errors import PolicyError, describe
 from services.core.policy.model import ShopPolicy
 
-ENV_VAR = "KEFU_POLICY_FILE"
 BUILTIN_SOURCE = "<built-in defaults>"
 
 
@@ -145,9 +143,3 @@ def load_policy(path: str | Path | None = None) -> Policy:
     except yaml.YAMLError as exc:
         raise PolicyError([f"{source}: invalid YAML: {exc}"]) from exc
     return parse_policy(data, source)
-
-
-def load_policy_from_env(environ: Mapping[str, str] | None = None) -> Policy:
-    """``load_policy`` of ``$KEFU_POLICY_FILE``, or the built-in defaults if unset/empty."""
-    path = (os.environ if environ is None else environ).get(ENV_VAR) or None
-    return load_policy(path)

@@ -1,4 +1,4 @@
-"""Pydantic models of one shop's effective policy (CONTRACT.md, "Policy file").
+"""Pydantic models of one shop's effective policy (docs/contract.md, "The policy file").
 
 Every field is required here: the built-in values live in ``defaults.yaml`` only, and the
 loader always validates a complete, merged mapping. Unknown keys are errors.
@@ -6,10 +6,11 @@ loader always validates a complete, merged mapping. Unknown keys are errors.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from contracts.enums import Intent
 from services.core.business_hours import BusinessCalendar
 from services.core.policy.notify import NotifyPolicy
 from services.core.policy.types import (
@@ -25,12 +26,8 @@ from services.core.policy.types import (
     resolve_week,
 )
 
-Intent = Literal[
-    "greeting", "product_inquiry", "bargaining", "order_change", "urge_shipment",
-    "logistics_inquiry", "return_refund", "quality_issue", "complaint",
-]  # fmt: skip
-INTENTS: tuple[str, ...] = get_args(Intent)
-
+INTENTS: tuple[str, ...] = tuple(intent.value for intent in Intent)
+"""The contract's intents, least to most actionable (policy keys such as routing.keywords)."""
 
 class ResponseSla(StrictModel):
     """Response clocks of one role's conversations (business time)."""

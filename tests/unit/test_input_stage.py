@@ -1,0 +1,37 @@
+"""The input stage every consuming service shares: too big, unparseable or refused by
+the contract, a record becomes one dead letter with its reason and bytes; it is
+counted and the batch goes on."""
+
+from __future__ import annotations
+
+import orjson
+from aiokafka import ConsumerRecord
+
+from contracts import example, parse_inbound
+from services.core.dlq import InputStage
+from services.core.metrics import Metrics
+
+
+def record(value: bytes, offset: int = 0) -> ConsumerRecord:
+    return ConsumerRecord("kefu.orders", 1, offset, 0, 0, b"ord-1", value, None, 0,
+                          len(value), [])
+
+
+def stage(metrics: Metrics) -> InputStage:
+    return InputStage(service="notifier", metrics=metrics, max_event_bytes=4096)
+
+
+def test_each_kind_of_bad_record_is_one_letter_with_its_reason_and_the_rest_goes_on() -> None:
+    metrics, letters = Metrics("notifier"), []
+    good = orjson.dumps(example("order.shipped"))
+    records = [record(b"x" * 4097, 0), record(b"{not json", 1), record(good, 2),
+               record(orjson.dumps({**orjson.loads(good), "event_type": "order.teleported"}), 3)]
+    read = [stage(metrics).read(r, parse_inbound, letters) for r in records]
+    assert [item is not None for item in read] == [False, False, True, False]
+    bodies = [orjson.loads(letter.value) for letter in letters]
+    assert [b["reason"] for b in bodies] == ["oversize", "invalid_json", "unknown_event_type"]
+    assert [b["offset"] for b in bodies] == [0, 1, 3]
+    assert bodies[1]["raw"] == "{not json" and {b["service"] for b in bodies} == {"notifier"}
+    counted = {s.labels["reason"]: s.value for m in metrics.registry.collect()
+               if m.name == "kefu_dlq" for s in m.samples if s.name == "kefu_dlq_total"}
+    assert counted == {"oversize": 1.0, "invalid_json": 1.0, "unknown_event_type": 1.0}
