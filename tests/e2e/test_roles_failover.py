@@ -55,15 +55,15 @@ async def ready(port: int) -> bool:
         return False
 
 
-async def victim_in_flight(service, pid: int) -> bool:
-    """Some in-flight timer is owned by the process `pid` (tokens name the owner)."""
+async def victim_in_flight(service, pid: int) -> int:
+    """How many in-flight timers the process `pid` owns (tokens name the owner)."""
     timers = PartitionTimers(service.redis, "presale")
     pipe = service.redis.pipeline(transaction=False)
     for shard in (f"{topic}:{p}" for topic in (topics.ROLE_PRESALE, topics.ORDERS)
                   for p in range(TEST_PARTITIONS)):
         pipe.hvals(timers.keys(shard).owner)
     owners = [v for values in await pipe.execute() for v in values]
-    return any(f"-{pid}-".encode() in v for v in owners)
+    return sum(f"-{pid}-".encode() in v for v in owners)
 
 
 async def send_wave(kafka, shop: str, spread: float) -> list[str]:
@@ -95,6 +95,8 @@ async def test_sigkill_while_timers_fire_loses_none_and_never_forks_an_id(stack,
                                     interval=0.02)
             assert owns, "the victim never held an in-flight timer"
             await asyncio.sleep(0.3)  # inside its 1 s hold: published, not yet acked
+            victim.send_signal(signal.SIGSTOP)  # frozen: it claims nothing more
+            held = await victim_in_flight(survivor, victim.pid)
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=10)
             # some of these land on the dead replica's partitions: the survivor takes them over
@@ -128,4 +130,6 @@ async def test_sigkill_while_timers_fire_loses_none_and_never_forks_an_id(stack,
     counts = Counter(b["escalation_id"] for b in bodies)
     assert len(counts) == len(expected)
     repeats = sum(n - 1 for n in counts.values())
-    print(f"\n{len(counts)} distinct escalations, {repeats} repeats of the same id")
+    assert repeats <= held, f"{repeats} repeats; the victim held only {held} fired timers"
+    print(f"\n{len(counts)} distinct escalations, {repeats} repeats of the same id "
+          f"(the victim held {held})")
