@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from benchmarks.common.procs import (
     ServiceProc,
     check_alive,
     cpu_seconds,
+    embedded_stack,
     metrics,
     start_py_spy,
     start_service,
@@ -45,7 +44,7 @@ from benchmarks.common.procs import (
 from benchmarks.common.text import fmt_rate, say
 from benchmarks.roles_workload import RoleWorkload, make_role_workload
 from contracts import topics
-from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
+from services.core.embedded import EmbeddedBroker, EmbeddedRedis
 from services.core.kafka import create_topics
 from services.core.settings import Settings
 
@@ -178,14 +177,7 @@ def report(args, workload: RoleWorkload, base: Baseline, batched: Baseline, one:
 
 async def run(args: argparse.Namespace) -> int:
     wall = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="kefu-roles-bench-"))
-    broker = EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log")
-    redis = EmbeddedRedis(port=free_port(), data_dir=workdir / "valkey",
-                          log_path=workdir / "redis.log")
-    broker.start()
-    redis.start()
-    failed = False
-    try:
+    with embedded_stack("kefu-roles-bench-") as (broker, redis, workdir):
         settings = Settings(kafka_bootstrap=broker.bootstrap, redis_url=redis.url)
         await create_topics(settings, [*topics.ALL_TOPICS, RAW_IN, RAW_OUT], args.partitions)
         workload = make_role_workload(args.events, shops=args.shops, agents=args.agents,
@@ -208,15 +200,6 @@ async def run(args: argparse.Namespace) -> int:
         print(report(args, workload, base, batched, one, two, time.monotonic() - wall),
               flush=True)
         return 0
-    except BaseException:
-        failed = True
-        say(f"benchmark failed; logs kept in {workdir}")
-        raise
-    finally:
-        broker.stop()
-        redis.stop()
-        if not failed:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.core.health import readiness
 from services.core.metrics import Metrics
 
 Check = Callable[[], Awaitable[bool]]
@@ -34,13 +35,7 @@ def create_api(router, *, metrics: Metrics, checks: dict[str, Check],
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        results = {}
-        for name, check in checks.items():
-            try:
-                results[name] = bool(await check())
-            except Exception:
-                results[name] = False
-        ready = all(results.values())
+        ready, results = await readiness(checks)
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)

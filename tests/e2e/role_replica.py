@@ -13,9 +13,12 @@ published, its state and timers are written that long after.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import aiohttp
 
 from contracts import example, topics
 from services.roles.keys import RoleKeys
@@ -36,6 +39,37 @@ shops:
       aftersale_response: 2s
       logistics_stalled: 2s
 """
+
+
+THREE_SECONDS = """
+shops:
+  default:
+    business_hours: {mon-sun: [["00:00", "24:00"]]}
+    sla:
+      presale: {first_response: 3s, next_response: 3s}
+    notify: {quiet_hours: []}
+"""
+"""Pre-sale answers within 3 s around the clock (warning at 2.4 s, level 3 at 6 s)."""
+
+
+def replica_env(settings) -> dict[str, str]:
+    """The environment of a replica subprocess run with `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    for name, value in settings.model_dump(exclude_none=True).items():
+        if isinstance(value, timedelta):
+            value = f"PT{value.total_seconds()}S"
+        env[f"KEFU_{name.upper()}"] = str(value)
+    return env
+
+
+async def ready(port: int) -> bool:
+    """The replica on `port` answers /readyz with 200."""
+    try:
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{port}/readyz", timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
 
 
 def write_policy(directory: Path, text: str = POLICY) -> Path:

@@ -22,14 +22,7 @@ from tests.support.processes import ServiceProcess
 from tests.support.services import running
 
 pytestmark = pytest.mark.e2e
-POLICY = """
-shops:
-  default:
-    business_hours: {mon-sun: [["00:00", "24:00"]]}
-    sla:
-      presale: {first_response: 3s, next_response: 3s}
-    notify: {quiet_hours: []}
-"""
+POLICY = r.THREE_SECONDS
 LEVEL3 = 6.0
 ANSWERED, UNANSWERED = 300, 30
 

@@ -4,8 +4,9 @@
   itself; nothing is lost; no timer is lost (pre-sale ship-by clocks scheduled before
   the crash fire all their levels after it; the notifier's outbox holds buyer notices
   across it until quiet hours end).
-- Redis unavailable for 10 s: no service commits any input as done meanwhile (committed
-  offsets of every group on every topic stand still), and all of it is done after."""
+- Redis unavailable for 10 s, or refusing every write for 10 s (`maxmemory` reached
+  under `noeviction`: OOM): no service commits any input as done meanwhile (committed
+  offsets of every group on every topic stand still), and all of it is done after, once."""
 
 from __future__ import annotations
 
@@ -113,7 +114,46 @@ def quiet(system):
     return check
 
 
-async def test_redis_down_10s_commits_nothing_then_catches_up(system, stack, kafka):
+class RefusingWrites:
+    """Redis stays up and answers reads, but refuses every write (OOM)."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.saved = url, {}
+
+    async def begin(self) -> None:
+        admin = Redis.from_url(self.url, decode_responses=True)
+        try:
+            for name in ("maxmemory", "maxmemory-policy"):
+                self.saved.update(await admin.config_get(name))
+            await admin.config_set("maxmemory-policy", "noeviction")
+            await admin.config_set("maxmemory", "1")
+        finally:
+            await admin.aclose()
+
+    async def end(self) -> None:
+        admin = Redis.from_url(self.url, decode_responses=True)
+        try:
+            for name, value in self.saved.items():
+                await admin.config_set(name, value)
+        finally:
+            await admin.aclose()
+
+
+class Down:
+    def __init__(self, stack) -> None:
+        self.stack = stack
+
+    async def begin(self) -> None:
+        await asyncio.to_thread(self.stack.redis.stop)
+
+    async def end(self) -> None:
+        await asyncio.to_thread(self.stack.redis.start)
+
+
+@pytest.mark.parametrize("fault", ["down", "refusing_writes"])
+async def test_redis_down_or_refusing_writes_10s_commits_nothing_then_catches_up(
+        system, stack, kafka, fault):
+    trouble = Down(stack) if fault == "down" else RefusingWrites(stack.redis.url)
     shop = unique("shop")
     agent = unique("agent")
     status = event("agent.status", shop, agent_id=agent, roles=["presale"], status="online",
@@ -128,8 +168,8 @@ async def test_redis_down_10s_commits_nothing_then_catches_up(system, stack, kaf
     assert await wait_until(lambda: system.committed_through(status_sent), timeout=30)
     assert await wait_until(quiet(system), timeout=30), "the system never went quiet"
 
-    await asyncio.to_thread(stack.redis.stop)
-    await asyncio.sleep(0.5)  # a commit of work finished before the stop may land now
+    await trouble.begin()
+    await asyncio.sleep(0.5)  # a commit of work finished before the fault may land now
     before = await system.offsets()
     router_retries = system.retries("router")
     chats = [buyer_message(shop) for _ in range(20)]
@@ -154,11 +194,11 @@ async def test_redis_down_10s_commits_nothing_then_catches_up(system, stack, kaf
         *[(topics.ESCALATIONS, b, b["subject"]["id"]) for b in alerts],
     ])
     try:
-        for _ in range(10):  # 10 s without Redis
+        for _ in range(10):  # 10 s of the fault
             await asyncio.sleep(1.0)
-            assert await system.offsets() == before, "input committed as done while Redis is down"
+            assert await system.offsets() == before, f"input committed as done, Redis {fault}"
     finally:
-        await asyncio.to_thread(stack.redis.start)
+        await trouble.end()
 
     assert system.retries("router") > router_retries, "the router never tried meanwhile"
     assert await wait_until(system.healthy, timeout=30), "services did not recover by themselves"
@@ -170,6 +210,7 @@ async def test_redis_down_10s_commits_nothing_then_catches_up(system, stack, kaf
     await kafka.collect((topics.ROLE_PRESALE, topics.ROLE_AFTERSALE), routed, count=len(chats),
                         timeout=30)
     assert len(routed.ids) == len(chats), "router lost events"
+    assert repeats(b["event_id"] for b in routed.all) == 0, "router routed an event twice"
     assigned = FirstSeen(lambda b, _: b["shop_id"] == shop, lambda b: b["conversation_id"])
     await kafka.collect(topics.ASSIGNMENTS, assigned, count=len(chats) + len(role_chats),
                         timeout=30)

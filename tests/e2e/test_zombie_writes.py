@@ -10,20 +10,17 @@ generation, and state last written by a newer generation is never overwritten.""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
 import orjson
 import pytest
 
 from contracts import topics
 from services.core.embedded import free_port
-from services.core.settings import Settings
 from tests.conftest import unique
 from tests.e2e import role_replica as r
 from tests.support.faults import committed_offsets
@@ -32,32 +29,6 @@ from tests.support.services import running
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-POLICY = """
-shops:
-  default:
-    business_hours: {mon-sun: [["00:00", "24:00"]]}
-    sla:
-      presale: {first_response: 3s, next_response: 3s}
-    notify: {quiet_hours: []}
-"""
-
-
-def replica_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
-    for name, value in settings.model_dump(exclude_none=True).items():
-        if isinstance(value, timedelta):
-            value = f"PT{value.total_seconds()}S"
-        env[f"KEFU_{name.upper()}"] = str(value)
-    return env
-
-
-async def ready(port: int) -> bool:
-    try:
-        async with aiohttp.ClientSession() as http, http.get(
-                f"http://127.0.0.1:{port}/readyz", timeout=aiohttp.ClientTimeout(total=2)) as resp:
-            return resp.status == 200
-    except (aiohttp.ClientError, TimeoutError):
-        return False
 
 
 def start_holding_writes(env: dict[str, str], log: Path, *, seconds: float) -> subprocess.Popen:
@@ -80,13 +51,13 @@ def of_shop(shop: str):
 
 
 async def test_a_replica_woken_after_losing_its_partitions_writes_nothing(stack, kafka, tmp_path):
-    settings = stack.settings(policy_file=r.write_policy(tmp_path, POLICY))
+    settings = stack.settings(policy_file=r.write_policy(tmp_path, r.THREE_SECONDS))
     port, log = free_port(), tmp_path / "zombie.log"
-    env = replica_env(settings.model_copy(update={"http_port": port, "log_format": "json"}))
+    env = r.replica_env(settings.model_copy(update={"http_port": port, "log_format": "json"}))
     shop, answered, control = unique("shop"), unique("ok"), unique("control")
     zombie = start_holding_writes(env, log, seconds=5)
     try:
-        started = await wait_until(lambda: zombie.poll() is not None or ready(port), timeout=60)
+        started = await wait_until(lambda: zombie.poll() is not None or r.ready(port), timeout=60)
         assert started and zombie.poll() is None, log.read_text()[-3000:]
         t0 = r.now()
         await kafka.send(topics.ROLE_PRESALE, r.buyer(shop, answered, at=t0), answered)
@@ -102,7 +73,7 @@ async def test_a_replica_woken_after_losing_its_partitions_writes_nothing(stack,
             # past the reply: the answered conversation's clock is stopped
             assert await wait_until(lambda: committed_past(stack, settings, reply), timeout=60)
             zombie.send_signal(signal.SIGCONT)  # its held write runs now
-            assert await wait_until(lambda: ready(port), timeout=60), "the zombie rejoined"
+            assert await wait_until(lambda: r.ready(port), timeout=60), "the zombie rejoined"
             # a control conversation on the answered one's key, so on its partition and timer
             # shard: its breach fires no earlier than a reopened clock of the answered one
             await kafka.send(topics.ROLE_PRESALE, r.buyer(shop, control, at=r.now()), answered)

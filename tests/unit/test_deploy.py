@@ -11,8 +11,6 @@ import importlib.metadata as metadata
 import json
 import re
 import shlex
-import shutil
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -641,28 +639,6 @@ def test_example_policies_load_with_kefus_loader(tmp_path):
             load_policy_text(text, tmp_path)
         except Exception as exc:  # PolicyError names the bad key
             pytest.fail(f"{where}: {exc}")
-
-
-def test_kustomize_renders_when_kubectl_is_available():
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl not installed")
-    result = subprocess.run(
-        [kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    rendered = [d for d in yaml.safe_load_all(result.stdout) if d]
-    assert len(rendered) == len(k8s_docs())
-    images = {
-        c["image"]
-        for d in rendered
-        if d["kind"] in ("Deployment", "Job")
-        for c in d["spec"]["template"]["spec"].get("initContainers", [])
-        + d["spec"]["template"]["spec"]["containers"]
-    }
-    assert len(images) == 1 and "kefu:" in images.pop()
-    namespaced = [d for d in rendered if d["kind"] != "Namespace"]
-    assert all(d["metadata"].get("namespace") == "kefu" for d in namespaced)
 
 
 # --- network policies ------------------------------------------------------------------
