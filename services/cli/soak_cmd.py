@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    checkout = Path(__file__).resolve().parents[2]  # an editable install runs from the source
+    if (checkout / "benchmarks" / "soak").is_dir() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
     try:
         from benchmarks import soak
     except ModuleNotFoundError as exc:

@@ -64,3 +64,18 @@ def test_bad_usage_exits_2(kefu, argv, needle):
 def test_only_loopback(kefu, extra):
     code, out = kefu("soak", "--rate", "10", "--minutes", "1", *extra)
     assert code == 2 and "loopback" in out
+
+
+def test_the_kefu_entry_point_finds_the_soak_of_its_source_checkout(tmp_path):
+    """`kefu soak` runs from a console script, whose sys.path holds neither the
+    repository nor the working directory: it must still find benchmarks/soak/ of the
+    checkout it is installed from (then refuse a non-loopback broker, as it should)."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from services.cli.main import main; "
+              "sys.exit(main(['soak', '--rate', '1', '--minutes', '1', "
+              "'--bootstrap', 'kafka-1:9092']))")
+    done = subprocess.run([sys.executable, "-I", "-c", script], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "loopback" in done.stderr, done.stderr
