@@ -6,6 +6,9 @@ conversation is plain arithmetic: it starts at the first buyer message of a roun
 (nothing answered yet in the session) or `next_response`; an agent reply or a close
 stops it. Independently of kefu's code:
 
+- a buyer message that the router sends to the other role hands the conversation over:
+  the old role's round ends there (like a close), and a new session begins in the new
+  role with that message (`first_response`);
 - a warning or breach whose milestone came after a stop of its round is **false**;
 - a round not stopped by its deadline (before `horizon`) owes exactly one `breached`
   level-2 escalation: **missing** if none came, **repeated** if several ids came;
@@ -81,20 +84,35 @@ class SlaCheck:
             self.unexplained.append(body)
             return
         milestone = start + budget * self.policy.share(state, level)
-        if any(kind in STOPS and start <= at < milestone for at, kind, _ in track.events):
+        if any((kind in STOPS or self._handed_off(kind, event_id, body["role"]))
+               and start <= at < milestone for at, kind, event_id in track.events):
             self.false.append(body)
+
+    def _handed_off(self, kind: str, event_id: str, role: str) -> bool:
+        """A buyer message the router sent to another role than `role`."""
+        routed_to = self.roles.get(event_id) if kind == "buyer.message" else None
+        return routed_to is not None and routed_to != role
 
     def owed_breaches(self, horizon: datetime) -> dict[tuple[str, str, str], datetime]:
         """(conversation, sla, deadline text) -> deadline of every round that ran into
         its deadline before `horizon`."""
         owed = {}
         for conv, track in self.convs.items():
-            start = sla = role = None
+            start = sla = role = current = None
             answered = False
             for at, kind, event_id in sorted(track.events, key=lambda e: e[0]):
+                routed_to = self.roles.get(event_id) if kind == "buyer.message" else None
+                if routed_to is not None and current is not None and routed_to != current:
+                    # handed over: the old role's round ends here, a new session begins
+                    if start is not None and role is not None:
+                        deadline = start + self.policy.budgets[(role, sla)]
+                        if at >= deadline and deadline < horizon:
+                            owed[(conv, sla, deadline)] = deadline
+                    start, answered = None, False
+                current = routed_to or current
                 if kind == "buyer.message":
                     if start is None:
-                        start, role = at, self.roles.get(event_id)
+                        start, role = at, routed_to
                         sla = "next_response" if answered else "first_response"
                     continue
                 if start is not None and role is not None:
