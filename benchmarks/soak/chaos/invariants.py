@@ -89,7 +89,7 @@ def breaches_true_and_once(sla: dict[str, Any] | None) -> dict[str, Any]:
     violations = []
     if sla["false"]:
         violations.append(f"{sla['false']} false warnings/breaches: "
-                          f"{', '.join(sla['false_sample'])}")
+                          f"{' | '.join(sla['false_detail'])}")
     if sla["missing_breaches"]:
         violations.append(f"{sla['missing_breaches']} owed breaches never published: "
                           f"{'; '.join(sla['missing_sample'])}")
