@@ -73,8 +73,7 @@ class ChaosHistory:
             decision = repr(tuple(body[k] for k in ("conversation_id", "role", "at",
                                                     "agent_id", "reason")))
             self.assignments.observe(decision, decision, at)
-        elif topic == topics.NOTIFICATIONS and self.marker in str(
-                body.get("order_id") or body.get("conversation_id")):
+        elif topic == topics.NOTIFICATIONS:  # alerts on cases/reviews name no run id
             nid = body["notification_id"]
             cause = (body["kind"], body["audience"], body.get("order_id"),
                      body.get("conversation_id"))
