@@ -93,6 +93,16 @@ class SlaCheck:
         routed_to = self.roles.get(event_id) if kind == "buyer.message" else None
         return routed_to is not None and routed_to != role
 
+    def why_false(self, body: dict[str, Any]) -> str:
+        """A false escalation and the stops of its conversation, with the role topic
+        the soak saw each on (`?`: never seen routed)."""
+        conv = body["subject"]["id"]
+        stops = "; ".join(f"{kind} {eid} at {at.isoformat()} -> {self.roles.get(eid, '?')}"
+                          for at, kind, eid in sorted(self.convs[conv].events))
+        return (f"{body['escalation_id']} {body['role']} {conv} {body['sla']} "
+                f"{body['state']}/L{body['level']} deadline {body['deadline']} fired "
+                f"{body.get('fired_at')}; events: {stops}")
+
     def owed_breaches(self, horizon: datetime) -> dict[tuple[str, str, str], datetime]:
         """(conversation, sla, deadline text) -> deadline of every round that ran into
         its deadline before `horizon`."""
@@ -135,6 +145,7 @@ class SlaCheck:
         repeated = sum(len(ids) - 1 for k, ids in published.items() if k in owed)
         return {"false": len(self.false), "false_sample": [e["escalation_id"]
                                                            for e in self.false[:5]],
+                "false_detail": [self.why_false(e) for e in self.false[:5]],
                 "owed_breaches": len(owed), "missing_breaches": len(missing),
                 "missing_sample": [f"{c} {s} {d.isoformat()}" for c, s, d in missing[:5]],
                 "repeated_breach_ids": repeated, "unexplained": len(self.unexplained),
