@@ -36,7 +36,7 @@ browser:
 	fi
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit

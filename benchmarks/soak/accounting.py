@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks.soak.constants import ROLE_SLOT, ROLE_TOPICS
 from contracts import topics
@@ -34,18 +34,32 @@ def expected_slots(event: dict[str, Any]) -> tuple[str, ...]:
     return (topics.ORDERS,)
 
 
+class Repeat(NamedTuple):
+    """A second (or later) sighting of an output: when and where it came first and now."""
+
+    output_id: str
+    first_topic: str
+    first_at: float
+    topic: str
+    at: float
+
+
 class Ledger:
     """Every sent event's expected output slots and how often each was seen.
 
     An output of an event that was never sent by this run is `foreign` (other traffic)
     or, if it carries this run's id prefix, `unknown`; one on a topic the event does not
-    belong to is `misrouted`; a second sighting of a slot is a duplicate."""
+    belong to is `misrouted`; a second sighting of a slot is a duplicate. With
+    `track_repeats` (chaos runs) every duplicate is kept as a `Repeat` with its times."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, *, track_repeats: bool = False) -> None:
         self.prefix = prefix
         self._events: dict[str, tuple[float, tuple[str, ...], list[int]]] = {}
         self.expected = self.outstanding = self.delivered = 0
         self.duplicates = self.misrouted = self.unknown = self.foreign = self.failed = 0
+        self.track_repeats = track_repeats
+        self._first: dict[tuple[str, int], tuple[str, float]] = {}
+        self.repeats: list[Repeat] = []
 
     def sent(self, event_id: str, slots: tuple[str, ...], at: float) -> None:
         if event_id in self._events:
@@ -86,7 +100,11 @@ class Ledger:
         counts[i] += 1
         if counts[i] > 1:
             self.duplicates += 1
+            if self.track_repeats:
+                self.repeats.append(Repeat(event_id, *self._first[(event_id, i)], topic, at))
             return None
+        if self.track_repeats:
+            self._first[(event_id, i)] = (topic, at)
         self.outstanding -= 1
         self.delivered += 1
         return at - sent_at

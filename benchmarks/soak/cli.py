@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from aiokafka.errors import KafkaError
 
+from benchmarks.soak.chaos.verdict import broken
 from benchmarks.soak.console import say
 from benchmarks.soak.embedded import run_embedded
 from benchmarks.soak.loopback import check_loopback
@@ -34,6 +35,9 @@ def main_from_args(args: argparse.Namespace) -> int:
             print(f"kefu: soak sends to loopback (127.0.0.1) only, not to: {', '.join(bad)}",
                   file=sys.stderr)
             return 2
+    if args.chaos and (problem := chaos_misuse(args)):
+        print(f"kefu: soak --chaos {problem}", file=sys.stderr)
+        return 2
     if args.shops is not None and args.shops < 1 or args.agents < 1:
         print("kefu: --shops and --agents must be at least 1", file=sys.stderr)
         return 2
@@ -51,7 +55,22 @@ def main_from_args(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
         say(f"report written to {args.report}")
-    return 0
+    violations = broken(report)
+    for violation in violations:
+        print(f"kefu: soak invariant broken: {violation}", file=sys.stderr)
+    return 1 if violations else 0
+
+
+def chaos_misuse(args: argparse.Namespace) -> str | None:
+    """Why --chaos cannot run with these arguments, or None."""
+    if not args.embedded:
+        return ("needs --embedded: it kills and restarts processes, and does so only to the "
+                "stack the soak started itself")
+    if args.policy is not None:
+        return "brings its own policy (webhooks to the soak's receiver): drop --policy"
+    if args.pause:
+        return "draws its own pauses: drop --pause"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

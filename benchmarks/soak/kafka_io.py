@@ -41,6 +41,8 @@ class KafkaTraffic:
                     self.ledger.sent(eid, expected_slots(event), time.time())
                     if self.sla is not None:
                         self.sla.sent(event)
+                    if self.chaos is not None:
+                        self.chaos.history.sent(event)
                     pending.append((eid, await producer.send(topics.INBOUND, value, key=key,
                                                              headers=HEADERS)))
                     self.mix[event["event_type"]] += 1
@@ -74,7 +76,8 @@ class KafkaTraffic:
         try:
             await consumer.start()
             await consumer.topics()
-            tps = [TopicPartition(t, p) for t in WATCHED_TOPICS
+            watched = WATCHED_TOPICS + (self.chaos.topics if self.chaos is not None else ())
+            tps = [TopicPartition(t, p) for t in watched
                    for p in sorted(consumer.partitions_for_topic(t) or ())]
             if not tps:
                 raise RuntimeError(f"no kefu topics on {self.bootstrap}; is the stack running?")
@@ -103,6 +106,10 @@ class KafkaTraffic:
             body = orjson.loads(value)
         except orjson.JSONDecodeError:
             return
+        if self.chaos is not None:
+            self.chaos.history.output(topic, body, now)
+            if topic in self.chaos.topics:
+                return
         if topic == topics.ESCALATIONS:
             if self.sla is not None:
                 self.sla.observe(body)

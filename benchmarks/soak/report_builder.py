@@ -55,6 +55,11 @@ class ReportBuilder:
                      "census": census}
         all_latency = self.latency["role"] + self.latency["orders"]
         loads = self.loads
+        delivery = {**self.ledger.summary(), "dlq_ours": self.dlq_ours,
+                    "dlq_other": self.dlq_other}
+        sla = self.sla.summary(self.horizon()) if self.sla is not None else None
+        chaos = (self.chaos.report(delivery, self.ledger.repeats, sla)
+                 if self.chaos is not None else {})
         return {
             "kefu_soak": 1,
             "run_id": self.run_id,
@@ -75,8 +80,7 @@ class ReportBuilder:
                         if self.send_seconds else None,
                         "mean_bytes": round(self.bytes_sent / sent) if sent else None,
                         "mix": dict(self.mix.most_common())},
-            "delivery": {**self.ledger.summary(), "dlq_ours": self.dlq_ours,
-                         "dlq_other": self.dlq_other},
+            "delivery": delivery,
             "latency_ms": {"role": summarize(self.latency["role"]),
                            "orders": summarize(self.latency["orders"]),
                            "all": summarize(all_latency),
@@ -85,10 +89,11 @@ class ReportBuilder:
                             "by_state_level": dict(self.escalations.by_kind),
                             "by_sla": dict(self.escalations.by_sla),
                             "repeated_ids": self.escalations.duplicates},
-            "sla_check": self.sla.summary(self.horizon()) if self.sla is not None else None,
+            "sla_check": sla,
             "pauses": self.pauses.log,
             "services": services,
             "other_processes": others,
             "redis": redis,
             "intervals": self.intervals,
+            **chaos,
         }

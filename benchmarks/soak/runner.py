@@ -29,14 +29,16 @@ from contracts import topics
 
 class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
     def __init__(self, args: argparse.Namespace, *, bootstrap: str, redis_url: str | None,
-                 targets: list[Target], run_id: str) -> None:
+                 targets: list[Target], run_id: str, chaos=None) -> None:
+        """`chaos`: a `ChaosRun` (--chaos): faults while sending, invariants at the end."""
         self.args = args
+        self.chaos = chaos
         self.bootstrap, self.redis_url, self.targets = bootstrap, redis_url, targets
         self.run_id = run_id
         self.shops = args.shops or max(10, round(args.rate / 4))
         self.traffic = Traffic(run_id=run_id, seed=args.seed, shops=self.shops,
                                agents_per_shop=args.agents)
-        self.ledger = Ledger(f"evt-{run_id}-")
+        self.ledger = Ledger(f"evt-{run_id}-", track_repeats=chaos is not None)
         self.escalations = EscalationLog(f"-{run_id}-")
         policy = sla_policy_of(args.policy)
         self.sla = SlaCheck(policy) if policy is not None else None
@@ -100,6 +102,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
             print(self.header(), flush=True)
             self.t0 = loop.time()
             producer = asyncio.create_task(self.produce())
+            if self.chaos is not None:
+                self.chaos.start(self.t0)
             drain = min(args.drain, MAX_DRAIN)
             drain_until = None
             next_line = args.interval
@@ -114,6 +118,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                         producer.result()
                         self.send_end = datetime.now(UTC)
                         self.phase = "drain"
+                        if self.chaos is not None:
+                            self.chaos.stop()
                         drain_until = loop.time() + drain
                         say(f"sent {sum(self.mix.values()):,} events in "
                             f"{self.send_seconds:.0f} s; draining (at most {drain:g} s) ...")
@@ -121,7 +127,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                     caught_up = self.ledger.outstanding == 0 and all(
                         not t.last or t.last["lag"] == 0 for t in self.targets) and (
                         # deadlines up to the end of sending fire after the grace
-                        elapsed >= self.send_seconds + self.grace + 3)
+                        elapsed >= self.send_seconds + self.grace + 3) and (
+                        self.chaos is None or self.chaos.settled())
                     finished = drain_until is not None and (
                         caught_up or loop.time() >= drain_until or self.abort.is_set())
                     self.caught_up = caught_up
@@ -145,6 +152,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
             finally:
                 self.pauses.resume_all()
                 self.stopping.set()
+                if self.chaos is not None:
+                    await self.chaos.finish()
                 if not producer.done():
                     await asyncio.wait([producer], timeout=30)
             drain_s = loop.time() - self.t0 - self.send_seconds

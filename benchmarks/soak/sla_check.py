@@ -6,6 +6,9 @@ conversation is plain arithmetic: it starts at the first buyer message of a roun
 (nothing answered yet in the session) or `next_response`; an agent reply or a close
 stops it. Independently of kefu's code:
 
+- a buyer message that the router sends to the other role hands the conversation over:
+  the old role's round ends there (like a close), and a new session begins in the new
+  role with that message (`first_response`);
 - a warning or breach whose milestone came after a stop of its round is **false**;
 - a round not stopped by its deadline (before `horizon`) owes exactly one `breached`
   level-2 escalation: **missing** if none came, **repeated** if several ids came;
@@ -81,20 +84,45 @@ class SlaCheck:
             self.unexplained.append(body)
             return
         milestone = start + budget * self.policy.share(state, level)
-        if any(kind in STOPS and start <= at < milestone for at, kind, _ in track.events):
+        if any((kind in STOPS or self._handed_off(kind, event_id, body["role"]))
+               and start <= at < milestone for at, kind, event_id in track.events):
             self.false.append(body)
+
+    def _handed_off(self, kind: str, event_id: str, role: str) -> bool:
+        """A buyer message the router sent to another role than `role`."""
+        routed_to = self.roles.get(event_id) if kind == "buyer.message" else None
+        return routed_to is not None and routed_to != role
+
+    def why_false(self, body: dict[str, Any]) -> str:
+        """A false escalation and the stops of its conversation, with the role topic
+        the soak saw each on (`?`: never seen routed)."""
+        conv = body["subject"]["id"]
+        stops = "; ".join(f"{kind} {eid} at {at.isoformat()} -> {self.roles.get(eid, '?')}"
+                          for at, kind, eid in sorted(self.convs[conv].events))
+        return (f"{body['escalation_id']} {body['role']} {conv} {body['sla']} "
+                f"{body['state']}/L{body['level']} deadline {body['deadline']} fired "
+                f"{body.get('fired_at')}; events: {stops}")
 
     def owed_breaches(self, horizon: datetime) -> dict[tuple[str, str, str], datetime]:
         """(conversation, sla, deadline text) -> deadline of every round that ran into
         its deadline before `horizon`."""
         owed = {}
         for conv, track in self.convs.items():
-            start = sla = role = None
+            start = sla = role = current = None
             answered = False
             for at, kind, event_id in sorted(track.events, key=lambda e: e[0]):
+                routed_to = self.roles.get(event_id) if kind == "buyer.message" else None
+                if routed_to is not None and current is not None and routed_to != current:
+                    # handed over: the old role's round ends here, a new session begins
+                    if start is not None and role is not None:
+                        deadline = start + self.policy.budgets[(role, sla)]
+                        if at >= deadline and deadline < horizon:
+                            owed[(conv, sla, deadline)] = deadline
+                    start, answered = None, False
+                current = routed_to or current
                 if kind == "buyer.message":
                     if start is None:
-                        start, role = at, self.roles.get(event_id)
+                        start, role = at, routed_to
                         sla = "next_response" if answered else "first_response"
                     continue
                 if start is not None and role is not None:
@@ -117,6 +145,7 @@ class SlaCheck:
         repeated = sum(len(ids) - 1 for k, ids in published.items() if k in owed)
         return {"false": len(self.false), "false_sample": [e["escalation_id"]
                                                            for e in self.false[:5]],
+                "false_detail": [self.why_false(e) for e in self.false[:5]],
                 "owed_breaches": len(owed), "missing_breaches": len(missing),
                 "missing_sample": [f"{c} {s} {d.isoformat()}" for c, s, d in missing[:5]],
                 "repeated_breach_ids": repeated, "unexplained": len(self.unexplained),

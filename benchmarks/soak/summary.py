@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.soak.chaos.verdict import chaos_lines
+
 
 def _process_delta(p0: dict[str, Any], p1: dict[str, Any]) -> dict[str, Any]:
     """Memory at the end and CPU between two process samples."""
@@ -66,6 +68,8 @@ def format_summary(report: dict[str, Any]) -> str:
             f"{check['missing_breaches']}, repeated ids {check['repeated_breach_ids']}, "
             f"unexplained {check['unexplained']}; retracted {check['retracted']}, resolved "
             f"{check['resolved']}")
+    if "invariants" in report:
+        lines += chaos_lines(report)
     for pause in report.get("pauses") or ():
         lines.append(f"  paused {pause['service']} (SIGSTOP) for {pause['seconds']:g} s at "
                      f"{pause['at']:.0f} s")

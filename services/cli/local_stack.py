@@ -25,6 +25,16 @@ class Child:
     http_port: int
     log_path: Path
     proc: subprocess.Popen
+    replica: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.name_of(self.service, self.replica)
+
+    @staticmethod
+    def name_of(service: str, replica: int) -> str:
+        """`router` for the first replica of a service, `router-2` for the second."""
+        return service if replica == 0 else f"{service}-{replica + 1}"
 
     @property
     def ready_url(self) -> str:
@@ -45,6 +55,8 @@ class LocalStack:
     analytics_token: str = field(init=False)
     console_secret: str = field(init=False)
     ports: dict[str, int] = field(default_factory=dict)
+    replicas: dict[str, int] = field(default_factory=dict)  # service -> processes (default 1)
+    extra_env: dict[str, str] = field(default_factory=dict)  # for every service process
 
     def __post_init__(self) -> None:
         # The analytics API's admin token and the console's signing key: yours, else
@@ -76,6 +88,7 @@ class LocalStack:
             KEFU_ANALYTICS_TOKEN=self.analytics_token,
             KEFU_CONSOLE_SECRET=self.console_secret,
         )
+        env.update(self.extra_env)
         if "analytics" in self.ports:
             env["KEFU_ANALYTICS_API"] = f"http://127.0.0.1:{self.ports['analytics']}"
         if self.policy_file:
@@ -88,17 +101,26 @@ class LocalStack:
 
     def start_services(self) -> None:
         for service in self.services:
-            port = self.ports[service]
-            log_path = self.data_dir / "logs" / f"{service}.log"
-            with open(log_path, "ab") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "services.cli.main", "run", service],
-                    env=self.env(port),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self.children.append(Child(service, port, log_path, proc))
+            for replica in range(self.replicas.get(service, 1)):
+                port = self.ports[service] if replica == 0 else free_port()
+                log_path = self.data_dir / "logs" / f"{Child.name_of(service, replica)}.log"
+                proc = self._spawn(service, port, log_path)
+                self.children.append(Child(service, port, log_path, proc, replica))
+
+    def restart(self, child: Child) -> None:
+        """Start a child that has exited again, on the same port and log (a supervisor's
+        restart)."""
+        child.proc = self._spawn(child.service, child.http_port, child.log_path)
+
+    def _spawn(self, service: str, http_port: int, log_path: Path) -> subprocess.Popen:
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "services.cli.main", "run", service],
+                env=self.env(http_port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def write_analytics_api(self) -> Path | None:
         """`<data-dir>/analytics.json`: where `kefu report` finds the API and its token."""
@@ -129,7 +151,7 @@ class LocalStack:
 
     async def wait_ready(self, timeout: float = 120.0) -> list[Child]:
         """Poll every child's /readyz; returns the children that died (empty when ready)."""
-        pending = {c.service: c for c in self.children}
+        pending = {c.name: c for c in self.children}
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
             while pending and time.monotonic() < deadline:

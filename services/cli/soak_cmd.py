@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shops", type=int, default=None,
                         help="shops in the traffic (default: rate/4, at least 10)")
     parser.add_argument("--agents", type=int, default=20, help="agents per shop (default 20)")
-    parser.add_argument("--seed", type=int, default=2026, help="traffic seed (default 2026)")
+    parser.add_argument("--seed", type=int, default=2026,
+                        help="traffic seed, and the fault plan's with --chaos (default 2026)")
     parser.add_argument("--partitions", type=int, default=3,
                         help="--embedded only: partitions per topic (default 3, like kefu up)")
     parser.add_argument("--policy", type=Path,
@@ -62,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pause", action="append", type=_pause, metavar="SERVICE:S@AT",
                         help="--embedded: SIGSTOP every process of SERVICE for S seconds, AT "
                              "seconds into the run (e.g. presale:30@300); repeatable")
+    parser.add_argument("--chaos", action="store_true",
+                        help="--embedded only: two replicas of each consuming service; while "
+                             "sending, SIGKILL/SIGSTOP random replicas, restart Redis and make "
+                             "it refuse writes (seeded by --seed); webhooks go to an own "
+                             "receiver; at the end check the invariants (routed once, ids "
+                             "unique or explained, true breaches once, webhooks acted on "
+                             "once) and exit 1 when one breaks")
     parser.add_argument("--data-dir", type=Path,
                         help="--embedded only: logs and Redis data (default: a temporary "
                              "directory, removed after a clean run)")

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from contracts import EventType, Role, event_key
+from contracts import EventType, Role, derive_id, event_key
 from contracts.topics import ORDERS, ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES, role_topic
 from services.core.outputs import Outgoing
 from services.router.context import RouterContext, declared
@@ -53,6 +53,8 @@ def route_event(
         payload.text, order_stage=_buyer_order_stage(event, ctx), sticky_role=sticky
     )
     ctx.set(conv_key, decision.role)
+    moved = sticky is not None and sticky != decision.role
+    handed_off = [handoff(event, sticky, decision.role)] if moved else []
     if payload.order_id:
         ctx.set(ctx.buyer_order_key(shop, payload.buyer_id), payload.order_id)
     routing = {
@@ -67,12 +69,33 @@ def route_event(
     if replies:
         routing["suggested_replies"] = replies
     return [
+        *handed_off,
         Outgoing(
             ROLE_TOPICS[decision.role],
             payload.conversation_id,
             with_routing_block(raw, data, routing),
-        )
+        ),
     ]
+
+
+def handoff(event, from_role: str, to_role: str) -> Outgoing:
+    """The conversation moved from `from_role` to `to_role` with this buyer message:
+    `from_role` gets a `conversation.closed` at the message's time, so its clocks stop
+    there and its agent is free (the new role answers from now on). Its id is derived
+    from the message's, so a redelivery publishes the same close."""
+    conv = event.payload.conversation_id
+    close = {
+        "event_id": derive_id("handoff", event.shop_id, event.event_id),
+        "event_type": EventType.CONVERSATION_CLOSED.value,
+        "schema_version": 1,
+        "occurred_at": event.occurred_at.isoformat(),
+        "shop_id": event.shop_id,
+        "platform": event.platform,
+        "payload": {"conversation_id": conv, "closed_by": f"handoff:{to_role}"},
+    }
+    if event.trace_id:
+        close["trace_id"] = event.trace_id
+    return Outgoing(ROLE_TOPICS[from_role], conv, orjson.dumps(close))
 
 
 def with_routing_block(raw: bytes, data: dict[str, Any], routing: dict[str, Any]) -> bytes:

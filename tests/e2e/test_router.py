@@ -3,9 +3,10 @@ duplicates and the DLQ (docs/contract.md, "Topics", "Guarantees")."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
-from contracts import example, topics
+from contracts import example, parse_routed, topics
 from services.core.dlq import MAX_RAW_BYTES
 from tests.conftest import unique
 from tests.support.services import running
@@ -131,6 +132,27 @@ async def test_conversation_role_is_sticky(router, kafka):
     ]
     assert bodies[1]["routing"]["intent"] == "greeting"
     assert await routed(kafka, topics.ROLE_PRESALE, shop, count=0, settle=1.0) == []
+
+
+async def test_a_conversation_moved_to_aftersale_is_closed_for_presale(router, kafka):
+    """Pre-sale must stop its clocks and free its agent when after-sale takes the
+    conversation over: it never sees the after-sale agent's replies."""
+    shop, conv = unique("shop"), unique("c")
+    question = buyer_says("亲，这件衣服有M码吗？", shop=shop, conv=conv)
+    await kafka.send(topics.INBOUND, question, conv)
+    await routed(kafka, topics.ROLE_PRESALE, shop)
+    complaint = buyer_says("收到的衣服破了个洞，质量太差，我要退货", shop=shop, conv=conv)
+    await kafka.send(topics.INBOUND, complaint, conv)
+    [moved] = await routed(kafka, topics.ROLE_AFTERSALE, shop)
+    assert moved["event_id"] == complaint["event_id"]
+    first, close = await routed(kafka, topics.ROLE_PRESALE, shop, count=2, settle=1.0)
+    assert first["event_type"] == "buyer.message"
+    assert close["event_type"] == "conversation.closed"
+    assert close["payload"] == {"conversation_id": conv, "closed_by": "handoff:aftersale"}
+    assert close["occurred_at"] == complaint["occurred_at"], "pre-sale's clock stops then"
+    assert close["event_id"] not in (first["event_id"], complaint["event_id"])
+    assert close["trace_id"] == complaint["trace_id"]
+    parse_routed(orjson.dumps(close))  # what the role service reads: a valid event
 
 
 async def test_agent_status_goes_to_each_role_the_agent_serves(router, kafka):

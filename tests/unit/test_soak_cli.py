@@ -50,6 +50,11 @@ def test_defaults(monkeypatch):
     (["soak", "--rate", "fast", "--minutes", "1"], "not a number"),
     (["soak", "--rate", "1", "--minutes", "1", "--pause", "presale@30"], "SERVICE:SECONDS@AT"),
     (["soak", "--rate", "1", "--minutes", "1", "--pause", "presale:-3@30"], "positive times"),
+    (["soak", "--rate", "1", "--minutes", "1", "--chaos"], "--chaos needs --embedded"),
+    (["soak", "--rate", "1", "--minutes", "1", "--chaos", "--embedded", "--policy", "p.yaml"],
+     "drop --policy"),
+    (["soak", "--rate", "1", "--minutes", "1", "--chaos", "--embedded", "--pause",
+      "presale:3@3"], "drop --pause"),
 ])
 def test_bad_usage_exits_2(kefu, argv, needle):
     code, out = kefu(*argv)

@@ -85,3 +85,34 @@ def test_an_escalation_no_round_of_the_traffic_explains_is_reported() -> None:
     check.observe(escalation("a", "first_response", T0 + MIN3 + timedelta(seconds=7),
                              "breached", 2))
     assert check.summary(T0)["unexplained"] == 1
+
+
+def handed_over(*events: dict, to_aftersale: set[str]) -> SlaCheck:
+    check = SlaCheck(POLICY)
+    for e in events:
+        check.sent(e)
+        check.routed(e["event_id"], "aftersale" if e["event_id"] in to_aftersale else "presale")
+    return check
+
+
+def test_a_handover_to_aftersale_ends_presales_round_and_starts_a_new_session() -> None:
+    """Pre-sale answered once; the buyer's next message goes to after-sale, whose agent
+    answers it late: after-sale owes a first_response breach (a new session there), and
+    pre-sale owes nothing, nor may it warn after the handover."""
+    check = handed_over(event("buyer.message", "c", 0, "b1"), event("agent.message", "c", 30, "r1"),
+                        event("buyer.message", "c", 60, "b2"),
+                        event("buyer.message", "c", 70, "b3"),
+                        event("agent.message", "c", 400, "r2"), to_aftersale={"b3"})
+    owed = check.owed_breaches(T0 + timedelta(hours=1))
+    assert owed == {("c", "first_response", T0 + timedelta(seconds=70) + MIN3):
+                    T0 + timedelta(seconds=70) + MIN3}
+    check.observe(escalation("c", "next_response", T0 + timedelta(seconds=60) + MIN3,
+                             "warning", 1))  # pre-sale's clock after the handover
+    assert len(check.false) == 1
+
+
+def test_a_round_that_ran_out_before_the_handover_still_owes_its_breach() -> None:
+    check = handed_over(event("buyer.message", "c", 0, "b1"),
+                        event("buyer.message", "c", 200, "b2"),
+                        event("agent.message", "c", 210, "r1"), to_aftersale={"b2"})
+    assert set(check.owed_breaches(T0 + timedelta(hours=1))) == {("c", "first_response", T0 + MIN3)}
