@@ -132,6 +132,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                     finished = drain_until is not None and (
                         caught_up or loop.time() >= drain_until or self.abort.is_set())
                     self.caught_up = caught_up
+                    if finished and self.chaos is not None:
+                        self.chaos.freeze()  # the history and the receiver, at one instant
                     if elapsed >= next_line or finished:
                         next_line = elapsed + args.interval
                         procs = self.sample_processes(extra_pids)
@@ -150,6 +152,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                     if finished:
                         break
             finally:
+                if self.chaos is not None:
+                    self.chaos.freeze()
                 self.pauses.resume_all()
                 self.stopping.set()
                 if self.chaos is not None:

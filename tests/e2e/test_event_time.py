@@ -19,6 +19,7 @@ from tests.e2e import role_replica as r
 from tests.support.faults import FirstSeen, committed_offsets, ends_of
 from tests.support.kafka_io import wait_until
 from tests.support.processes import ServiceProcess
+from tests.support.redis_faults import redis_fault
 from tests.support.services import running
 
 pytestmark = pytest.mark.e2e
@@ -119,6 +120,39 @@ async def test_a_paused_service_publishes_no_false_breach_and_every_true_one(
     breaches = [b for b in seen.all if b["state"] == "breached" and b["level"] == 2]
     assert sorted(b["subject"]["id"] for b in breaches) == sorted(unanswered), \
         "exactly one breach for each unanswered conversation"
+
+
+@pytest.mark.parametrize("fault", ["down", "refusing_writes"])
+async def test_replies_made_while_redis_fails_stop_their_clocks(
+        stack, kafka, settings, tmp_path, fault) -> None:
+    """Redis down or refusing writes while buyers write and agents answer: once it is
+    back, no answered conversation is escalated, and every unanswered one is, once."""
+    shop = unique("shop")
+    presale = ServiceProcess("presale", settings, tmp_path).start()
+    trouble = redis_fault(fault, stack)
+    try:
+        assert await presale.ready(), "presale did not become ready"
+        await kafka.send(topics.ROLE_PRESALE, r.status(shop, "a1", "online",
+                                                       max_concurrent=1000), "a1")
+        probe = unique("probe")
+        await kafka.send(topics.ROLE_PRESALE, r.buyer(shop, probe), probe)
+        await kafka.collect(topics.ASSIGNMENTS, lambda b, _: b["conversation_id"] == probe
+                            and b.get("agent_id") == "a1", count=1, timeout=30)
+        await kafka.send(topics.ROLE_PRESALE, r.closed(shop, probe), probe)
+        await trouble.begin()
+        try:
+            t0 = r.now()
+            answered, unanswered, produced = await produce_conversations(kafka, shop, t0)
+            await wall_clock_past(t0, LEVEL3 + 2)
+        finally:
+            await trouble.end()
+        seen = await settled_escalations(stack, kafka, settings, shop, produced, timeout=90)
+    finally:
+        presale.kill()
+    false = {key for key in seen.ids if key[0] in set(answered)}
+    assert not false, f"{len(false)} escalations for conversations answered in time"
+    assert seen.ids - full_ladder([probe]) == full_ladder(unanswered), \
+        "a breach was lost while Redis failed"
 
 
 async def test_a_reply_read_after_its_breach_retracts_it_and_tells_the_supervisor(

@@ -31,6 +31,7 @@ from tests.support.faults import (
     system_policy,
 )
 from tests.support.kafka_io import wait_until
+from tests.support.redis_faults import redis_fault
 
 pytestmark = pytest.mark.e2e
 
@@ -114,46 +115,10 @@ def quiet(system):
     return check
 
 
-class RefusingWrites:
-    """Redis stays up and answers reads, but refuses every write (OOM)."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.saved = url, {}
-
-    async def begin(self) -> None:
-        admin = Redis.from_url(self.url, decode_responses=True)
-        try:
-            for name in ("maxmemory", "maxmemory-policy"):
-                self.saved.update(await admin.config_get(name))
-            await admin.config_set("maxmemory-policy", "noeviction")
-            await admin.config_set("maxmemory", "1")
-        finally:
-            await admin.aclose()
-
-    async def end(self) -> None:
-        admin = Redis.from_url(self.url, decode_responses=True)
-        try:
-            for name, value in self.saved.items():
-                await admin.config_set(name, value)
-        finally:
-            await admin.aclose()
-
-
-class Down:
-    def __init__(self, stack) -> None:
-        self.stack = stack
-
-    async def begin(self) -> None:
-        await asyncio.to_thread(self.stack.redis.stop)
-
-    async def end(self) -> None:
-        await asyncio.to_thread(self.stack.redis.start)
-
-
 @pytest.mark.parametrize("fault", ["down", "refusing_writes"])
 async def test_redis_down_or_refusing_writes_10s_commits_nothing_then_catches_up(
         system, stack, kafka, fault):
-    trouble = Down(stack) if fault == "down" else RefusingWrites(stack.redis.url)
+    trouble = redis_fault(fault, stack)
     shop = unique("shop")
     agent = unique("agent")
     status = event("agent.status", shop, agent_id=agent, roles=["presale"], status="online",
@@ -169,7 +134,8 @@ async def test_redis_down_or_refusing_writes_10s_commits_nothing_then_catches_up
     assert await wait_until(quiet(system), timeout=30), "the system never went quiet"
 
     await trouble.begin()
-    await asyncio.sleep(0.5)  # a commit of work finished before the fault may land now
+    # a commit of work finished before the fault may still land: wait until none moves
+    assert await wait_until(quiet(system), timeout=30), "offsets moved on during the fault"
     before = await system.offsets()
     router_retries = system.retries("router")
     chats = [buyer_message(shop) for _ in range(20)]

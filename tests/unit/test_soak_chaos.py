@@ -172,3 +172,26 @@ async def test_the_receiver_counts_signed_deliveries_and_acts_once() -> None:
         await receiver.stop()
     assert receiver.deliveries == {"n1": 2} and receiver.acted == {"n1": 1}
     assert receiver.rejected == 1
+
+
+def test_the_webhook_check_judges_the_run_as_it_ended_not_what_came_after() -> None:
+    """Escalations due after the end are still alerted while the stack stops, after the
+    soak's reader stopped: such a delivery is not one 'never recorded'."""
+    from types import SimpleNamespace
+
+    from benchmarks.soak.chaos.faults import FaultRunner
+    from benchmarks.soak.chaos.run import ChaosRun
+
+    chaos = ChaosRun(seed=1, seconds=60, receiver=WebhookReceiver("s3cret"), marker=RUN)
+    chaos.runner = FaultRunner([], SimpleNamespace(children=[]), [], {})
+    chaos.history.webhook_ids.add("n1")
+    chaos.receiver.deliveries["n1"] += 1
+    chaos.receiver.acted["n1"] += 1
+    chaos.freeze()
+    chaos.receiver.deliveries["late"] += 1  # after the end: the reader never sees it
+    chaos.receiver.acted["late"] += 1
+    delivery = {"lost_outputs": 0, "lost_events": 0, "lost_sample": [], "misrouted": 0,
+                "unknown": 0}
+    checks = chaos.report(delivery, [], None)["invariants"]
+    assert checks["webhooks_delivered_acted_once"]["ok"]
+    assert checks["webhooks_delivered_acted_once"]["figures"]["delivered_ids"] == 1

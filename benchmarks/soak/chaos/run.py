@@ -47,6 +47,8 @@ class ChaosRun:
         self.history = ChaosHistory(marker)
         self.runner: FaultRunner | None = None
         self._task: asyncio.Task | None = None
+        self.final: dict[str, Any] | None = None
+        """The webhook figures as they were when the run ended (`freeze`)."""
 
     @staticmethod
     async def new_receiver() -> WebhookReceiver:
@@ -83,6 +85,17 @@ class ChaosRun:
         return (self._task is not None and self._task.done()
                 and set(self.receiver.deliveries) == self.history.webhook_ids)
 
+    def freeze(self) -> None:
+        """Keep the webhook notifications recorded and the receiver's counts as they are
+        now, once: the run's end. Both keep moving while the stack stops (escalations due
+        later are still alerted), and the soak's reader stops before the receiver, so
+        comparing them later would count a delivery whose record was never read."""
+        if self.final is None:
+            r = self.receiver
+            self.final = {"webhook_ids": set(self.history.webhook_ids),
+                          "deliveries": Counter(r.deliveries), "acted": Counter(r.acted),
+                          "rejected": r.rejected}
+
     async def finish(self) -> None:
         self.stop()
         if self._task is not None:
@@ -92,18 +105,19 @@ class ChaosRun:
                ) -> dict[str, Any]:
         log = self.runner.log
         starts = [f["wall_start"] for f in log if "skipped" not in f]
-        r = self.receiver
+        self.freeze()
+        final = self.final
         checks = {
             "every_input_routed_once": invariants.routed_once(delivery, repeats, starts),
             "output_ids_unique_or_explained": invariants.ids_unique_or_explained(
                 self.history, starts),
             "true_breaches_once_no_false": invariants.breaches_true_and_once(sla),
             "webhooks_delivered_acted_once": invariants.webhooks_once(
-                self.history.webhook_ids, r.deliveries, r.acted, r.rejected),
+                final["webhook_ids"], final["deliveries"], final["acted"], final["rejected"]),
         }
         return {"faults": log,
                 "fault_counts": dict(Counter(f["fault"] + (" (skipped)" if "skipped" in f
                                                            else "") for f in log)),
                 "chaos": {"seed": self.seed, "replicas": dict.fromkeys(REPLICATED, REPLICAS),
-                          "left_out": LEFT_OUT, "webhook": r.url},
+                          "left_out": LEFT_OUT, "webhook": self.receiver.url},
                 "invariants": checks}
