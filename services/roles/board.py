@@ -112,7 +112,7 @@ class Placer:
         else:
             bisect.insort(self.board.queue, Queued(op.score, conv.conv_id, conv.buyer),
                           key=lambda q: (q.score, q.conv))
-        conv.agent, conv.reason, conv.acause, conv.at = op.target, op.reason, op.cause, \
+        conv.agent, conv.reason, conv.assignment_cause, conv.at = op.target, op.reason, op.cause, \
             self.now_ms
 
     def release(self, conv: ConvState, cause: str) -> Release:
@@ -120,7 +120,7 @@ class Placer:
             view = self.board.agents[conv.agent]
             view.load = max(0, view.load - 1)
         self._dequeue(conv.conv_id)
-        conv.agent, conv.reason, conv.acause = "", "", cause
+        conv.agent, conv.reason, conv.assignment_cause = "", "", cause
         return Release(conv.conv_id, cause)
 
     def presence(self, agent_id: str, status: str, max_concurrent: int, cause: str) -> Presence:

@@ -18,14 +18,14 @@ from services.roles.clocks import business_milestones, due_times
 
 @dataclass(slots=True)
 class ConvState:
-    """`agent`, `reason`, `acause` (cause of the last assignment decision) and `at` are
+    """`agent`, `reason`, `assignment_cause` (of the last assignment decision) and `at` are
     written by the assignment script only; the rest by the partition's owner."""
 
     conv_id: str
     buyer: str = ""
     agent: str = ""
     reason: str = ""
-    acause: str = ""
+    assignment_cause: str = ""  # stored as the field `acause`
     at: int = 0
     priority: str = Priority.NORMAL.value
     opened: int = 0  # epoch ms of the session's first buyer message (queue order)

@@ -183,7 +183,7 @@ class Decider:
                 self.set_timer(who, RESPONSE_SLOT, conv.clock)
             if change.complaint:
                 self.raise_now(who, SlaKind.COMPLAINT, conv.complained, trace)
-            if change.wants_agent and not decided and conv.acause != event.event_id:
+            if change.wants_agent and not decided and conv.assignment_cause != event.event_id:
                 op = self.placer(shop).place(conv, cause=event.event_id, expect="free")
                 self.reserve(shop, [op] if op else [], trace)
             return

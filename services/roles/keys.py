@@ -4,8 +4,8 @@ several keys of one shop; they get the shop's key prefix and build the rest from
 
     kefu:{S}:R:seen:<event_id>        STRING dedup mark                      TTL dedup_window
     kefu:{S}:R:conv:<conv_id>         HASH   one conversation                TTL context_ttl (*)
-        assignment script only: agent, reason, acause (cause of the last assignment
-                       decision), at (ms)
+        assignment script only: agent, reason, acause (`ConvState.assignment_cause`:
+                       the cause of the last assignment decision), at (ms)
         partition owner: buyer, priority, opened (ms), answered, trace, clock (the
                        response clock, `ClockState` as JSON), complained (the clock cause
                        whose unanswered stretch raised a complaint)

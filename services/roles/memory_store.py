@@ -70,7 +70,7 @@ class MemoryRoleStore:
             for cause in wanted.causes:
                 convs = [self._conv(shop_id, c) for c in sorted(shop.causes.get(cause, ()))]
                 found = [Decision(c.conv_id, c.agent, c.reason, c.at) for c in convs
-                         if c.acause == cause and c.reason]
+                         if c.assignment_cause == cause and c.reason]
                 if found:
                     snap.decisions[(shop_id, cause)] = found
         return snap
@@ -136,12 +136,12 @@ class MemoryRoleStore:
             freed = conv.agent
             shop.held.get(freed, set()).discard(op.conv)
             shop.queue.pop(op.conv, None)
-            conv.agent, conv.reason, conv.acause = "", "", op.cause
+            conv.agent, conv.reason, conv.assignment_cause = "", "", op.cause
             return freed
         return self._assign(shop_id, shop, conv, op, now_ms)
 
     def _assign(self, shop_id: str, shop: _Shop, conv: ConvState, op: Assign, now_ms: int):
-        if conv.acause == op.cause:
+        if conv.assignment_cause == op.cause:
             return Decided("replay", conv.agent, conv.reason, conv.at)
         expect = op.expect
         if ((expect == "free" and conv.agent) or (expect == "queued" and op.conv not in shop.queue)
@@ -163,7 +163,8 @@ class MemoryRoleStore:
             shop.queue[op.conv] = op.score
         if conv.agent and conv.agent != op.target:
             shop.held.get(conv.agent, set()).discard(op.conv)
-        conv.agent, conv.reason, conv.acause, conv.at = op.target, op.reason, op.cause, now_ms
+        conv.agent, conv.reason = op.target, op.reason
+        conv.assignment_cause, conv.at = op.cause, now_ms
         conv.buyer = op.buyer or conv.buyer
         shop.causes.setdefault(op.cause, set()).add(op.conv)
         return Decided("ok", op.target, op.reason, now_ms)

@@ -186,10 +186,10 @@ def _by_shop(request: LoadRequest) -> dict[str, tuple[list, list, list]]:
 
 
 def _conv(conv_id: str, fields: list) -> ConvState:
-    agent, reason, acause, at, buyer, priority, opened, answered, trace, complained = map(
+    agent, reason, assignment_cause, at, buyer, priority, opened, answered, trace, complained = map(
         text, fields[:10])
     clock = fields[10]
-    conv = ConvState(conv_id, buyer, agent, reason, acause, int(at) if at else 0)
+    conv = ConvState(conv_id, buyer, agent, reason, assignment_cause, int(at) if at else 0)
     if priority:
         conv.priority = priority
     conv.opened = int(opened) if opened else 0

@@ -4,7 +4,6 @@ repeats of the same id are allowed (at-least-once), two ids for one cause never.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from contracts import topics
@@ -46,6 +46,15 @@ async def victim_in_flight(service, pid: int) -> int:
     return sum(f"-{pid}-".encode() in v for v in owners)
 
 
+async def escalations_published(port: int) -> bool:
+    """The replica on `port` has published escalations (its /metrics say so)."""
+    async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{port}/metrics") as resp:
+        text = await resp.text()
+    return any(line.startswith(f'kefu_events_out_total{{topic="{topics.ESCALATIONS}"}}')
+               and float(line.rsplit(" ", 1)[1]) > 0 for line in text.splitlines())
+
+
 async def send_wave(kafka, shop: str, spread: float) -> list[str]:
     convs, t0 = [unique("c") for _ in range(WAVE)], r.now()
     for i, conv in enumerate(convs):
@@ -74,7 +83,9 @@ async def test_sigkill_while_timers_fire_loses_none_and_never_forks_an_id(stack,
             owns = await wait_until(lambda: victim_in_flight(survivor, victim.pid), timeout=20,
                                     interval=0.02)
             assert owns, "the victim never held an in-flight timer"
-            await asyncio.sleep(0.3)  # inside its 1 s hold: published, not yet acked
+            # inside its 1 s hold: escalations published, timers not yet acked
+            assert await wait_until(lambda: escalations_published(victim_port), timeout=20,
+                                    interval=0.02), "the victim never published"
             victim.send_signal(signal.SIGSTOP)  # frozen: it claims nothing more
             held = await victim_in_flight(survivor, victim.pid)
             victim.send_signal(signal.SIGKILL)

@@ -127,6 +127,17 @@ def obj(**fields):
     return check
 
 
+def required_obj(**fields):
+    """An object whose named fields are all required."""
+    optional = obj(**fields)
+
+    def check(v):
+        if isinstance(v, dict) and any(v.get(name) is None for name in fields):
+            return [SCHEMA]
+        return optional(v)
+    return check
+
+
 ITEM = obj(item_id=ident(), title=text, sku=text, name=text, quantity=integer(1), price=money)
 ATTACHMENT = obj(type=text, url=text)
 # (required fields, optional fields) per event type, from the contract's tables.
@@ -170,8 +181,8 @@ INTENTS = ("greeting", "product_inquiry", "bargaining", "order_change", "urge_sh
 # Supervisors' actions (the console's; contract additions of issue #16).
 PAYLOADS.update({
     "escalation.acknowledged": ({"escalation_id": ident(),
-                                 "subject": obj(kind=one_of("conversation", "order", "case"),
-                                                id=ident()),
+                                 "subject": required_obj(
+                                     kind=one_of("conversation", "order", "case"), id=ident()),
                                  "role": one_of(*ROLES), "by": ident()}, {"note": text}),
     "conversation.reassigned": ({"conversation_id": ident(), "role": one_of(*ROLES),
                                  "to_agent_id": ident(), "by": ident()}, {"reason": text}),
