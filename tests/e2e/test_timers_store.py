@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from services.core.retry import Fenced
 from services.core.timers import TimerStore
-from services.core.timers.partitioned import PartitionTimers
+from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers
 from tests.conftest import unique
 
 pytestmark = pytest.mark.e2e
@@ -217,3 +217,32 @@ async def test_a_previous_owner_of_a_partition_changes_none_of_its_timers(redis:
     claimed, _ = await after.claim({shard: 10_000}, owner="after", now_ms=10_000, limit=10,
                                    lease_ms=1_000)
     assert sorted(t.timer_id for t in claimed) == ["kept", "new"]
+
+
+@pytest.mark.parametrize("skew_ms", [3_600_000, -3_600_000])
+async def test_a_replica_whose_clock_is_skewed_cannot_fire_a_timer_twice(
+        redis: Redis, skew_ms: int) -> None:
+    """Leases are judged by each owner's own clock, so a skewed clock could re-claim a
+    timer another replica holds. It cannot: only the partition's current owner claims,
+    renews or returns its timers, whatever either clock says."""
+    namespace, shard, now = unique("skew"), "kefu.role.presale:1", 1_000_000
+    skewed, other = PartitionTimers(redis, namespace), PartitionTimers(redis, namespace)
+    await skewed.take([shard])
+    await skewed.run([skewed.schedule(shard, [("due", now + min(0, skew_ms) - 1, b"p")])])
+    first, _ = await skewed.claim({shard: now + skew_ms}, owner="skewed", now_ms=now + skew_ms,
+                                  limit=10, lease_ms=5_000)
+    assert [t.timer_id for t in first] == ["due"]
+    await other.take([shard])  # the partition moved; the skewed replica still runs
+    await other.release([shard], expired_before_ms=RELEASE_ALL_MS)  # what it left in flight
+    second, _ = await other.claim({shard: now}, owner="other", now_ms=now, limit=10,
+                                  lease_ms=5_000)
+    assert [t.timer_id for t in second] == ["due"], "the new owner fires it"
+    with pytest.raises(Fenced):  # its reaper, on its own clock
+        await skewed.release([shard], expired_before_ms=now + skew_ms + 10_000)
+    with pytest.raises(Fenced):
+        await skewed.claim({shard: now + skew_ms + 10_000}, owner="skewed",
+                           now_ms=now + skew_ms + 10_000, limit=10, lease_ms=5_000)
+    with pytest.raises(Fenced):
+        await skewed.run([skewed.ack(shard, first)])
+    assert await other.run([other.ack(shard, second)]), "the new owner's ack counts"
+    assert await other.count([shard]) == {"due": 0, "inflight": 0}, "fired once, gone"
