@@ -14,6 +14,7 @@ the same id and the dedup record drops the repeat:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -55,13 +56,22 @@ def drafts_for_order_event(event: Envelope, *, in_transit: bool) -> list[Draft]:
     """Buyer notices of one ``kefu.orders`` event; `in_transit` is the shop's
     ``notify.logistics_updates.in_transit`` (plain in-transit scans are not worth a
     message unless the shop asks)."""
+    notices = BUYER_NOTICES.get(event.event_type)
+    return notices(event, in_transit) if notices is not None else []
+
+
+def _shipped(event: Envelope, _in_transit: bool) -> list[Draft]:
     p = event.payload
-    if event.event_type == EventType.ORDER_SHIPPED:
-        return [_buyer(event, "shipped", carrier=p.carrier, tracking_no=p.tracking_no)]
-    if event.event_type == EventType.ORDER_DELAYED:
-        return [_buyer(event, "delay_notice", reason=p.reason, new_ship_by=p.new_ship_by)]
-    if event.event_type != EventType.LOGISTICS_UPDATE:
-        return []
+    return [_buyer(event, "shipped", carrier=p.carrier, tracking_no=p.tracking_no)]
+
+
+def _delayed(event: Envelope, _in_transit: bool) -> list[Draft]:
+    p = event.payload
+    return [_buyer(event, "delay_notice", reason=p.reason, new_ship_by=p.new_ship_by)]
+
+
+def _scanned(event: Envelope, in_transit: bool) -> list[Draft]:
+    p = event.payload
     status = str(p.status)
     if status == "delivered":
         return [_buyer(event, "delivered", tracking_no=p.tracking_no)]
@@ -70,6 +80,14 @@ def drafts_for_order_event(event: Envelope, *, in_transit: bool) -> list[Draft]:
                        tracking_no=p.tracking_no, description=p.description,
                        location=p.location)]
     return []
+
+
+BUYER_NOTICES: dict[EventType, Callable[[Envelope, bool], list[Draft]]] = {
+    EventType.ORDER_SHIPPED: _shipped,
+    EventType.ORDER_DELAYED: _delayed,
+    EventType.LOGISTICS_UPDATE: _scanned,
+}
+"""The order event types buyers are told about, and how (the others: nothing)."""
 
 
 ALERTING = frozenset({"warning", "breached", "raised"})

@@ -20,7 +20,7 @@ from contracts import (
     SlaKind,
 )
 from contracts import AssignmentReason as Why
-from contracts.topics import ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES
+from contracts.topics import ORDER_EVENT_TYPES
 from services.core.outputs import Outgoing
 from services.core.policy import ShopPolicy
 from services.roles.board import Placer
@@ -148,19 +148,9 @@ class Decider:
         self.snapshot.seen.add(key)
         self.changes.seen.append(key)
         decided = self.replay(shop, event_id, event.trace_id)
-        if event.event_type == EventType.AGENT_STATUS:
-            self._agent_status(event, decided)
-        elif event.event_type in SUPERVISOR_EVENT_TYPES:
-            if event.event_type == EventType.ESCALATION_ACKNOWLEDGED:
-                on_acknowledged(self, event)
-            else:
-                on_reassigned(self, event, decided)
-        elif event.event_type in ROLE_EVENT_TYPES:
-            self._chat(event, shard, decided)
-        else:
-            on_order_event(self, event, shard)
+        HANDLERS[event.event_type](self, event, shard, decided)
 
-    def _agent_status(self, event, decided: bool) -> None:
+    def _agent_status(self, event, _shard: str, decided: bool) -> None:
         p = event.payload
         status = p.status if self.role in p.roles else AgentStatus.OFFLINE
         if decided:
@@ -274,3 +264,20 @@ class Decider:
 
     def finish(self) -> tuple[list[Outgoing], Changes]:
         return [o for o in self.outputs if o is not None], self.changes
+
+
+Handler = Callable[[Decider, object, str, bool], None]
+"""(decider, event, shard of its partition, whether its cause had decided before)."""
+HANDLERS: dict[EventType, Handler] = {
+    EventType.AGENT_STATUS: Decider._agent_status,
+    EventType.BUYER_MESSAGE: Decider._chat,
+    EventType.AGENT_MESSAGE: Decider._chat,
+    EventType.CONVERSATION_CLOSED: Decider._chat,
+    EventType.ESCALATION_ACKNOWLEDGED: lambda d, event, _shard, _decided: on_acknowledged(
+        d, event),
+    EventType.CONVERSATION_REASSIGNED: lambda d, event, _shard, decided: on_reassigned(
+        d, event, decided),
+    **dict.fromkeys(ORDER_EVENT_TYPES, lambda d, event, shard, _decided: on_order_event(
+        d, event, shard)),
+}
+"""The decider's input handlers, by event type: every type a role service consumes."""

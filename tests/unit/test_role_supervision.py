@@ -111,3 +111,10 @@ async def test_a_redelivered_reassignment_republishes_its_decision() -> None:
     again = await role.send(event)
     assert assignments(again) == assignments(first) == [("c2", "a2", "reassigned_by_supervisor")]
     assert load_of(role.store) == {"a2": 2}
+
+
+def test_every_event_type_a_role_topic_or_kefu_orders_carries_has_one_handler() -> None:
+    from contracts.topics import ORDER_EVENT_TYPES, ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES
+    from services.roles.decider import HANDLERS
+
+    assert set(HANDLERS) == ROLE_EVENT_TYPES | SUPERVISOR_EVENT_TYPES | ORDER_EVENT_TYPES
