@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaMessage
@@ -28,8 +28,17 @@ from services.core.outputs import BatchOutcome, Outgoing
 from services.core.progress import PartitionProgress
 from services.core.retry import Fenced, ShuttingDown, is_transient, retry_transient
 from services.core.stuck import Stuck
+from services.core.waiting import wait_event
 
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[BatchOutcome]]
+SETTLE_WAIT = 0.5
+"""Seconds to wait for an assignment to settle after rewinding a batch not yet owned."""
+
+
+class Ownership(Protocol):
+    settled: asyncio.Event
+
+    def owns(self, records: Sequence[ConsumerRecord]) -> bool: ...
 
 log = get_logger("kefu.consumer")
 
@@ -49,6 +58,7 @@ class BatchConsumer:
         pipelined: bool = False,
         progress: PartitionProgress | None = None,
         lock: asyncio.Lock | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.service = service
         self.handler = handler
@@ -64,6 +74,9 @@ class BatchConsumer:
         """Held while a batch is handled (and, unless pipelined, until it is committed):
         other work on the same partitions (the role services' timer firing) takes it,
         then waits for `quiesce`."""
+        self.ownership = ownership
+        """When set (services that fence a partition's previous owner), a batch is handled
+        only if every record's partition is this process's now; else it is rewound."""
         self.idle = asyncio.Event()
         """Set while no batch is being handled or completed (rebalances wait for it)."""
         self.idle.set()
@@ -72,6 +85,9 @@ class BatchConsumer:
         self._effects: asyncio.Future | None = None
 
     async def __call__(self, msg: KafkaMessage) -> None:
+        if self.ownership is not None and not self.ownership.owns(_records_of(msg)):
+            await self._not_ours(msg)
+            return
         self._handling = True
         self.idle.clear()
         try:
@@ -83,6 +99,17 @@ class BatchConsumer:
         finally:
             self._handling = False
             self._update_idle()
+
+    async def _not_ours(self, msg: KafkaMessage) -> None:
+        """Rewind a batch of partitions this process does not own (yet, or any more), and
+        wait a moment for the assignment to settle."""
+        log.info("batch of partitions not owned yet or any more; left for redelivery",
+                 records=len(_records_of(msg)))
+        try:
+            await msg.nack()
+        except Exception as exc:  # noqa: BLE001 - revoked meanwhile: nothing to rewind
+            log.info("rewind failed", error=f"{type(exc).__name__}: {exc}")
+        await wait_event(self.ownership.settled, SETTLE_WAIT)
 
     def rebalanced(self) -> None:
         """The group gave this consumer its partitions anew, and reading restarts at
@@ -124,7 +151,7 @@ class BatchConsumer:
             self.idle.set()
 
     async def _process(self, msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        records = _records_of(msg)
         started = time.perf_counter()
         outcome = None
         try:
@@ -306,6 +333,10 @@ def _abandoned(outcome: BatchOutcome | None, records: Sequence[ConsumerRecord],
         log.info("batch abandoned for redelivery at shutdown", records=len(records))
     for forget in outcome.on_abandon if outcome is not None else ():
         forget()
+
+
+def _records_of(msg: KafkaMessage) -> tuple[ConsumerRecord, ...]:
+    return msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:

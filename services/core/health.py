@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from aiokafka import ConsumerRebalanceListener
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.core.logging import get_logger
@@ -51,10 +51,21 @@ class AssignmentTracker(ConsumerRebalanceListener):
         self.reassigned: Callable[[], None] | None = None
         """Told when the group gave this consumer its partitions (positions restart at
         the committed offsets)."""
+        self.settled = asyncio.Event()
+        """Set while this consumer owns its partitions: joined, `on_assigned` done, no
+        revocation under way."""
         self._tasks: set[asyncio.Task] = set()
+
+    def owns(self, records) -> bool:
+        """Are these records' partitions this consumer's now? aiokafka hands out records
+        of newly assigned partitions while `on_assigned` still runs, and of revoked ones
+        while the revocation waits: neither is this consumer's to handle."""
+        return self.settled.is_set() and all(
+            TopicPartition(r.topic, r.partition) in self.partitions for r in records)
 
     async def on_partitions_revoked(self, revoked) -> None:
         self.joined = False  # until the group's next generation gives us our partitions
+        self.settled.clear()
         if self.in_flight is not None and revoked:
             await wait_event(self.in_flight, self.drain_timeout)
         self.partitions -= set(revoked)
@@ -75,6 +86,7 @@ class AssignmentTracker(ConsumerRebalanceListener):
         self.partitions |= set(assigned)
         self.assignments += 1
         self.joined = True
+        self.settled.set()
         if self.progress is not None and assigned:
             self.progress.assigned(assigned)
             task = asyncio.create_task(self._learn_start(set(assigned)))

@@ -170,6 +170,8 @@ class ServiceRuntime:
                                     on_assigned=on_assigned,
                                     drain_timeout=self._drain_timeout())
         tracker.in_flight, tracker.reassigned = consumer.idle, consumer.rebalanced
+        if on_assigned is not None:  # a fencing service: only its own partitions' records
+            consumer.ownership = tracker
         self.trackers.append(tracker)
 
         async def on_batch(msg: KafkaMessage) -> None:
