@@ -31,7 +31,10 @@ are strings, so the two never meet)."""
 # One shop's reads of a batch. ARGV: context TTL s, dedup TTL s, the shop's reply
 # scripts hash ('' when the batch has no buyer message of the shop), n claims, then n
 # pairs (dedup mark key, claim), then context keys. A claim is taken (SET NX) or found to
-# be ours (a redelivery of the very record that took it): 1 = route it, 0 = a duplicate.
+# be ours (a redelivery of the very record that took it, whose batch did not finish):
+# 1 = route it, 0 = a duplicate. Once the batch's outputs were acked, its after-ack
+# write marks the claim done (`<claim>|done`): a redelivery then is a duplicate too, and
+# is not routed again with a context that its own batch has changed meanwhile.
 # Context keys are read with their TTL refreshed (an active order or conversation is
 # never forgotten just because nothing about it changed). Returns the claims' 1/0 and
 # the context values, in order, then the scripts hash (HGETALL) when asked for.
@@ -62,6 +65,10 @@ for i = 1, n do
 end
 return n
 """
+
+
+DONE = "|done"
+"""Appended to a dedup mark's claim once its record's batch was published and acked."""
 
 
 def declared(payload, name: str) -> str | None:
@@ -105,6 +112,7 @@ class RouterContext:
         self._values: dict[str, str | None] = {}
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
         self._route: dict[str, int] = {}  # dedup mark -> records of the batch to route (1)
+        self._claims: dict[str, str] = {}  # dedup mark -> this batch's claim of it
         self._set_many = redis.register_script(SET_MANY)
         self._load = redis.register_script(LOAD)
 
@@ -187,8 +195,10 @@ class RouterContext:
                 len(shop_claims), *(part for claim in shop_claims for part in claim), *keys])
         known, routed = self._values, self._route
         for (shop, keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
-            for (key, _), route in zip(shop_claims, reply, strict=False):
+            for (key, claim), route in zip(shop_claims, reply, strict=False):
                 routed[key] = routed.get(key, 0) + route
+                if route:
+                    self._claims[key] = claim
             values = reply[len(shop_claims):len(shop_claims) + len(keys)]
             for key, value in zip(keys, values, strict=True):
                 known[key] = value.decode() if isinstance(value, bytes) else value
@@ -223,6 +233,8 @@ class RouterContext:
         if left <= 0:
             return True
         self._route[key] = 0  # the first record of the batch that claimed it routes it
+        self._values[key] = f"{self._claims[key]}{DONE}"  # written once the batch is acked
+        self._dirty[key] = self.dedup_ttl
         return False
 
     def get(self, key: str) -> str | None:

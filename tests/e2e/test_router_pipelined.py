@@ -99,3 +99,26 @@ async def test_once_written_redis_is_the_truth_again(redis) -> None:
     await routed(there, order_event("order.shipped", shop=shop, order_id=order))
     question = await routed(here, says("我的快递到哪了？", shop=shop, conv=unique("conv")))
     assert roles(question) == [(topics.ROLE_AFTERSALE, "我的快递到哪了？")]
+
+
+async def test_a_record_redelivered_after_its_batch_was_done_is_not_routed_again(redis) -> None:
+    """A router paused past its session had routed, published and written a batch; its
+    commit failed, so the replica that took the partition reads the same records again.
+    The batch's own later events changed the context meanwhile (the order shipped), and
+    routing the buyer message again would send it to the other role as well. Its mark
+    says it was done: it is a duplicate."""
+    def new_router(name: str) -> RouterHandler:
+        return RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                             metrics=Metrics(name), max_event_bytes=1 << 20,
+                             context_ttl=3600, dedup_ttl=3600)
+
+    shop, order = unique("shop"), unique("order")
+    records = batch(order_event("order.paid", shop=shop, order_id=order, buyer="b1"),
+                    says("我的快递到哪了？", shop=shop, conv=unique("conv")),
+                    order_event("order.shipped", shop=shop, order_id=order))
+    zombie = await new_router("router-paused")(records)
+    assert roles(zombie) == [(topics.ROLE_PRESALE, "我的快递到哪了？")]  # paid, not shipped
+    for effect in zombie.after_ack:  # published and acked, written; the commit fails
+        await effect()
+    again = await new_router("router-new-owner")(records)
+    assert again.outputs == [], "a record whose batch was done is routed again"

@@ -39,6 +39,7 @@ from tests.support.faults import (
     expect_router,
     routed_topics,
 )
+from tests.support.handoffs import buyer_message_topics, is_handoff
 
 MAX_EVENT_BYTES = 64 * 1024  # small, so that oversize input is cheap to make
 ROLE_TOPICS = {ROLE_PRESALE: "presale", ROLE_AFTERSALE: "aftersale"}
@@ -128,27 +129,11 @@ def check(records: list[ConsumerRecord], expected: list[Expected], outputs) -> N
             assert exp.identity in routed, f"valid event not routed: {exp.raw[:300]!r}"
             outs = routed.pop(exp.identity)
             check_routed(exp, outs)
-            chats.update(_buyer_message_topics(outs))
+            chats.update(buyer_message_topics((out.topic, body) for out, body in outs))
     assert not letters, f"dead letters for no input: {list(letters)}"
     unexplained = {k: v for k, v in routed.items() if not all(
-        _handoff_of(out, body, chats) for out, body in v)}
+        is_handoff(out.topic, body, chats) for out, body in v)}
     assert not unexplained, f"outputs for no new input (repeats routed?): {list(unexplained)[:5]}"
-
-
-def _buyer_message_topics(outs) -> set[tuple[str, str, str]]:
-    return {(body["shop_id"], body["payload"]["conversation_id"], out.topic)
-            for out, body in outs if body["event_type"] == "buyer.message"}
-
-
-def _handoff_of(out, body: dict, chats: set[tuple[str, str, str]]) -> bool:
-    """The router's own close of a conversation on the role it left: a buyer message of
-    that conversation in the batch went to the other role (README, "The router")."""
-    if body["event_type"] != "conversation.closed" or out.topic not in ROLE_TOPICS:
-        return False
-    (other,) = set(ROLE_TOPICS) - {out.topic}
-    new_role = ROLE_TOPICS[other]
-    return (body["payload"]["closed_by"] == f"handoff:{new_role}"
-            and (body["shop_id"], body["payload"]["conversation_id"], other) in chats)
 
 
 def check_routed(exp: Expected, outs: list) -> None:
