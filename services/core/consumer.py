@@ -85,7 +85,8 @@ class BatchConsumer:
         self._effects: asyncio.Future | None = None
 
     async def __call__(self, msg: KafkaMessage) -> None:
-        if self.ownership is not None and not self.ownership.owns(_records_of(msg)):
+        if (self.ownership is not None and _from_broker(msg)
+                and not self.ownership.owns(_records_of(msg))):
             await self._not_ours(msg)
             return
         self._handling = True
@@ -333,6 +334,12 @@ def _abandoned(outcome: BatchOutcome | None, records: Sequence[ConsumerRecord],
         log.info("batch abandoned for redelivery at shutdown", records=len(records))
     for forget in outcome.on_abandon if outcome is not None else ():
         forget()
+
+
+def _from_broker(msg: KafkaMessage) -> bool:
+    """Read by a Kafka consumer (not FastStream's in-memory test broker, which has no
+    group and no rebalances)."""
+    return isinstance(getattr(msg, "consumer", None), AIOKafkaConsumer)
 
 
 def _records_of(msg: KafkaMessage) -> tuple[ConsumerRecord, ...]:

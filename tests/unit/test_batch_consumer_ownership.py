@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.core.consumer import BatchConsumer
 from services.core.health import AssignmentTracker
@@ -18,6 +18,14 @@ from services.core.outputs import BatchOutcome
 from tests.unit.test_batch_consumer_pipelined import Batch
 
 TP = TopicPartition("kefu.inbound", 0)
+
+
+class Polled(Batch):
+    """A batch as a Kafka consumer hands it out (never started: nothing connects)."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        super().__init__(name, log)
+        self.consumer = AIOKafkaConsumer()
 
 
 def consumer(tracker: AssignmentTracker, handled: list[str]) -> BatchConsumer:
@@ -55,11 +63,11 @@ async def test_records_of_a_partition_still_being_fenced_are_not_handled() -> No
     batches = consumer(tracker, handled)
     assigning = asyncio.create_task(tracker.on_partitions_assigned({TP}))
     await fencing.waited.wait()  # the callback is running; aiokafka already fetches
-    await batches(Batch("1", log))
+    await batches(Polled("1", log))
     assert handled == [] and log == ["rewind 1"], "handled before its generation was taken"
     fencing.set()
     await assigning
-    await batches(Batch("1", log))
+    await batches(Polled("1", log))
     assert handled == ["1"]
 
 
@@ -71,9 +79,9 @@ async def test_records_read_while_their_partition_is_revoked_are_not_handled() -
     await tracker.on_partitions_assigned({TP})
     revoking = asyncio.create_task(tracker.on_partitions_revoked({TP}))
     await tracker.in_flight.waited.wait()
-    await batches(Batch("2", log))
+    await batches(Polled("2", log))
     tracker.in_flight.set()
     await revoking
     await tracker.on_partitions_assigned(set())  # a member the group left out
-    await batches(Batch("3", log))
+    await batches(Polled("3", log))
     assert handled == [] and log == ["rewind 2", "rewind 3"]
