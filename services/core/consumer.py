@@ -301,10 +301,9 @@ class BatchConsumer:
     async def _commit(self, msg: KafkaMessage, offsets: dict[TopicPartition, int]) -> bool:
         """Commit the offsets after this batch's records. Not the consumer's position:
         when pipelined, the consumer has already fetched the next batch."""
-        consumer = getattr(msg, "consumer", None)
         try:
-            if isinstance(consumer, AIOKafkaConsumer):
-                await consumer.commit(offsets)
+            if _from_broker(msg):
+                await msg.consumer.commit(offsets)
             else:  # FastStream's in-memory test broker and test doubles
                 await msg.ack()
             return True

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from contracts.topics import ROLE_AFTERSALE, ROLE_PRESALE
+from contracts import Role
+from contracts.topics import role_topic
 
-ROLE_OF_TOPIC = {ROLE_PRESALE: "presale", ROLE_AFTERSALE: "aftersale"}
+ROLE_OF_TOPIC = {role_topic(role): role.value for role in Role}
+"""Each role topic and the role it carries."""
 
 
 def buyer_message_topics(outs: Iterable[tuple[str, dict]]) -> set[tuple[str, str, str]]:

@@ -73,7 +73,10 @@ async def test_records_of_a_partition_still_being_fenced_are_not_handled() -> No
 
 async def test_records_read_while_their_partition_is_revoked_are_not_handled() -> None:
     handled, log = [], []
-    tracker = AssignmentTracker(on_assigned=lambda _p: asyncio.sleep(0))
+    async def take_generation(_partitions) -> None:
+        return None  # Redis takes it at once
+
+    tracker = AssignmentTracker(on_assigned=take_generation)
     tracker.in_flight = Watched()  # another batch is in flight: the revocation waits
     batches = consumer(tracker, handled)
     await tracker.on_partitions_assigned({TP})

@@ -39,10 +39,9 @@ from tests.support.faults import (
     expect_router,
     routed_topics,
 )
-from tests.support.handoffs import buyer_message_topics, is_handoff
+from tests.support.handoffs import ROLE_OF_TOPIC, buyer_message_topics, is_handoff
 
 MAX_EVENT_BYTES = 64 * 1024  # small, so that oversize input is cheap to make
-ROLE_TOPICS = {ROLE_PRESALE: "presale", ROLE_AFTERSALE: "aftersale"}
 
 
 class Harness:
@@ -139,7 +138,7 @@ def check(records: list[ConsumerRecord], expected: list[Expected], outputs) -> N
 def check_routed(exp: Expected, outs: list) -> None:
     event, topics = exp.event, routed_topics(exp.event)
     if topics is None:
-        assert len(outs) == 1 and outs[0][0].topic in ROLE_TOPICS, [o.topic for o, _ in outs]
+        assert len(outs) == 1 and outs[0][0].topic in ROLE_OF_TOPIC, [o.topic for o, _ in outs]
     else:
         assert sorted(o.topic for o, _ in outs) == sorted(topics), [o.topic for o, _ in outs]
     for out, body in outs:
@@ -149,7 +148,7 @@ def check_routed(exp: Expected, outs: list) -> None:
             continue
         routing = body.pop("routing")
         assert body == exp.data, "a buyer message keeps every field it was sent with"
-        assert routing["role"] == ROLE_TOPICS[out.topic] and routing["intent"] in INTENTS
+        assert routing["role"] == ROLE_OF_TOPIC[out.topic] and routing["intent"] in INTENTS
         assert routing["priority"] in ("normal", "high", "urgent")
         assert 0 <= routing["confidence"] <= 1 and routing["reason"]
         assert datetime.fromisoformat(routing["routed_at"]).tzinfo is not None
