@@ -1,6 +1,8 @@
 """The router's memory in Redis, seen through one batch: loaded in bulk, read and
 updated in memory while the batch is routed in order, written back after the outputs
-were acked. Redis only ever holds completed events.
+were acked: Redis only ever holds completed events' context. The one thing written
+before the outputs go out is each buyer message's routing block, into its own dedup
+mark, so a redelivery of an unfinished batch routes it as it was routed.
 
 The router is pipelined (services.core.consumer): a batch is routed while the previous
 batch's writes may still be on their way to Redis, so a context starts from those
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from contracts import EventType
@@ -32,22 +35,32 @@ are strings, so the two never meet)."""
 # scripts hash ('' when the batch has no buyer message of the shop), n claims, then n
 # pairs (dedup mark key, claim), then context keys. A claim is taken (SET NX) or found to
 # be ours (a redelivery of the very record that took it, whose batch did not finish):
-# 1 = route it, 0 = a duplicate. Once the batch's outputs were acked, its after-ack
-# write marks the claim done (`<claim>|done`): a redelivery then is a duplicate too, and
-# is not routed again with a context that its own batch has changed meanwhile.
+# 1 = route it, 0 = a duplicate, or the routing block its batch decided and stored
+# before publishing (`<claim>|r:<routing>`, DECIDE): route it again exactly so, whatever
+# the context says now (the first outputs may have been acked). Once the batch's
+# outputs were acked, its after-ack write marks the claim done (`<claim>|done`): a
+# redelivery then is a duplicate.
 # Context keys are read with their TTL refreshed (an active order or conversation is
-# never forgotten just because nothing about it changed). Returns the claims' 1/0 and
-# the context values, in order, then the scripts hash (HGETALL) when asked for.
+# never forgotten just because nothing about it changed). Returns the claims' answers
+# (1, 0 or a stored routing) and the context values, in order, then the scripts hash
+# (HGETALL) when asked for.
 LOAD = """
 local ttl, dttl, scripts, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local out, i = {}, 5
 for _ = 1, n do
   local key, claim = ARGV[i], ARGV[i + 1]
-  if redis.call('SET', key, claim, 'NX', 'EX', dttl) or redis.call('GET', key) == claim then
-    out[#out + 1] = 1
+  local decided, route = claim .. '|r:', 0
+  if redis.call('SET', key, claim, 'NX', 'EX', dttl) then
+    route = 1
   else
-    out[#out + 1] = 0
+    local held = redis.call('GET', key)
+    if held == claim then
+      route = 1
+    elseif held and string.sub(held, 1, #decided) == decided then
+      route = string.sub(held, #decided + 1)
+    end
   end
+  out[#out + 1] = route
   i = i + 2
 end
 for j = i, #ARGV do
@@ -66,6 +79,18 @@ end
 return n
 """
 
+
+# KEYS[i]: a dedup mark; its value becomes ARGV[n + i] if it still is the claim ARGV[i]
+# (a replica that took the record over meanwhile may have marked it done).
+DECIDE = """
+local n = #KEYS
+for i = 1, n do
+  if redis.call('GET', KEYS[i]) == ARGV[i] then
+    redis.call('SET', KEYS[i], ARGV[n + i], 'KEEPTTL')
+  end
+end
+return n
+"""
 
 DONE = "|done"
 """Appended to a dedup mark's claim once its record's batch was published and acked."""
@@ -113,8 +138,11 @@ class RouterContext:
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
         self._route: dict[str, int] = {}  # dedup mark -> records of the batch to route (1)
         self._claims: dict[str, str] = {}  # dedup mark -> this batch's claim of it
+        self._stored: dict[str, bytes] = {}  # dedup mark -> routing decided before
+        self._decisions: dict[str, bytes] = {}  # dedup mark -> routing to store (DECIDE)
         self._set_many = redis.register_script(SET_MANY)
         self._load = redis.register_script(LOAD)
+        self._decide = redis.register_script(DECIDE)
 
     # --- keys (services.core.redis.shop_key's layout, formatted in one step: several
     # keys per event, thousands of events per second) --------------------------------
@@ -196,6 +224,8 @@ class RouterContext:
         known, routed = self._values, self._route
         for (shop, keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
             for (key, claim), route in zip(shop_claims, reply, strict=False):
+                if isinstance(route, bytes):
+                    self._stored[key], route = route, 1
                 routed[key] = routed.get(key, 0) + route
                 if route:
                     self._claims[key] = claim
@@ -236,6 +266,36 @@ class RouterContext:
         self._values[key] = f"{self._claims[key]}{DONE}"  # written once the batch is acked
         self._dirty[key] = self.dedup_ttl
         return False
+
+    def decided(self, shop: str, event_id: str) -> dict[str, Any] | None:
+        """The routing block an earlier try of this very record stored before
+        publishing (its outputs may be out: it goes where it went), else None."""
+        stored = self._stored.get(self.seen_key(shop, event_id))
+        return orjson.loads(stored) if stored is not None else None
+
+    def decide(self, shop: str, event_id: str, routing: dict[str, Any]) -> None:
+        """Store this routing block with the record's claim before the outputs go out
+        (`store_decisions`)."""
+        key = self.seen_key(shop, event_id)
+        if key not in self._stored:
+            self._decisions[key] = orjson.dumps(routing)
+
+    async def store_decisions(self) -> None:
+        """Write the batch's routing decisions into their dedup marks, before its outputs
+        are published: one Lua call per shop, in one pipeline."""
+        if not self._decisions:
+            return
+        by_shop: dict[str, list[str]] = defaultdict(list)
+        for key in self._decisions:
+            by_shop[key[key.index("{") + 1 : key.index("}")]].append(key)
+        pipe = self.redis.pipeline(transaction=False)
+        for keys in by_shop.values():
+            claims = [self._claims[k] for k in keys]
+            values = [f"{claim}|r:".encode() + self._decisions[k] for k, claim in zip(
+                keys, claims, strict=True)]
+            await self._decide(keys=keys, args=claims + values, client=pipe)
+        await pipe.execute()
+        self._decisions.clear()
 
     def get(self, key: str) -> str | None:
         return self._values.get(key)

@@ -78,6 +78,7 @@ class RouterHandler:
             outcome.outputs.extend(
                 route_event(event, raw, data, ctx, self.classifier_for, routed_at)
             )
+        await ctx.store_decisions()  # before any output is out: a redelivery repeats them
         for event_type, count in seen.items():
             self.metrics.events_in.labels(INBOUND, event_type).inc(count)
         writes = self._last_writes = ctx.writes()

@@ -49,14 +49,32 @@ def route_event(
     sticky = ctx.get(conv_key)
     if kind != EventType.BUYER_MESSAGE:
         return [Outgoing(ROLE_TOPICS[sticky or Role.PRESALE], payload.conversation_id, raw)]
-    decision = classifier_for(shop).classify(
-        payload.text, order_stage=_buyer_order_stage(event, ctx), sticky_role=sticky
-    )
-    ctx.set(conv_key, decision.role)
-    moved = sticky is not None and sticky != decision.role
-    handed_off = [handoff(event, sticky, decision.role)] if moved else []
+    routing = ctx.decided(shop, event.event_id) or _decide(
+        event, ctx, classifier_for(shop), sticky, routed_at)
+    role = routing["role"]
+    ctx.set(conv_key, role)
+    moved = sticky is not None and sticky != role
+    handed_off = [handoff(event, sticky, role)] if moved else []
     if payload.order_id:
         ctx.set(ctx.buyer_order_key(shop, payload.buyer_id), payload.order_id)
+    return [
+        *handed_off,
+        Outgoing(
+            ROLE_TOPICS[role],
+            payload.conversation_id,
+            with_routing_block(raw, data, routing),
+        ),
+    ]
+
+
+def _decide(event, ctx: RouterContext, classifier, sticky: str | None,
+            routed_at: str) -> dict[str, Any]:
+    """Classify a buyer message into its routing block, stored before it is published
+    (a redelivery sends it where it went: RouterContext.decided)."""
+    shop, payload = event.shop_id, event.payload
+    decision = classifier.classify(
+        payload.text, order_stage=_buyer_order_stage(event, ctx), sticky_role=sticky
+    )
     routing = {
         "intent": decision.intent,
         "role": decision.role,
@@ -68,14 +86,8 @@ def route_event(
     replies = ctx.suggested(shop, decision.intent, buyer_locale(payload.text))
     if replies:
         routing["suggested_replies"] = replies
-    return [
-        *handed_off,
-        Outgoing(
-            ROLE_TOPICS[decision.role],
-            payload.conversation_id,
-            with_routing_block(raw, data, routing),
-        ),
-    ]
+    ctx.decide(shop, event.event_id, routing)
+    return routing
 
 
 def handoff(event, from_role: str, to_role: str) -> Outgoing:

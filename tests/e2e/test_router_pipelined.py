@@ -13,7 +13,8 @@ from redis.asyncio import Redis
 from contracts import INBOUND, topics
 from services.core.metrics import Metrics
 from services.router.classify import classifier_for
-from services.router.handler import RouterHandler
+from services.router.context import RouterContext
+from services.router.handler import RouterHandler, parse_with_bytes
 from tests.conftest import unique
 from tests.e2e.test_router import buyer_says, order_event
 
@@ -122,3 +123,54 @@ async def test_a_record_redelivered_after_its_batch_was_done_is_not_routed_again
         await effect()
     again = await new_router("router-new-owner")(records)
     assert again.outputs == [], "a record whose batch was done is routed again"
+
+
+async def test_a_record_redelivered_before_its_batch_was_written_goes_where_it_went(
+        redis) -> None:
+    """A router is SIGKILLed after its batch's outputs were acked, before its after-ack
+    write. Meanwhile another partition's router learns that the buyer's order shipped.
+    The replica that reads the batch again must send the buyer message where it already
+    went, byte for byte: routing it with the newer context would put one message on both
+    role topics."""
+    def new_router(name: str) -> RouterHandler:
+        return RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                             metrics=Metrics(name), max_event_bytes=1 << 20,
+                             context_ttl=3600, dedup_ttl=3600)
+
+    shop, order = unique("shop"), unique("order")
+    paid = await new_router("router-orders")(
+        batch(order_event("order.paid", shop=shop, order_id=order, buyer="b1")))
+    for effect in paid.after_ack:
+        await effect()
+    question = batch(says("我的快递到哪了？", shop=shop, conv=unique("conv")))
+    killed = await new_router("router-killed")(question)
+    assert roles(killed) == [(topics.ROLE_PRESALE, "我的快递到哪了？")]  # paid, not shipped
+    shipped = await new_router("router-orders")(
+        batch(order_event("order.shipped", shop=shop, order_id=order)))
+    for effect in shipped.after_ack:
+        await effect()
+    again = await new_router("router-new-owner")(question)
+    assert [(o.topic, o.key, o.value) for o in again.outputs] == \
+        [(o.topic, o.key, o.value) for o in killed.outputs]
+
+
+async def test_a_late_decision_never_undoes_a_done_mark(redis) -> None:
+    """A router paused between routing and storing its decisions resumes after the new
+    owner routed, published and marked the same record done: its late write changes
+    nothing, and the record stays a duplicate."""
+    shop, conv = unique("shop"), unique("conv")
+    question = batch(says("这件有M码吗", shop=shop, conv=conv))
+    event = parse_with_bytes(question[0].value)[0]
+    paused = RouterContext(redis, ttl=3600, dedup_ttl=3600)
+    await paused.load([(event, "0:0")])
+    assert not paused.is_duplicate(shop, event.event_id)
+    paused.decide(shop, event.event_id, {"role": "aftersale"})
+    done = await RouterHandler(redis=redis, classifier_for=lambda shop: classifier_for({}),
+                               metrics=Metrics("router-new-owner"), max_event_bytes=1 << 20,
+                               context_ttl=3600, dedup_ttl=3600)(question)
+    for effect in done.after_ack:
+        await effect()
+    await paused.store_decisions()
+    again = RouterContext(redis, ttl=3600, dedup_ttl=3600)
+    await again.load([(event, "0:0")])
+    assert again.is_duplicate(shop, event.event_id)
