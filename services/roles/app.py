@@ -14,6 +14,7 @@ from functools import lru_cache
 from prometheus_client import Histogram
 
 from contracts import Assignment, DeadLetter, Escalation, Role, role_topic, topics
+from services.core.group_generation import generation_of, is_current
 from services.core.policy import ShopPolicy, load_policy
 from services.core.progress import PartitionProgress
 from services.core.retry import retry_transient
@@ -64,9 +65,18 @@ def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRunti
     async def fence_previous_owners(partitions: set) -> None:
         """Raise the generation of each partition given to this process, before reading
         it: a previous owner that still runs (paused past its session) writes nothing
-        more (services/core/timers/partitioned.py, Fencing)."""
+        more (services/core/timers/partitioned.py, Fencing). The group's generation of
+        this assignment goes with it, so that a take Redis only accepts after the group
+        moved on (it refused writes meanwhile) cannot fence the partition's next owner."""
         shards = {f"{tp.topic}:{tp.partition}" for tp in partitions}
-        await retry_transient(lambda: timers.take(shards), stopping=runtime.stopping,
+        consumer = subscription.kafka_consumer()
+        group = generation_of(consumer)
+
+        async def proven() -> bool:
+            return group is not None and await is_current(consumer, group)
+
+        await retry_transient(lambda: timers.take(shards, group, proven),
+                              stopping=runtime.stopping,
                               cap=settings.retry_max_backoff.total_seconds())
 
     subscription = runtime.batch_subscriber(

@@ -246,3 +246,50 @@ async def test_a_replica_whose_clock_is_skewed_cannot_fire_a_timer_twice(
         await skewed.run([skewed.ack(shard, first)])
     assert await other.run([other.ack(shard, second)]), "the new owner's ack counts"
     assert await other.count([shard]) == {"due": 0, "inflight": 0}, "fired once, gone"
+
+
+async def test_a_late_take_of_an_expelled_replica_does_not_fence_the_owner(
+        redis: Redis) -> None:
+    """A replica given a partition in the group's generation 4 retries its take while
+    Redis refuses writes; the group expels it and gives the partition to another replica
+    in generation 5, whose take lands first. When Redis takes the late one, the rightful
+    owner must keep its partition (it would otherwise abandon every batch until the next
+    rebalance), and the expelled replica must change nothing."""
+    namespace, shard = unique("late-take"), "kefu.role.presale:2"
+    expelled, owner = PartitionTimers(redis, namespace), PartitionTimers(redis, namespace)
+    await owner.take([shard], group_generation=5)
+    await expelled.take([shard], group_generation=4, proven=_never)
+    await owner.run([owner.schedule(shard, [("owned", 1_000, b"a")])])
+    with pytest.raises(Fenced):
+        await expelled.run([expelled.schedule(shard, [("late", 2_000, b"b")])])
+    claimed, _ = await owner.claim({shard: 10_000}, owner="owner", now_ms=10_000, limit=10,
+                                   lease_ms=1_000)
+    assert [t.timer_id for t in claimed] == ["owned"]
+
+
+async def test_a_group_started_afresh_takes_its_partitions_back(redis: Redis) -> None:
+    """The consumer group was deleted (or the broker lost it) while Redis kept the fences:
+    its generations start again below the stored one. A replica the group confirms as
+    current takes the partition anyway; one it does not confirm changes nothing."""
+    namespace, shard = unique("new-group"), "kefu.role.aftersale:0"
+    old, unconfirmed = PartitionTimers(redis, namespace), PartitionTimers(redis, namespace)
+    fresh = PartitionTimers(redis, namespace)
+    await old.take([shard], group_generation=57)
+    await unconfirmed.take([shard], group_generation=1, proven=_never)
+    with pytest.raises(Fenced):
+        await unconfirmed.run([unconfirmed.schedule(shard, [("no", 1_000, b"")])])
+    await fresh.take([shard], group_generation=1, proven=_always)
+    await fresh.run([fresh.schedule(shard, [("yes", 1_000, b"")])])
+    with pytest.raises(Fenced):
+        await old.run([old.schedule(shard, [("old", 1_000, b"")])])
+    later = PartitionTimers(redis, namespace)
+    await later.take([shard], group_generation=2, proven=_never)  # the new group goes on
+    await later.run([later.schedule(shard, [("later", 2_000, b"")])])
+
+
+async def _never() -> bool:
+    return False
+
+
+async def _always() -> bool:
+    return True

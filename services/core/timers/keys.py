@@ -10,6 +10,8 @@ four keys share a hash tag so every Lua script touches a single Redis Cluster sl
     kefu:{timers:<namespace>:<shard>}:fence     STRING the generation of the shard's owner
                                                        (partition timers; raised by each
                                                        new owner)
+    kefu:{timers:<namespace>:<shard>}:group     STRING the consumer group's generation
+                                                       in which that owner was given it
 
 Only in-flight timers have `inflight` and `owner` entries. The shard count is part of
 the layout: every replica of a namespace must use the same one.
@@ -51,6 +53,7 @@ class ShardKeys:
     data: str
     owner: str
     fence: str
+    group: str
 
 
 class TimerKeys:
@@ -68,7 +71,7 @@ class TimerKeys:
     def _make(self, shard: int | str) -> ShardKeys:
         base = f"kefu:{{timers:{self.namespace}:{shard}}}"
         return ShardKeys(f"{base}:due", f"{base}:inflight", f"{base}:data", f"{base}:owner",
-                         f"{base}:fence")
+                         f"{base}:fence", f"{base}:group")
 
     def named(self, name: str) -> ShardKeys:
         """The keys of a shard named by its owner (e.g. an input partition,

@@ -15,7 +15,7 @@ partition's other state (`services/roles/scripts.py`, WRITE)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import lru_cache
 
 from redis.asyncio import Redis
@@ -24,9 +24,13 @@ from services.core.timers.codec import pack_timer, unpack_claimed
 from services.core.timers.keys import ShardKeys, TimerKeys
 from services.core.timers.lua import Call, ShardScripts
 from services.core.timers.model import ClaimedTimer
+from services.core.timers.scripts import TAKE
 
 RELEASE_ALL_MS = 2**53  # a lease expiry later than any: "release every lease"
 RELEASE_LIMIT = 1000
+FENCED_OUT = 0
+"""The generation of a shard whose take was refused: below any owner's, so every call
+with it fails with `Fenced`."""
 
 
 class PartitionTimers:
@@ -34,21 +38,38 @@ class PartitionTimers:
         self.namespace = namespace
         self._keys = TimerKeys(namespace, shards=1)
         self.lua = ShardScripts(redis)
+        self._take_script = redis.register_script(TAKE)
         self.keys = lru_cache(maxsize=4096)(self._keys.named)
         self.generations: dict[str, int] = {}
         """This process's generation of each shard it was given (kept after it loses
         one: a late call with it must still be refused)."""
 
-    async def take(self, shards: Iterable[str]) -> None:
-        """This process was given these shards' partitions: raise their generations."""
+    async def take(self, shards: Iterable[str], group_generation: int | None = None,
+                   proven: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """This process was given these shards' partitions in the consumer group's
+        `group_generation`: raise their generations. A shard the group gave someone in a
+        later generation meanwhile stays fenced for this process (it was expelled while
+        its take waited for Redis), unless `proven()` says the group's current
+        generation is this process's own (the group was started afresh)."""
         shards = list(shards)
         if not shards:
             return
+        group = "" if group_generation is None else str(group_generation)
+        taken = await self._take(shards, group, {})
+        refused = {shard: str(-gen) for shard, gen in taken.items() if gen < 0}
+        if refused and proven is not None and await proven():
+            taken.update(await self._take(list(refused), group, refused))
+        self.generations.update(
+            (shard, max(gen, FENCED_OUT)) for shard, gen in taken.items())
+
+    async def _take(self, shards: list[str], group: str,
+                    stale: Mapping[str, str]) -> dict[str, int]:
         async with self.lua.redis.pipeline(transaction=False) as pipe:
             for shard in shards:
-                pipe.incr(self.keys(shard).fence)
-            taken = await pipe.execute()
-        self.generations.update(zip(shards, map(int, taken), strict=True))
+                keys = self.keys(shard)
+                await self._take_script(keys=[keys.fence, keys.group],
+                                        args=[group, stale.get(shard, "")], client=pipe)
+            return dict(zip(shards, map(int, await pipe.execute()), strict=True))
 
     def generation(self, shard: str) -> int | str:
         """The generation to call with ('' for a shard this process was never given)."""

@@ -210,3 +210,22 @@ call_many('HDEL', KEYS[4], nil, ids)
 return #ids
 """
 )
+
+# A partition's new owner raises the shard's generation (KEYS[1], `fence`). ARGV[1] is
+# the consumer group's generation in which it was given the partition ('' unknown), kept
+# in KEYS[2] (`group`): a take from an older group generation than the one kept (a
+# replica the group expelled, whose take Redis only took now) raises nothing and returns
+# minus the kept one, unless ARGV[2] names exactly that kept value: the taker has since
+# proven that the group's current generation is its own (the group was started afresh,
+# its generations counted again from 1).
+TAKE = """
+local group, stale = ARGV[1], ARGV[2]
+if group ~= '' then
+  local kept = redis.call('GET', KEYS[2])
+  if kept and tonumber(kept) > tonumber(group) and kept ~= stale then
+    return -tonumber(kept)
+  end
+  redis.call('SET', KEYS[2], group)
+end
+return redis.call('INCR', KEYS[1])
+"""
