@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from benchmarks.router_workload import AGENT_TEXTS, COLORS, PRODUCTS, SIZES, ZH_TEXTS
+from benchmarks.router_workload import ZH_TEXTS
 from contracts import topics
+from services.demo.catalogue import CATALOGUE
 
 TURNS = ("buyer", "reply", "buyer", "reply", "buyer")  # three buyer turns, two replies
 STEP_S = 4.0  # seconds between a conversation's turns
-NICKS = ["小美", "tb_887712", "jd_小王", "阿杰", "Lily", "momo酱"]
+ZTO = CATALOGUE.carrier("ZT")
 
 
 @dataclass
@@ -71,10 +72,10 @@ def make_role_workload(n: int, *, shops: int, agents: int, seed: int, run: str,
         for turn, who in enumerate(TURNS):
             at = t0 + turn * STEP_S
             if who == "buyer":
-                payload = {"conversation_id": conv, "buyer_id": buyer, "text": rng.choice(
-                    ZH_TEXTS).format(p=rng.choice(PRODUCTS), pe="", c=rng.choice(COLORS),
-                                     s=rng.choice(SIZES), n=rng.randint(2, 30), o="ord"),
-                           "message_id": f"m-{i}-{turn}", "buyer_nick": rng.choice(NICKS),
+                text = CATALOGUE.fill(rng.choice(ZH_TEXTS), rng, order_id="ord")
+                payload = {"conversation_id": conv, "buyer_id": buyer, "text": text,
+                           "message_id": f"m-{i}-{turn}",
+                           "buyer_nick": rng.choice(CATALOGUE.buyer_nicks),
                            "client": rng.choice(["ios", "android", "pc"])}
                 if rng.random() < 0.15:
                     payload["attachments"] = [{"type": "image", "url": "https://img.example.cn/"
@@ -85,7 +86,7 @@ def make_role_workload(n: int, *, shops: int, agents: int, seed: int, run: str,
                 agent = f"{shop}-agent-{rng.randrange(agents):02d}"
                 timed.append((at, role_topic, conv, envelope("agent.message", shop, at, {
                     "conversation_id": conv, "agent_id": agent, "message_id": f"m-{i}-{turn}",
-                    "text": rng.choice(AGENT_TEXTS)})))
+                    "text": rng.choice(CATALOGUE.agent_replies.zh)})))
         end = t0 + len(TURNS) * STEP_S
         if i % 4 == 0:
             timed.append((end, role_topic, conv, envelope("conversation.closed", shop, end, {
@@ -95,7 +96,7 @@ def make_role_workload(n: int, *, shops: int, agents: int, seed: int, run: str,
             timed.append((t0, topics.ORDERS, order, envelope("order.paid", shop, t0, {
                 "order_id": order, "buyer_id": buyer, "amount": 99.0})))
             timed.append((end, topics.ORDERS, order, envelope("order.shipped", shop, end, {
-                "order_id": order, "carrier": "中通快递", "tracking_no": f"ZT{i}"})))
+                "order_id": order, "carrier": ZTO.name, "tracking_no": f"{ZTO.code}{i}"})))
         if i % 50 == 0:  # presence changes: an agent steps away, and comes back later
             agent = f"{shop}-agent-{rng.randrange(agents):02d}"
             for at, status in ((t0, "away"), (t0 + 2 * STEP_S, "online")):

@@ -57,11 +57,12 @@ from benchmarks.common.procs import (
     wait_ready,
 )
 from benchmarks.common.text import fmt_rate, fmt_rss, pct, say
-from benchmarks.router_workload import BEIJING, EventFactory, Workload, make_workload
+from benchmarks.router_workload import EventFactory, Workload, make_workload
 from contracts import event_key, parse_inbound, topics
 from services.core.embedded import EmbeddedBroker, EmbeddedRedis
 from services.core.kafka import create_topics
 from services.core.settings import Settings
+from services.demo.wire import BEIJING
 
 OUTPUT_TOPICS = (topics.ROLE_PRESALE, topics.ROLE_AFTERSALE, topics.ORDERS)
 

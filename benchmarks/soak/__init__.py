@@ -1,8 +1,10 @@
 """Soak test: realistic traffic at a fixed rate against a running kefu stack.
 
-    kefu soak --embedded --rate 400 --minutes 10 --report soak.json
-    kefu soak --rate 300 --minutes 30 --metrics http://127.0.0.1:8081 http://127.0.0.1:8082
-    python -m benchmarks.soak --embedded --rate 50 --minutes 1          # the same, without kefu
+    python -m benchmarks.soak --embedded --rate 400 --minutes 10 --report soak.json
+    python -m benchmarks.soak --rate 300 --minutes 30 --metrics http://127.0.0.1:8081
+
+A development tool of the source checkout, not a `kefu` command: the wheel and the image
+leave `benchmarks/` out, so the product CLI does not name it.
 
 The traffic is a population of shops, each with its agents, playing little stories in
 real time: shift start (every agent goes online), buyer chats in Chinese (some

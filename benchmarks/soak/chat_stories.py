@@ -6,26 +6,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from benchmarks.router_workload import AGENT_TEXTS, EN_CLOSERS, EN_OPENERS, ZH_CLOSERS, ZH_OPENERS
-from benchmarks.soak.phrases import (
-    AGENT_EN,
-    EN_ACK,
-    EN_AFTER,
-    EN_ANGRY,
-    EN_ORDER,
-    EN_PRESALE,
-    EN_SHIPPED,
-    NICKS,
-    ZH_ACK,
-    ZH_AFTER,
-    ZH_ANGRY,
-    ZH_GREETING,
-    ZH_ORDER,
-    ZH_PRESALE,
-    ZH_SHIPPED,
-    ZH_TRADITIONAL,
-)
 from benchmarks.soak.story_types import AgentSpec, OrderSpec, ShopSpec, Step
+from services.demo.catalogue import CATALOGUE
+
+PHRASES, OPENERS, CLOSERS = (CATALOGUE.buyer_phrases, CATALOGUE.buyer_openers,
+                             CATALOGUE.buyer_closers)
 
 
 class ChatStories:
@@ -55,7 +40,7 @@ class ChatStories:
         order = rng.choice(shop.orders) if shop.orders and rng.random() < 0.45 else None
         conv = self._id("conv")
         buyer = order.buyer_id if order else self._id("buyer")
-        nick, client = rng.choice(NICKS), rng.choice(("ios", "android", "pc"))
+        nick, client = rng.choice(CATALOGUE.buyer_nicks), rng.choice(("ios", "android", "pc"))
         rounds = rng.choices((1, 2, 3, 4), (35, 30, 20, 15))[0]
         agent = self._agent(shop, order)
         delay = 0.0
@@ -97,23 +82,20 @@ class ChatStories:
         rng = self.rng
         roll = rng.random()
         if traditional:
-            return self._text(rng.choice(ZH_TRADITIONAL), order)
+            return self._text(rng.choice(CATALOGUE.buyer_phrases_traditional), order)
         stage = order.stage if order else None
-        if english:
-            pool = (EN_ANGRY if roll < 0.02 else EN_ACK if roll < 0.12 and not first else
-                    EN_PRESALE if stage is None else EN_ORDER if stage in ("created", "paid")
-                    else EN_SHIPPED if stage == "shipped" else EN_AFTER)
-            opener, closer = rng.choice(EN_OPENERS), self._closer(EN_CLOSERS, order)
-        else:
-            if first and stage is None and roll < 0.25:
-                return rng.choice(ZH_GREETING)
-            pool = (ZH_ANGRY if roll < 0.02 else ZH_ACK if roll < 0.12 and not first else
-                    ZH_PRESALE if stage is None else ZH_ORDER if stage in ("created", "paid")
-                    else ZH_SHIPPED if stage == "shipped" else ZH_AFTER)
-            opener, closer = rng.choice(ZH_OPENERS), self._closer(ZH_CLOSERS, order)
+        language = "en" if english else "zh"
+        phrases = getattr(PHRASES, language)
+        if first and stage is None and roll < 0.25 and phrases.greeting:
+            return rng.choice(phrases.greeting)
+        pool = (phrases.angry if roll < 0.02 else phrases.ack if roll < 0.12 and not first else
+                phrases.presale if stage is None else phrases.order if stage in ("created", "paid")
+                else phrases.shipped if stage == "shipped" else phrases.aftersale)
+        opener = rng.choice(getattr(OPENERS, language))
+        closer = self._closer(getattr(CLOSERS, language), order)
         return self._text(opener + rng.choice(pool) + closer, order)
 
-    def _closer(self, closers: list[str], order: OrderSpec | None) -> str:
+    def _closer(self, closers: tuple[str, ...], order: OrderSpec | None) -> str:
         closer = self.rng.choice(closers)
         return closer if order is not None or "{o}" not in closer else ""
 
@@ -130,6 +112,7 @@ class ChatStories:
         return payload
 
     def _reply(self, conv: str, agent: AgentSpec, english: bool) -> dict[str, Any]:
-        text = self.rng.choice(AGENT_EN if english else AGENT_TEXTS)
+        text = self.rng.choice(CATALOGUE.agent_replies.en if english
+                               else CATALOGUE.agent_replies.zh)
         return {"conversation_id": conv, "agent_id": agent.agent_id,
                 "message_id": self._id("msg"), "text": text}

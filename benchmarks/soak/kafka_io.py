@@ -10,10 +10,10 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from benchmarks.common.kafka_io import HEADERS, log_ends, new_producer
-from benchmarks.router_workload import BEIJING
 from benchmarks.soak.accounting import event_key_of, expected_slots
 from benchmarks.soak.constants import ROLE_TOPICS, WATCHED_TOPICS
 from contracts import topics
+from services.demo.wire import BEIJING
 
 
 class KafkaTraffic:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from benchmarks.router_workload import COLORS, PRODUCTS, SIZES
-from benchmarks.soak.phrases import AFTERSALE_PATHS, CARRIERS, CITIES, REVIEWS
 from benchmarks.soak.story_types import OrderSpec, ShopSpec, Step
+from services.demo.catalogue import CATALOGUE
+
+PRODUCTS, SCANS = CATALOGUE.product_names, CATALOGUE.scans
+AFTERSALE_PATHS = (
+    ("agreed", "returned_goods_received", "refunded"), ("agreed", "refunded"),
+    ("rejected", "platform_intervened", "refunded"), ("agreed", "closed"),
+)
+"""The statuses a case goes through after it is requested."""
 
 
 class OrderStories:
@@ -43,7 +49,8 @@ class OrderStories:
     def _new_order(self, shop: ShopSpec) -> OrderSpec:
         rng = self.rng
         items = [{"sku": f"sku-{rng.randint(1000, 9999)}",
-                  "name": f"{rng.choice(PRODUCTS)} {rng.choice(COLORS)} {rng.choice(SIZES)}",
+                  "name": f"{rng.choice(PRODUCTS)} {rng.choice(CATALOGUE.colours)} "
+                          f"{rng.choice(CATALOGUE.sizes)}",
                   "quantity": rng.randint(1, 3), "price": float(rng.choice((59, 129, 189, 459)))}
                  for _ in range(rng.choices((1, 2, 3), (70, 20, 10))[0])]
         amount = round(sum(i["price"] * i["quantity"] for i in items), 2)
@@ -80,10 +87,10 @@ class OrderStories:
             order.stage = "cancelled"
 
     def _ship(self, order: OrderSpec) -> Iterator[Step]:
-        carrier, code = self.rng.choice(CARRIERS)
-        order.tracking_no = f"{code}{self.rng.getrandbits(40)}"
+        carrier = self.rng.choice(CATALOGUE.carriers)
+        order.tracking_no = f"{carrier.code}{self.rng.getrandbits(40)}"
         yield Step(self.rng.uniform(60, 300), "order.shipped",
-                   {"order_id": order.order_id, "carrier": carrier,
+                   {"order_id": order.order_id, "carrier": carrier.name,
                     "tracking_no": order.tracking_no})
         order.stage = "shipped"
 
@@ -94,13 +101,14 @@ class OrderStories:
             status = "exception" if rng.random() < 0.03 else "in_transit"
             yield Step(rng.uniform(60, 240), "logistics.update",
                        {"order_id": oid, "tracking_no": tracking, "status": status,
-                        "description": "快件已到达【转运中心】", "location": rng.choice(CITIES)})
+                        "description": SCANS["in_transit"],
+                        "location": rng.choice(CATALOGUE.cities)})
         yield Step(rng.uniform(60, 180), "logistics.update",
                    {"order_id": oid, "tracking_no": tracking, "status": "out_for_delivery",
-                    "description": "快递员正在派件"})
+                    "description": SCANS["out_for_delivery"]})
         yield Step(rng.uniform(30, 120), "logistics.update",
                    {"order_id": oid, "tracking_no": tracking, "status": "delivered",
-                    "description": "已签收"})
+                    "description": SCANS["delivered"]})
         order.stage = "delivered"
 
     def _after_delivery(self, order: OrderSpec, *, case: float, review: float
@@ -122,4 +130,4 @@ class OrderStories:
             rating = rng.choices((5, 4, 3, 2, 1), (70, 15, 7, 4, 4))[0]
             yield Step(rng.uniform(60, 300), "review.posted",
                        {"order_id": oid, "buyer_id": order.buyer_id, "rating": rating,
-                        "text": REVIEWS[rating]})
+                        "text": CATALOGUE.reviews[rating]})

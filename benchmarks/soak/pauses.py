@@ -22,7 +22,7 @@ class Pause:
 
 class Pauses:
     def __init__(self, specs: list[tuple[str, float, float]], targets) -> None:
-        """`specs`: (service, seconds, at), as `kefu soak --pause` parses them."""
+        """`specs`: (service, seconds, at), as `python -m benchmarks.soak --pause` parses them."""
         self.pauses = [Pause(service, seconds, at) for service, seconds, at in specs]
         self.targets = targets
         self.log: list[dict[str, Any]] = []

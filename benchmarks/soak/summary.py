@@ -31,7 +31,7 @@ def format_summary(report: dict[str, Any]) -> str:
                  else "NOT caught up at the end of the drain")
     lines = [
         "",
-        f"kefu soak {report['run_id']}: {c['rate']:g} ev/s for {c['minutes']:g} min "
+        f"soak {report['run_id']}: {c['rate']:g} ev/s for {c['minutes']:g} min "
         f"(+ {report['duration_s']['drain']:.0f} s drain: {caught_up}), {c['shops']} shops x "
         f"{c['agents_per_shop']} agents, {m['cpus']} CPUs, load avg 1 min "
         f"start {_first(m['load_avg_start'])} / mean {_num2(m['load1_mean'])} / "

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from benchmarks.router_workload import COLORS, PRODUCTS, PRODUCTS_EN, SIZES
 from benchmarks.soak.chat_stories import ChatStories
 from benchmarks.soak.order_stories import OrderStories
-from benchmarks.soak.phrases import CITIES, PLATFORMS
 from benchmarks.soak.story_types import AgentSpec, OrderSpec, ShopSpec, Step, _Story
+from services.demo.catalogue import CATALOGUE
 
 
 class Traffic(ChatStories, OrderStories):
@@ -99,7 +98,7 @@ class Traffic(ChatStories, OrderStories):
         return f"{self.rng.getrandbits(128):032x}"
 
     def _shop(self, index: int, agents: int) -> ShopSpec:
-        platform, prefix = PLATFORMS[index % len(PLATFORMS)]
+        platform = CATALOGUE.platforms[index % len(CATALOGUE.platforms)]
         shop_id = f"soak-shop-{index:04d}"
         team = []
         for j in range(agents):
@@ -108,14 +107,10 @@ class Traffic(ChatStories, OrderStories):
                 "presale", "aftersale")
             team.append(AgentSpec(f"agent-{self.run}-{index:04d}-{j:02d}", roles,
                                   self.rng.choice((5, 6, 8, 10))))
-        return ShopSpec(shop_id, platform, prefix, team)
+        return ShopSpec(shop_id, platform.name, platform.order_prefix, team)
 
     def _text(self, template: str, order: OrderSpec | None) -> str:
-        rng = self.rng
-        return template.format(
-            p=rng.choice(PRODUCTS), pe=rng.choice(PRODUCTS_EN), c=rng.choice(COLORS),
-            s=rng.choice(SIZES), n=rng.randint(2, 9), city=rng.choice(CITIES),
-            o=order.order_id if order else "ord-unknown",
-        )
+        return CATALOGUE.fill(template, self.rng, days=(2, 9),
+                              order_id=order.order_id if order else "ord-unknown")
 
     # -- stories ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 SUBCOMMANDS = (
-    "up_cmd", "run_cmd", "topics_cmd", "demo_cmd", "contracts_cmd", "route_cmd", "soak_cmd",
+    "up_cmd", "run_cmd", "topics_cmd", "demo_cmd", "contracts_cmd", "route_cmd",
     "report_cmd", "sql_cmd", "users_cmd",
 )
 

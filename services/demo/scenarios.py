@@ -19,18 +19,17 @@ from datetime import datetime
 from typing import Any
 
 from .cast import AGENTS, BEAUTY, CHEN, CLOTHES, LIN, MEI, SUN, TECH, WANG, ZHAO, ZHOU
+from .catalogue import CATALOGUE, Carrier, Listing
 from .story import HOUR, RunContext, Shop, Story, StoryBuilder
 
 DEFAULT_START = datetime.fromisoformat("2026-11-22T09:00:00+08:00")
 """Shop clock of offset 0 in generated events (the feed re-stamps them with real time)."""
 
-SWEATER = ("sweater-gray-M", "羊毛针织开衫 灰色 M", 1, 289.0)
-COAT = ("coat-camel-L", "双面羊绒大衣 驼色 L", 1, 899.0)
-DOWN = ("down-black-S", "轻薄羽绒服 黑色 S", 1, 459.0)
-EARBUDS = ("tws-pro2-white", "无线降噪耳机 Pro2 白色", 2, 399.0)
-SSD = ("ssd-2tb-nvme", "NVMe 固态硬盘 2TB", 1, 899.0)
-EARBUDS_BLACK = ("tws-pro2-black", "无线降噪耳机 Pro2 黑色", 1, 399.0)
-LIPSTICK = ("lip-rouge-07", "丝绒哑光口红 #07 枫叶红", 1, 129.0)
+SWEATER, COAT, DOWN, EARBUDS, SSD, EARBUDS_BLACK, LIPSTICK = map(CATALOGUE.listing, (
+    "sweater-gray-M", "coat-camel-L", "down-black-S", "tws-pro2-white", "ssd-2tb-nvme",
+    "tws-pro2-black", "lip-rouge-07"))
+"""The demo shops' items the stories talk about (their titles and prices: the catalogue)."""
+ZTO, YTO, SF_EXPRESS, JD_LOGISTICS = map(CATALOGUE.carrier, ("ZT", "YT", "SF", "JDV"))
 
 
 def shift_start(shop: Shop) -> Callable[[RunContext, float], Story]:
@@ -72,11 +71,11 @@ def size_question(ctx: RunContext, at: float) -> Story:
     b.after(60, 120).buyer_says(conv, buyer, "灰色M还有货吗？今天拍什么时候发？", item=SWEATER)
     b.after(20, 50).agent_says(conv, LIN, "有货的亲，16点前付款当天发出，默认中通快递～")
     b.after(20, 40).buyer_says(conv, buyer, "好嘞，拍了👍")
-    order = b.new_order("TB", buyer, SWEATER)
+    order = b.new_order(buyer, SWEATER)
     b.after(10, 30).place_and_pay(order)
     b.after(40, 90).close(conv, LIN.agent_id)
     b.after(500, 800)
-    tracking = b.ship(order, "中通快递", "ZT")
+    tracking = b.ship(order, ZTO)
     b.after(250, 350).scan(order, tracking, "in_transit", "快件已到达【杭州转运中心】",
                            "浙江省杭州市")
     b.after(400, 500).scan(order, tracking, "in_transit", "快件已到达【上海转运中心】", "上海市")
@@ -111,7 +110,7 @@ def address_change(ctx: RunContext, at: float) -> Story:
                                      "你好，這款大衣有沒有現貨？可以寄香港嗎？"), item=COAT)
     b.after(30, 60).agent_says(conv, LIN, "亲，可以的～香港走顺丰，运费25元，3-5天送达哦")
     b.after(40, 80).buyer_says(conv, buyer, "好的，我現在下單。")
-    order = b.new_order("TB", buyer, COAT)
+    order = b.new_order(buyer, COAT)
     b.after(20, 40).place_and_pay(order)
     b.after(240, 360).buyer_says(conv, buyer, "不好意思，收貨地址寫錯了，可以幫我改成九龍旺角"
                                  "彌敦道的地址嗎？", order=order)
@@ -122,7 +121,7 @@ def address_change(ctx: RunContext, at: float) -> Story:
     b.after(20, 40).agent_says(conv, LIN, "不客气亲，今天就给您安排发出～")
     b.after(30, 60).close(conv, LIN.agent_id)
     b.after(300, 500)
-    tracking = b.ship(order, "顺丰速运", "SF")
+    tracking = b.ship(order, SF_EXPRESS)
     b.after(300, 400).scan(order, tracking, "in_transit", "快件已从深圳发往香港", "广东省深圳市")
     return b.story
 
@@ -132,7 +131,7 @@ def urge_and_delay(ctx: RunContext, at: float) -> Story:
                      "buyer 大刘 urges shipment on shop-demo (out of stock: delayed)",
                      at)
     conv, buyer = ctx.new_id("conv"), "buyer-tb-daliu"
-    order = b.new_order("TB", buyer, COAT)
+    order = b.new_order(buyer, COAT)
     b.place_and_pay(order, ship_within_hours=24)
     b.after(600, 800).buyer_says(conv, buyer, b.pick(
         "我上午就付款了，怎么还没发货？？能不能快点，周末要穿的", "催一下发货！！什么时候能发？"),
@@ -151,7 +150,7 @@ def pilling_return(ctx: RunContext, at: float) -> Story:
     b = StoryBuilder(ctx, CLOTHES, "return-refund",
                      "buyer 小美 returns a pilling sweater on shop-demo", at)
     conv, buyer = ctx.new_id("conv"), "buyer-tb-xiaomei"
-    order = _delivered_order(b, "TB", buyer, SWEATER, "中通快递", "ZT")
+    order = _delivered_order(b, buyer, SWEATER, ZTO)
     b.after(60, 120).buyer_says(conv, buyer, b.pick(
         "衣服才穿一次就起球了，质量太差了，我要退货退款", "开衫洗了一次就起球，能退吗？"),
         order=order, image=True)
@@ -189,7 +188,7 @@ def english_earbuds(ctx: RunContext, at: float) -> Story:
     b.after(40, 80).agent_says(conv, WANG, "We can do 5% off for two pairs plus a free silicone "
                                "case 🎁")
     b.after(30, 60).buyer_says(conv, buyer, "Deal, ordering now.")
-    order = b.new_order("JD", buyer, EARBUDS)
+    order = b.new_order(buyer, EARBUDS, quantity=2)
     b.after(20, 40).order_event("order.created", order)
     b.after(180, 300).buyer_says(conv, buyer, "Sorry, wrong colour! Please cancel it, I'll "
                                  "reorder in black.", order=order)
@@ -206,10 +205,10 @@ def stalled_parcel(ctx: RunContext, at: float) -> Story:
                      "buyer 王先生's parcel stalls in Wuhan on shop-tech",
                      at)
     conv, buyer = ctx.new_id("conv"), "buyer-jd-wang"
-    order = b.new_order("JD", buyer, SSD)
+    order = b.new_order(buyer, SSD)
     b.place_and_pay(order)
     b.after(300, 500)
-    tracking = b.ship(order, "京东物流", "JDV")
+    tracking = b.ship(order, JD_LOGISTICS)
     b.after(200, 300).scan(order, tracking, "in_transit", "您的快件已从【北京亚洲一号仓】发出",
                            "北京市大兴区")
     b.after(400, 600).scan(order, tracking, "in_transit", "快件已到达【武汉分拣中心】",
@@ -227,10 +226,10 @@ def broken_complaint(ctx: RunContext, at: float) -> Story:
     b = StoryBuilder(ctx, TECH, "complaint",
                      "buyer 刘女士 gets broken earbuds on shop-tech and threatens a bad review", at)
     conv, buyer = ctx.new_id("conv"), "buyer-jd-liu"
-    order = b.new_order("JD", buyer, EARBUDS_BLACK)
+    order = b.new_order(buyer, EARBUDS_BLACK)
     b.place_and_pay(order)
     b.after(120, 240)
-    tracking = b.ship(order, "京东物流", "JDV")
+    tracking = b.ship(order, JD_LOGISTICS)
     b.after(120, 240).scan(order, tracking, "in_transit", "您的快件已从【广州亚洲一号仓】发出",
                            "广东省广州市")
     b.after(200, 300).scan(order, tracking, "exception", "外包装破损，已在分拣中心重新加固",
@@ -259,7 +258,7 @@ def seven_day_return(ctx: RunContext, at: float) -> Story:
                      "buyer 林小姐 (繁體) returns a lipstick on shop-live (7-day return)",
                      at)
     conv, buyer = ctx.new_id("conv"), "buyer-dy-lam"
-    order = _delivered_order(b, "DY", buyer, LIPSTICK, "圆通速递", "YT")
+    order = _delivered_order(b, buyer, LIPSTICK, YTO)
     b.after(60, 120).buyer_says(conv, buyer, b.pick(
         "這支口紅色號不適合我，還沒拆封，可以七天無理由退貨嗎？",
         "您好，口紅顏色跟直播間看到的不一樣，可以退嗎？"), order=order)
@@ -284,13 +283,12 @@ def naive_timestamp(ctx: RunContext, at: float) -> Story:
     return b.story
 
 
-def _delivered_order(b: StoryBuilder, prefix: str, buyer: str, item: Any, carrier: str,
-                     tracking_prefix: str):
+def _delivered_order(b: StoryBuilder, buyer: str, item: Listing, carrier: Carrier):
     """An order bought a few days ago in shop terms, told in quick succession."""
-    order = b.new_order(prefix, buyer, item)
+    order = b.new_order(buyer, item)
     b.place_and_pay(order)
     b.after(60, 120)
-    tracking = b.ship(order, carrier, tracking_prefix)
+    tracking = b.ship(order, carrier)
     b.after(60, 120).scan(order, tracking, "delivered", "已签收，签收人：快递柜")
     return order
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .catalogue import CATALOGUE, Carrier, Listing
+
 HOUR = 3600.0
 """Length of one shop hour in shop seconds; the feed replays the stories every hour."""
 
@@ -124,7 +126,7 @@ class StoryBuilder:
         )
 
     def buyer_says(self, conv: str, buyer_id: str, text: str, *, order: Order | None = None,
-                   image: bool = False, item: tuple | None = None) -> dict[str, Any]:
+                   image: bool = False, item: Listing | None = None) -> dict[str, Any]:
         """`item`: the product card the buyer sent (its sku is the demo's item_id)."""
         attachments = None
         if image:
@@ -134,7 +136,7 @@ class StoryBuilder:
             "buyer.message", conversation_id=conv, buyer_id=buyer_id,
             message_id=self.ctx.new_id("msg"), text=text,
             order_id=order.order_id if order else None, attachments=attachments,
-            item_id=item[0] if item else None,
+            item_id=item.sku if item else None,
         )
 
     def agent_says(self, conv: str, agent: Agent, text: str) -> dict[str, Any]:
@@ -144,10 +146,12 @@ class StoryBuilder:
     def close(self, conv: str, closed_by: str) -> dict[str, Any]:
         return self.emit("conversation.closed", conversation_id=conv, closed_by=closed_by)
 
-    def new_order(self, prefix: str, buyer_id: str, *items: tuple[str, str, int, float]) -> Order:
-        lines = [{"item_id": sku, "title": name, "sku": sku, "name": name, "quantity": qty,
-                  "price": price} for sku, name, qty, price in items]
-        return Order(self.ctx.new_id(prefix), buyer_id, lines)
+    def new_order(self, buyer_id: str, item: Listing, quantity: int = 1) -> Order:
+        """An order of `quantity` x `item`; its id has the prefix of the shop's platform."""
+        line = {"item_id": item.sku, "title": item.title, "sku": item.sku, "name": item.title,
+                "quantity": quantity, "price": item.price}
+        prefix = CATALOGUE.platform(self.shop.platform).order_prefix
+        return Order(self.ctx.new_id(prefix), buyer_id, [line])
 
     def order_event(self, event_type: str, order: Order, **extra: Any) -> dict[str, Any]:
         return self.emit(event_type, order_id=order.order_id, buyer_id=order.buyer_id,
@@ -158,9 +162,9 @@ class StoryBuilder:
         self.after(20, 90)
         self.order_event("order.paid", order, promised_ship_by=self.deadline(ship_within_hours))
 
-    def ship(self, order: Order, carrier: str, prefix: str) -> str:
-        tracking_no = prefix + self.ctx.new_id("trk").split("-", 1)[1].upper()
-        self.emit("order.shipped", order_id=order.order_id, carrier=carrier,
+    def ship(self, order: Order, carrier: Carrier) -> str:
+        tracking_no = carrier.code + self.ctx.new_id("trk").split("-", 1)[1].upper()
+        self.emit("order.shipped", order_id=order.order_id, carrier=carrier.name,
                   tracking_no=tracking_no)
         return tracking_no
 

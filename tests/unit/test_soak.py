@@ -1,4 +1,4 @@
-"""The pure parts of `kefu soak` (benchmarks/soak/): the traffic is valid, keyed and
+"""The pure parts of the soak (benchmarks/soak/): the traffic is valid, keyed and
 unique; percentiles; the lost/duplicate accounting; metric parsing; loopback guard."""
 
 from __future__ import annotations
