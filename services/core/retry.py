@@ -63,6 +63,15 @@ class Fenced(ShuttingDown):
     say): its work is abandoned uncommitted, as at shutdown; the new owner redoes it."""
 
 
+def backoff(attempt: int, base: float, cap: float, *, floor: float = 0.0,
+            rand: Callable[[], float] = random.random) -> float:
+    """The delay after failed attempt `attempt` (1-based): d = base * 2**(attempt - 1),
+    capped at `cap`, drawn uniformly from [floor * d, d] (jitter, so that replicas that
+    failed together do not retry together). Every retry loop of kefu uses it."""
+    d = min(cap, base * 2 ** min(attempt - 1, 60))
+    return d * (floor + (1 - floor) * rand())
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, NEVER_FITS):
         return False
@@ -95,7 +104,7 @@ async def retry_transient(
             if not every_failure and not is_transient(exc):
                 raise
             attempt += 1
-            delay = random.uniform(0, min(cap, base * 2 ** min(attempt, 30)))
+            delay = backoff(attempt + 1, base, cap)
             if on_retry is not None:
                 on_retry(exc, attempt, delay)
             if not await wait_event(stopping, delay):

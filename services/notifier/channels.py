@@ -15,7 +15,7 @@ import aiohttp
 from contracts import Notification
 from services.core.masking import mask_sensitive
 from services.core.policy import WebhookPolicy
-from services.core.retry import ShuttingDown
+from services.core.retry import ShuttingDown, backoff
 from services.core.waiting import wait_event
 from services.notifier.lanes import ReceiverHealth, receiver_of
 from services.notifier.signing import signed_headers, unsigned_headers
@@ -39,11 +39,10 @@ def classify(status: int) -> str:
 
 def backoff_delay(attempt: int, base: float, *, retry_after: float | None = None,
                   rand: Callable[[], float] = random.random) -> float:
-    """Exponential backoff with jitter after failed attempt `attempt` (1-based): a
-    uniform draw in [d/2, d] for d = base * 2**(attempt-1), capped; at least the
-    receiver's Retry-After (capped too)."""
-    d = min(MAX_BACKOFF, base * 2 ** (attempt - 1))
-    delay = d / 2 + rand() * d / 2
+    """The core backoff after failed attempt `attempt` (1-based), drawn from [d/2, d]
+    (a receiver is not retried at once), and at least the receiver's Retry-After
+    (both capped)."""
+    delay = backoff(attempt, base, MAX_BACKOFF, floor=0.5, rand=rand)
     if retry_after is not None:
         delay = max(delay, min(MAX_BACKOFF, retry_after))
     return delay
