@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -103,6 +104,17 @@ def declared(payload, name: str) -> str | None:
     return getattr(payload, name) if name in _fields(type(payload)) else None
 
 
+@dataclass(slots=True)
+class _Mark:
+    """A dedup mark this batch holds: its claim (the record's `partition:offset`), the
+    routing block an earlier try of the record stored, and whether a record of this
+    batch routed it already (a second copy in the batch is a duplicate)."""
+
+    claim: str
+    stored: bytes | None = None
+    routed: bool = False
+
+
 @cache
 def _fields(model: type) -> frozenset[str]:
     return frozenset(model.model_fields)
@@ -136,9 +148,7 @@ class RouterContext:
         self._script_writes: dict[ScriptWrite, str] = {}  # value, '' to delete
         self._values: dict[str, str | None] = {}
         self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
-        self._route: dict[str, int] = {}  # dedup mark -> records of the batch to route (1)
-        self._claims: dict[str, str] = {}  # dedup mark -> this batch's claim of it
-        self._stored: dict[str, bytes] = {}  # dedup mark -> routing decided before
+        self._marks: dict[str, _Mark] = {}  # the dedup marks this batch holds, to route
         self._decisions: dict[str, bytes] = {}  # dedup mark -> routing to store (DECIDE)
         self._set_many = redis.register_script(SET_MANY)
         self._load = redis.register_script(LOAD)
@@ -221,14 +231,11 @@ class RouterContext:
             batch.script(self._load, [first], [
                 self.ttl, self.dedup_ttl, scripts_key(shop) if shop in scripts else "",
                 len(shop_claims), *(part for claim in shop_claims for part in claim), *keys])
-        known, routed = self._values, self._route
+        known, marks = self._values, self._marks
         for (shop, keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
             for (key, claim), route in zip(shop_claims, reply, strict=False):
-                if isinstance(route, bytes):
-                    self._stored[key], route = route, 1
-                routed[key] = routed.get(key, 0) + route
-                if route:
-                    self._claims[key] = claim
+                if route:  # 1, or the routing block an earlier try stored
+                    marks[key] = _Mark(claim, route if isinstance(route, bytes) else None)
             values = reply[len(shop_claims):len(shop_claims) + len(keys)]
             for key, value in zip(keys, values, strict=True):
                 known[key] = value.decode() if isinstance(value, bytes) else value
@@ -259,25 +266,25 @@ class RouterContext:
         """Its mark was claimed by another record (a copy, on this or another replica),
         or by an earlier record of this batch."""
         key = self.seen_key(shop, event_id)
-        left = self._route.get(key, 0)
-        if left <= 0:
+        mark = self._marks.get(key)
+        if mark is None or mark.routed:
             return True
-        self._route[key] = 0  # the first record of the batch that claimed it routes it
-        self._values[key] = f"{self._claims[key]}{DONE}"  # written once the batch is acked
+        mark.routed = True  # the first record of the batch that claimed it routes it
+        self._values[key] = f"{mark.claim}{DONE}"  # written once the batch is acked
         self._dirty[key] = self.dedup_ttl
         return False
 
     def decided(self, shop: str, event_id: str) -> dict[str, Any] | None:
         """The routing block an earlier try of this very record stored before
         publishing (its outputs may be out: it goes where it went), else None."""
-        stored = self._stored.get(self.seen_key(shop, event_id))
-        return orjson.loads(stored) if stored is not None else None
+        mark = self._marks.get(self.seen_key(shop, event_id))
+        return orjson.loads(mark.stored) if mark is not None and mark.stored else None
 
     def decide(self, shop: str, event_id: str, routing: dict[str, Any]) -> None:
         """Store this routing block with the record's claim before the outputs go out
         (`store_decisions`)."""
         key = self.seen_key(shop, event_id)
-        if key not in self._stored:
+        if self._marks[key].stored is None:
             self._decisions[key] = orjson.dumps(routing)
 
     async def store_decisions(self) -> None:
@@ -290,7 +297,7 @@ class RouterContext:
             by_shop[key[key.index("{") + 1 : key.index("}")]].append(key)
         pipe = self.redis.pipeline(transaction=False)
         for keys in by_shop.values():
-            claims = [self._claims[k] for k in keys]
+            claims = [self._marks[k].claim for k in keys]
             values = [f"{claim}|r:".encode() + self._decisions[k] for k, claim in zip(
                 keys, claims, strict=True)]
             await self._decide(keys=keys, args=claims + values, client=pipe)
