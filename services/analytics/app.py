@@ -29,8 +29,11 @@ def create_app(settings: Settings) -> ServiceRuntime:
     policy = load_policy(settings.policy_file)
     admin = settings.analytics_token.get_secret_value() if settings.analytics_token else None
     tokens = Tokens.load(admin, policy, os.environ)
-    runtime = ServiceRuntime(NAME, settings.model_copy(
-        update={"consumer_max_records": settings.analytics_max_records}))
+    runtime = ServiceRuntime(NAME, settings.model_copy(update={
+        "consumer_max_records": settings.analytics_max_records,
+        "consumer_fetch_min_bytes": settings.analytics_fetch_min_bytes,
+        "consumer_fetch_max_wait_ms": settings.analytics_fetch_max_wait_ms,
+    }))
 
     @lru_cache(maxsize=4096)
     def policy_for(shop: str) -> ShopPolicy:

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=100, ge=1)
     consumer_fetch_max_wait_ms: int = Field(default=25, ge=1)
+    consumer_fetch_min_bytes: int = Field(default=1, ge=1)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
     consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     consumer_rebalance_timeout_ms: int | None = Field(default=None, ge=1000)
@@ -124,6 +125,14 @@ class Settings(BaseSettings):
     analytics_conversion_days: int = Field(default=3, ge=1, le=90)
     analytics_max_records: int = Field(
         default=5000, ge=1, description="records per analytics batch (bigger inserts)"
+    )
+    analytics_fetch_min_bytes: int = Field(
+        default=256 * 1024, ge=1,
+        description="analytics asks the broker for at least this much per fetch ...",
+    )
+    analytics_fetch_max_wait_ms: int = Field(
+        default=1000, ge=1, description="... or for what came within this time: fewer, "
+        "bigger inserts when traffic is light (each batch inserts into up to nine tables)",
     )
 
     # HTTP ingest gateway (services/gateway)
