@@ -85,4 +85,4 @@ def has_pinyin(text: str) -> bool:
     words = _LETTERS.findall(text)
     if not _JOINED.keys().isdisjoint(words):
         return True
-    return not _PAIRS.isdisjoint(map(" ".join, zip(words, words[1:])))
+    return not _PAIRS.isdisjoint(map(" ".join, zip(words, words[1:], strict=False)))
