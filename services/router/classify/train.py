@@ -70,10 +70,15 @@ def _matrix(feats: list[set[str]], index: dict[str, int]):
     return csr_matrix((vals, (rows, cols)), shape=(len(feats), len(index)))
 
 
-def _unstaged(examples: Sequence[Example]) -> tuple[list[Example], np.ndarray]:
+def _unstaged(examples: Sequence[Example], rules: Classifier) -> tuple[list[Example], np.ndarray]:
     """A copy without its stage of each example with one, and the index of its
-    original: the model must also read a message whose order it does not know."""
-    origin = [i for i, e in enumerate(examples) if e.stage is not None]
+    original: the model must also read a message whose order it does not know. Not
+    copied: a message the keywords read otherwise without its stage ("能换成红色的吗"
+    is an order change before shipment, a return once shipped or unknown: lexicon.yaml
+    `_exchange`), whose label would change with it."""
+    origin = [i for i, e in enumerate(examples) if e.stage is not None
+              and rules.rules_intent(e.text, stage=None).intent
+              == rules.rules_intent(e.text, stage=e.stage).intent]
     return [examples[i]._replace(stage=None) for i in origin], np.array(origin, dtype=int)
 
 
@@ -139,7 +144,7 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
     the stacked combination learns to weigh."""
     StratifiedKFold = _sklearn()[1]
     n = len(examples)
-    copies, origin = _unstaged(examples)
+    copies, origin = _unstaged(examples, rules)
     every = [*examples, *copies]
     feats = [message_features(normalise(e.text), stage_token(e.stage)) for e in every]
     y = np.array([INTENTS.index(e.intent) for e in every])
