@@ -147,6 +147,19 @@ def test_emoji_typos_slang(clf):
     assert clf.classify("我要tuikuan").intent == "return_refund"
 
 
+def test_pinyin_words_are_read_as_chinese():
+    """Spaced or joined syllables of common shop words become the Chinese a buyer would
+    type (with a final particle, no spaces between them); English words that happen to
+    spell pinyin stay English."""
+    assert normalise("kuai di zai na") == normalise("kuaidi zai na") == "快递在哪"
+    assert normalise("wo de kuaidi ne") == "我的快递呢"
+    assert normalise("Bao You Ma") == "包邮吗"
+    assert normalise("zhi liang tai cha le, po le") == "质量太差了, 破了"
+    assert normalise("hello zai ma") == "hello 在吗"
+    for english in ("where is my pole", "can you ship it a lot faster", "dan said hi"):
+        assert normalise(english) == english
+
+
 _WIDE_OR_COMPOSED = st.text(
     st.sampled_from(
         [chr(c) for c in range(0xFF01, 0xFF5F)]  # full-width ASCII

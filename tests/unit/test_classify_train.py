@@ -88,3 +88,35 @@ def test_without_scikit_learn_training_says_how_to_get_it(shop_files, capsys, mo
     assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 2
     assert "pip install 'kefu[train]'" in capsys.readouterr().err
     assert not model.exists()
+
+
+def test_a_message_whose_keywords_change_with_the_stage_is_not_learned_without_it():
+    """Staged messages are also learned without their stage, except those the keywords
+    read otherwise without it: 换成红色 is an order change before shipment and a
+    return once the stage is unknown (lexicon.yaml `_exchange`)."""
+    from services.router.classify.classifier import Classifier
+    from services.router.classify.corpus import Example
+    from services.router.classify.train import _unstaged
+
+    examples = [Example("能换成红色的吗", "order_change", "paid"),
+                Example("帮我改个地址", "order_change", "paid"),
+                Example("在吗", "greeting", None),
+                Example("收到是坏的", "quality_issue", "delivered")]
+    copies, origin = _unstaged(examples, Classifier({}, model=None))
+    assert origin.tolist() == [1, 3]
+    assert [(c.text, c.stage) for c in copies] == [("帮我改个地址", None), ("收到是坏的", None)]
+
+
+def test_the_order_stage_is_a_prior_of_the_combination():
+    """The stacked combination reads the stage as a vector of its own (before shipment,
+    after, cancelled, unknown), whatever the message's length."""
+    from services.router.classify.combine import STAGES
+    from services.router.classify.model import builtin_model
+
+    stage = builtin_model().meta["stage"]
+    assert len(stage) == len(STAGES) == 4 and {len(row) for row in stage} == {9}
+    clf = classifier_for(None)
+    chatter = "你好 我想问一下 我前几天在你们家买的那个东西 " * 3
+    for slow in ("怎么这么慢", "still nothing?"):
+        assert clf.intent(chatter + slow, stage="paid")[0] == "urge_shipment"
+        assert clf.intent(chatter + slow, stage="shipped")[0] == "logistics_inquiry"

@@ -108,9 +108,9 @@ class Classifier:
         if self.model is None or not (CJK.search(norm) or ASCII_WORD.search(norm)):
             return rules.intent, rules.confidence, rules.reason  # no words: nothing to learn
         if rules.shop_word is not None or rules.decisive_word is not None:
-            return combine(rules, (), self.model.meta)  # the rules decide: no scores needed
+            return combine(rules, (), stage_tok, self.model.meta)  # the rules decide
         scores = self.model.scores(message_features(norm, stage_tok))
-        return combine(rules, scores, self.model.meta)
+        return combine(rules, scores, stage_tok, self.model.meta)
 
     def rules_intent(self, text: str, *, stage: str | None = None) -> RuleVerdict:
         """What the keyword rules alone say (for reports and training)."""

@@ -18,7 +18,7 @@ from operator import add
 
 from .normalise import ASCII_WORD, en_view
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 """Bump when the features change: a model trained on other features refuses to load."""
 
 _PRE_SHIPMENT = frozenset({"created", "paid"})

@@ -29,7 +29,7 @@ from .lexicon import INTENTS
 BUILTIN_MODEL = "data/intent_model.npz"
 _KEYS = {"features", "weights", "bias", "meta"}
 _META = ("features_version", "intents", "temperature", "rule_found", "rule_confidence",
-         "rule_negated", "no_rule")
+         "rule_negated", "no_rule", "stage")
 
 
 class ModelError(ValueError):

@@ -2,10 +2,11 @@
 
 `normalise` turns a raw buyer message into one canonical string: NFKC (full-width to
 half-width), lower case, traditional to simplified Chinese (t2s), runs of 3+
-identical characters collapsed ("在吗吗吗", "???", "soooo"), common Chinese typos and
-pinyin shorthand fixed. `en_view` turns that string into space-separated, lightly
-stemmed English tokens (contractions expanded, common misspellings fixed), so English
-keywords match on word boundaries and regardless of "ship/shipped/shipping".
+identical characters collapsed ("在吗吗吗", "???", "soooo"), common Chinese typos
+fixed, and the pinyin of common shop-chat words written in Chinese (pinyin.py).
+`en_view` turns that string into space-separated, lightly stemmed English tokens
+(contractions expanded, common misspellings fixed), so English keywords match on word
+boundaries and regardless of "ship/shipped/shipping".
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .pinyin import from_pinyin
 from .t2s import to_simplified
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -45,18 +47,7 @@ _ZH_FIXES = {
     "在麽": "在吗",
     "在么": "在吗",
 }
-_PINYIN = {
-    "tuikuan": "退款",
-    "tuihuo": "退货",
-    "fahuo": "发货",
-    "kuaidi": "快递",
-    "wuliu": "物流",
-    "tousu": "投诉",
-    "chaping": "差评",
-    "huanhuo": "换货",
-}
 _ZH_FIX_RE = re.compile("|".join(sorted(map(re.escape, _ZH_FIXES), key=len, reverse=True)))
-_PINYIN_RE = re.compile(r"(?<![a-z])(?:" + "|".join(_PINYIN) + r")(?![a-z])")
 # Runs of 3+ letters/punctuation ("sooo", "???"); CJK keywords match inside runs anyway.
 _REPEAT = re.compile(r"([a-z?!.,~。，！？、…])\1{2,}")
 
@@ -95,8 +86,8 @@ def normalise(text: str) -> str:
         t = t.translate(_QUOTES)
     if _REPEAT.search(t):
         t = _REPEAT.sub(r"\1", t)
-    if ASCII_WORD.search(t) and _PINYIN_RE.search(t):
-        t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group()], t)
+    if ASCII_WORD.search(t):
+        t = from_pinyin(t)
     if CJK.search(t):
         t = to_simplified(t)
         if _ZH_FIX_RE.search(t):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .classifier import Classifier
+from .combine import with_stage
 from .corpus import Example
 from .features import stage_token
 from .lexicon import INTENTS
@@ -80,7 +81,8 @@ def predictors(clf: Classifier) -> dict[str, Predict]:
 
     def model(e: Example) -> tuple[str, float]:
         m = clf.model
-        p = probabilities(m.scores(_features(e)), m.meta["temperature"])
+        scores = with_stage(m.scores(_features(e)), stage_token(e.stage), m.meta)
+        p = probabilities(scores, m.meta["temperature"])
         return INTENTS[p.index(max(p))], max(p)
 
     def combined(e: Example) -> tuple[str, float]:

@@ -2,10 +2,16 @@
 
 Deterministic: the same examples in the same order give the same weights file. A
 linear SVM (liblinear) learns from `features`; its five-fold out-of-fold scores of
-the training examples, with the rules' verdicts, then fit a small logistic regression
-that weighs model and rules (`combine`) and calibrates the confidence. No test data
-is touched. The regression's score part is folded into the SVM's weights, so the
-run-time cost is one linear model plus a few evidence vectors.
+the training examples, with the rules' verdicts and the order stage, then fit a small
+logistic regression that weighs model, rules and stage (`combine`) and calibrates the
+confidence. No test data is touched. The regression's score part is folded into the
+SVM's weights, so the run-time cost is one linear model plus a few evidence vectors.
+
+Every example with a known stage is also learned without it (`_unstaged`): a buyer
+without a known order still writes about a broken parcel. The copies weigh fully in
+the SVM and STACK_COPY_WEIGHT in the regression, so its stage prior stays mostly that
+of real messages. These settings, C and the features were chosen by five-fold
+cross-validation of the whole training (stacking included) on the training split.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import Classifier
-from .combine import RuleVerdict, evidence
+from .combine import STAGES, RuleVerdict, evidence
 from .corpus import Example
-from .features import FEATURES_VERSION, STAGE_TOKENS, message_features, stage_token
+from .features import FEATURES_VERSION, message_features, stage_token
 from .lexicon import INTENTS
 from .normalise import normalise
 
@@ -29,6 +35,8 @@ FOLDS = 5
 MIN_EXAMPLES = 2  # a feature seen in fewer training messages is left out (file size)
 _TEMPERATURES = np.geomspace(0.05, 50, 121)
 STACK_C = 3.0
+SVM_COPY_WEIGHT = 1.0
+STACK_COPY_WEIGHT = 0.3
 
 
 class TrainingUnavailable(RuntimeError):
@@ -62,25 +70,30 @@ def _matrix(feats: list[set[str]], index: dict[str, int]):
     return csr_matrix((vals, (rows, cols)), shape=(len(feats), len(index)))
 
 
-def _without_stage(feats: list[set[str]], y: np.ndarray):
-    """The examples plus a copy of each one with a known stage, without it: the model
-    must also read a message whose order it does not know."""
-    staged = [i for i, fs in enumerate(feats) if not fs.isdisjoint(STAGE_TOKENS)]
-    copies = [feats[i] - STAGE_TOKENS for i in staged]
-    return feats + copies, np.concatenate([y, y[staged]])
+def _unstaged(examples: Sequence[Example], rules: Classifier) -> tuple[list[Example], np.ndarray]:
+    """A copy without its stage of each example with one, and the index of its
+    original: the model must also read a message whose order it does not know. Not
+    copied: a message the keywords read otherwise without its stage ("能换成红色的吗"
+    is an order change before shipment, a return once shipped or unknown: lexicon.yaml
+    `_exchange`), whose label would change with it."""
+    origin = [i for i, e in enumerate(examples) if e.stage is not None
+              and rules.rules_intent(e.text, stage=None).intent
+              == rules.rules_intent(e.text, stage=e.stage).intent]
+    return [examples[i]._replace(stage=None) for i in origin], np.array(origin, dtype=int)
 
 
-def _fit(feats: list[set[str]], y: np.ndarray):
-    """(feature names, weights [n, 9], bias [9]) of one linear SVM."""
+def _fit(feats: list[set[str]], y: np.ndarray, weight: np.ndarray, originals: int):
+    """(feature names, weights [n, 9], bias [9]) of one linear SVM. The vocabulary is
+    that of the first `originals` rows (the rest are their copies without a stage)."""
     LinearSVC = _sklearn()[0]
     counts: dict[str, int] = {}
-    for fs in feats:
+    for fs in feats[:originals]:
         for f in fs:
             counts[f] = counts.get(f, 0) + 1
     names = sorted(f for f, n in counts.items() if n >= MIN_EXAMPLES)
-    feats, y = _without_stage(feats, y)
     index = {f: i for i, f in enumerate(names)}
-    svm = LinearSVC(C=C, random_state=0, max_iter=5000).fit(_matrix(feats, index), y)
+    svm = LinearSVC(C=C, random_state=0, max_iter=5000).fit(
+        _matrix(feats, index), y, sample_weight=weight)
     return names, svm.coef_.T.astype(np.float32), svm.intercept_.astype(np.float32)
 
 
@@ -101,22 +114,27 @@ def _temperature(scores: np.ndarray, y: np.ndarray) -> float:
     return best
 
 
-def _stack_inputs(scores: np.ndarray, verdicts: list[RuleVerdict]) -> np.ndarray:
-    """Rows of [model scores (9) | terms of combine.evidence (9 + 9 + 9 + 1)]."""
-    offsets = {"rule_found": 9, "rule_confidence": 18, "rule_negated": 27, "no_rule": 36}
-    x = np.zeros((len(scores), 37))
+_OFFSETS = {"rule_found": 9, "rule_confidence": 18, "rule_negated": 27, "no_rule": 36,
+            "stage": 37}
+_STACK_WIDTH = 37 + len(STAGES)
+
+
+def _stack_inputs(scores: np.ndarray, verdicts: list[RuleVerdict],
+                  stages: list[str]) -> np.ndarray:
+    """Rows of [model scores (9) | terms of combine.evidence (9 + 9 + 9 + 1 + 4)]."""
+    x = np.zeros((len(scores), _STACK_WIDTH))
     x[:, :9] = scores
-    for r, verdict in enumerate(verdicts):
-        for key, row, value in evidence(verdict):
-            x[r, offsets[key] + max(row, 0)] = value
+    for r, (verdict, stage_tok) in enumerate(zip(verdicts, stages, strict=True)):
+        for key, row, value in evidence(verdict, stage_tok):
+            x[r, _OFFSETS[key] + max(row, 0)] = value
     return x
 
 
-def _stacker(scores: np.ndarray, verdicts: list[RuleVerdict], y: np.ndarray):
-    """The logistic regression that reads model scores and rule evidence, fitted on
-    out-of-fold scores; returns (its [37, 9] weights, its intercept [9])."""
+def _stacker(inputs: np.ndarray, y: np.ndarray, weight: np.ndarray):
+    """The logistic regression that reads model scores, rule evidence and the stage,
+    fitted on out-of-fold scores; returns (its [41, 9] weights, its intercept [9])."""
     LogisticRegression = _sklearn()[3]
-    lr = LogisticRegression(C=STACK_C, max_iter=5000).fit(_stack_inputs(scores, verdicts), y)
+    lr = LogisticRegression(C=STACK_C, max_iter=5000).fit(inputs, y, sample_weight=weight)
     return lr.coef_.T, lr.intercept_
 
 
@@ -125,23 +143,34 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
     `rules` (a rules-only Classifier with the shop's keywords) gives the evidence that
     the stacked combination learns to weigh."""
     StratifiedKFold = _sklearn()[1]
-    feats = [message_features(normalise(e.text), stage_token(e.stage)) for e in examples]
-    y = np.array([INTENTS.index(e.intent) for e in examples])
+    n = len(examples)
+    copies, origin = _unstaged(examples, rules)
+    every = [*examples, *copies]
+    feats = [message_features(normalise(e.text), stage_token(e.stage)) for e in every]
+    y = np.array([INTENTS.index(e.intent) for e in every])
     if len(set(y.tolist())) < len(INTENTS):
         missing = sorted(set(INTENTS) - {e.intent for e in examples})
         raise ValueError(f"every intent needs examples; none for {missing}")
+    svm_weight = np.r_[np.ones(n), np.full(len(copies), SVM_COPY_WEIGHT)]
     oof = np.zeros((len(y), len(INTENTS)))
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0)
-    for fit_idx, held_idx in folds.split(np.zeros(len(y)), y):
-        fold = _fit([feats[i] for i in fit_idx], y[fit_idx])
+    for fit_idx, held_idx in folds.split(np.zeros(n), y[:n]):
+        # a copy goes where its original goes: no message is scored by a model that saw it
+        fit_idx = np.r_[fit_idx, n + np.flatnonzero(np.isin(origin, fit_idx))]
+        held_idx = np.r_[held_idx, n + np.flatnonzero(np.isin(origin, held_idx))]
+        fold = _fit([feats[i] for i in fit_idx], y[fit_idx], svm_weight[fit_idx],
+                    int((fit_idx < n).sum()))
         oof[held_idx] = _scores(*fold, [feats[i] for i in held_idx])
-    verdicts = [rules.rules_intent(e.text, stage=e.stage) for e in examples]
-    coef, intercept = _stacker(oof, verdicts, y)
-    names, weights, bias = _fit(feats, y)
+    verdicts = [rules.rules_intent(e.text, stage=e.stage) for e in every]
+    inputs = _stack_inputs(oof, verdicts, [stage_token(e.stage) for e in every])
+    coef, intercept = _stacker(inputs, y, np.r_[np.ones(n), np.full(len(copies),
+                                                                    STACK_COPY_WEIGHT)])
+    names, weights, bias = _fit(feats, y, svm_weight, n)
     # Fold the stacker's score part into the SVM: one linear map of the features.
     weights = (weights.astype(np.float64) @ coef[:9]).astype(np.float32)
     bias = (bias @ coef[:9] + intercept).astype(np.float32)
-    stacked = oof @ coef[:9] + intercept
+    oof, inputs, y = oof[:n], inputs[:n], y[:n]  # the figures: the real messages only
+    stacked = oof @ coef[:9] + intercept + inputs[:, 37:] @ coef[37:]  # with the stage prior
     meta = {
         "features_version": FEATURES_VERSION,
         "intents": list(INTENTS),
@@ -150,12 +179,13 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
         "rule_confidence": coef[18:27].tolist(),
         "rule_negated": coef[27:36].tolist(),
         "no_rule": coef[36].tolist(),
+        "stage": coef[37:].tolist(),
         "trained_on": source,
         "examples": len(examples),
         "out_of_fold_accuracy": {
             "model": round(float(np.mean(oof.argmax(axis=1) == y)), 4),
             "combined (in-sample stacker)": round(float(np.mean(
-                (_stack_inputs(oof, verdicts) @ coef + intercept).argmax(axis=1) == y)), 4),
+                (inputs @ coef + intercept).argmax(axis=1) == y)), 4),
         },
     }
     return {"features": np.array(names), "weights": weights, "bias": bias,
