@@ -12,48 +12,36 @@ Chinese buyer writes them.
 from __future__ import annotations
 
 import re
+from importlib import resources
 
-# syllables (space-separated) -> the words; simplified characters.
-WORDS = {
-    "zai ma": "在吗", "zai bu zai": "在不在", "ni hao": "你好", "nin hao": "您好",
-    "xie xie": "谢谢", "hao de": "好的", "ma fan": "麻烦", "lao ban": "老板",
-    "ke fu": "客服", "you ren": "有人",
-    "wo de": "我的", "wo yao": "我要", "wo xiang": "我想", "ni men": "你们",
-    "zhe ge": "这个", "na ge": "那个", "shen me": "什么", "zen me": "怎么",
-    "wei shen me": "为什么", "shen me shi hou": "什么时候", "sha shi hou": "啥时候",
-    "shi hou": "时候", "duo shao": "多少", "duo shao qian": "多少钱", "duo jiu": "多久",
-    "ji tian": "几天", "jin tian": "今天", "ming tian": "明天", "zuo tian": "昨天",
-    "ke yi": "可以", "neng bu neng": "能不能", "ke bu ke yi": "可不可以",
-    "you mei you": "有没有", "mei you": "没有", "hai mei": "还没", "yi zhi": "一直",
-    "kuai dian": "快点", "gan jin": "赶紧", "ji yong": "急用", "cui yi xia": "催一下",
-    "yi xia": "一下", "bang wo": "帮我", "na li": "哪里", "zai na": "在哪",
-    "dao na": "到哪", "you ge": "有个",
-    "fa huo": "发货", "chu huo": "出货", "fa cuo": "发错", "fa le": "发了",
-    "kuai di": "快递", "wu liu": "物流", "bao guo": "包裹", "dan hao": "单号",
-    "pai song": "派送", "qian shou": "签收", "shou dao": "收到", "dao huo": "到货",
-    "bu dong": "不动", "geng xin": "更新", "dao le": "到了",
-    "ding dan": "订单", "qu xiao": "取消", "di zhi": "地址", "gai di zhi": "改地址",
-    "xuan cuo": "选错", "pai cuo": "拍错", "xie cuo": "写错", "gai cheng": "改成",
-    "huan cheng": "换成",
-    "bao you": "包邮", "pian yi": "便宜", "you hui": "优惠", "you hui quan": "优惠券",
-    "da zhe": "打折", "da ge zhe": "打个折", "jia ge": "价格", "zui di": "最低",
-    "jiang jia": "降价", "zeng pin": "赠品", "li wu": "礼物", "man jian": "满减",
-    "xian huo": "现货", "you huo": "有货", "zheng pin": "正品", "chi ma": "尺码",
-    "chi cun": "尺寸", "yan se": "颜色", "cai zhi": "材质", "hei se": "黑色",
-    "bai se": "白色", "da hao": "大号", "xiao hao": "小号", "pian da": "偏大",
-    "pian xiao": "偏小",
-    "tui kuan": "退款", "tui huo": "退货", "huan huo": "换货", "tui huan": "退换",
-    "tui qian": "退钱", "bu xiang yao": "不想要", "huan ge": "换个",
-    "zhi liang": "质量", "wen ti": "问题", "huai le": "坏了", "po le": "破了",
-    "sui le": "碎了", "bu neng yong": "不能用", "dong xi": "东西", "yi fu": "衣服",
-    "tai cha": "太差", "cha jin": "差劲",
-    "tou su": "投诉", "ju bao": "举报", "cha ping": "差评", "ping tai": "平台",
-    "pian zi": "骗子", "tai guo fen": "太过分", "tai ken": "太坑",
-}
-PARTICLES = {"ma": "吗", "ne": "呢", "le": "了", "ba": "吧", "a": "啊", "ya": "呀"}
-_NOT_JOINED = frozenset({"pole", "bale", "dale", "hale", "kefu", "nale", "wode",
-                         "biase", "heise", "chima", "dahao", "huange", "zaina",
-                         "mafan", "yizhi", "lewu"})
+import yaml
+
+PINYIN_FILE = "data/pinyin.yaml"
+
+
+class PinyinError(ValueError):
+    """The pinyin file does not match its shape."""
+
+
+def _load() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """The word list shipped with the package (data/pinyin.yaml), checked at import."""
+    text = resources.files(__package__).joinpath(PINYIN_FILE).read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(data, dict) or set(data) != {"words", "particles", "not_joined"}:
+        raise PinyinError(f"{PINYIN_FILE}: expected exactly words, particles, not_joined")
+    for key in ("words", "particles"):
+        table = data[key]
+        if not isinstance(table, dict) or not table or not all(
+                isinstance(k, str) and _SYLLABLES.fullmatch(k) and isinstance(v, str) and v
+                for k, v in table.items()):
+            raise PinyinError(f"{PINYIN_FILE}: {key} must map lower-case syllables to text")
+    if not all(isinstance(w, str) for w in data["not_joined"] or ()):
+        raise PinyinError(f"{PINYIN_FILE}: not_joined must be a list of words")
+    return data["words"], data["particles"], frozenset(data["not_joined"] or ())
+
+
+_SYLLABLES = re.compile(r"[a-z]+(?: [a-z]+)*")
+WORDS, PARTICLES, _NOT_JOINED = _load()
 _JOINED = {k.replace(" ", ""): v for k, v in WORDS.items()
            if " " in k and k.replace(" ", "") not in _NOT_JOINED}
 _SPELLINGS = {**WORDS, **_JOINED}
