@@ -63,6 +63,8 @@ def create_broker(settings: Settings, *, service: str, logger: Any = None) -> Ka
         logger=logger,
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at DEBUG
         security=broker_security(settings),
+        apply_types=False,  # the subscriber takes the message as it is: FastStream's
+        # dependency injection resolved it in a worker thread, a thread hop per batch
     )
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
-from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.core.consumer import BatchConsumer, BatchHandler
@@ -58,10 +57,12 @@ class Subscription:
         return getattr(self.subscriber, "consumer", None)
 
 
-async def _undecoded(msg: Any) -> None:
+async def _undecoded(msg: Any) -> Any:
     """Skip FastStream's JSON decoding: handlers parse raw bytes themselves, so that
-    undecodable input reaches the DLQ instead of failing before the handler."""
-    return None
+    undecodable input reaches the DLQ instead of failing before the handler. The
+    "decoded body" is the message itself, which the broker (no dependency injection,
+    `create_broker`) passes to the subscriber as its one argument."""
+    return msg
 
 
 class ServiceRuntime:
@@ -174,7 +175,7 @@ class ServiceRuntime:
             consumer.ownership = tracker
         self.trackers.append(tracker)
 
-        async def on_batch(msg: KafkaMessage) -> None:
+        async def on_batch(msg):  # the KafkaMessage itself (_undecoded)
             await consumer(msg)
 
         on_batch.__name__ = f"{self.name}_consume"
