@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import uuid
 from collections import Counter
@@ -130,6 +131,11 @@ class InboundFuzzer:
             self._extra(doc)
         return doc
 
+    def _wrong(self):
+        """A value of the wrong type: a copy, as a document may be mutated further (a
+        field added to a `{}`), and a shared one would change every later document."""
+        return copy.deepcopy(self.rng.choice(WRONG_VALUES))
+
     def _extra(self, doc: dict) -> None:
         where = doc if self.rng.random() < 0.5 else doc.get("payload")
         if not isinstance(where, dict):
@@ -137,9 +143,9 @@ class InboundFuzzer:
         r = self.rng.random()
         if r < 0.15:  # a field another event type knows, as an extra field here
             where[self.rng.choice(ID_FIELDS[2:] + ("text", "status", "roles", "locale"))] = \
-                self.rng.choice(WRONG_VALUES + (self._id("x"),))
+                copy.deepcopy(self.rng.choice(WRONG_VALUES + (self._id("x"),)))
         elif r < 0.4:
-            where[f"x_{self.rng.getrandbits(16)}"] = self.rng.choice(WRONG_VALUES)
+            where[f"x_{self.rng.getrandbits(16)}"] = self._wrong()
         elif r < 0.7:
             where["x_unicode_键"] = self._text()
         else:
@@ -182,7 +188,7 @@ class InboundFuzzer:
             if op == 0:
                 self._pop(doc, path)
             elif op == 1:
-                self._set(doc, path, self.rng.choice(WRONG_VALUES))
+                self._set(doc, path, self._wrong())
             elif op == 2:
                 for name, text in NUMERIC_AS_TEXT.items():
                     for p in self._paths(doc):
