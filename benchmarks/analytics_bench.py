@@ -34,15 +34,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from benchmarks.analytics_data import ingest_mix
-from benchmarks.router_bench import (
-    RAW_IN,
-    REPO,
-    RouterProc,
-    baseline,
-    cpu_seconds,
-    produce_all,
-    wait_ready,
-)
+from benchmarks.common.baseline import RAW_IN, RAW_OUT, baseline
+from benchmarks.common.kafka_io import produce_all
+from benchmarks.common.procs import REPO, ServiceProc, cpu_seconds, wait_ready
 from contracts.topics import ALL_TOPICS
 from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
 from services.core.kafka import create_topics
@@ -51,7 +45,7 @@ from services.core.settings import Settings
 SHOP, TZ = "shop-bench", ZoneInfo("Asia/Shanghai")
 
 
-def start_analytics(broker, redis, workdir: Path, max_records: int) -> RouterProc:
+def start_analytics(broker, redis, workdir: Path, max_records: int) -> ServiceProc:
     port, log = free_port(), workdir / "analytics.log"
     env = {**os.environ, "KEFU_KAFKA_BOOTSTRAP": broker.bootstrap, "KEFU_REDIS_URL": redis.url,
            "KEFU_HTTP_PORT": str(port), "KEFU_GROUP_PREFIX": f"bench-{uuid.uuid4().hex[:6]}",
@@ -62,10 +56,10 @@ def start_analytics(broker, redis, workdir: Path, max_records: int) -> RouterPro
         proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", "run", "analytics"],
                                 env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    return RouterProc(proc, port, log)
+    return ServiceProc(proc, port, log)
 
 
-async def handled(http: aiohttp.ClientSession, service: RouterProc) -> tuple[float, bool]:
+async def handled(http: aiohttp.ClientSession, service: ServiceProc) -> tuple[float, bool]:
     """(records handled, every assigned partition committed to its end) from /metrics."""
     async with http.get(f"http://127.0.0.1:{service.port}/metrics") as resp:
         text = await resp.text()
@@ -84,7 +78,7 @@ async def ingest(args, workdir: Path) -> None:
     broker.start(), redis.start()
     try:
         settings = Settings(kafka_bootstrap=broker.bootstrap, redis_url=redis.url)
-        await create_topics(settings, [*ALL_TOPICS, RAW_IN, "bench.raw.out"],
+        await create_topics(settings, [*ALL_TOPICS, RAW_IN, RAW_OUT],
                             partitions=args.partitions)
         mix = ingest_mix(args.events)
         n = sum(len(records) for records in mix.values())
