@@ -119,7 +119,7 @@ async def ingest(args, workdir: Path) -> None:
             f"{after.events_per_s:,.0f}; {before.cpu_us_per_event:.0f} us CPU/record)")
         say(f"  analytics        {rate:10,.0f} rec/s  ({cpu / n * 1e6:.0f} us CPU/record, "
             f"{cpu / elapsed:.2f} cores)")
-        say(f"  ratio            {rate / raw:10.2f}   (target >= 0.3)")
+        say(f"  ratio            {rate / raw:10.2f}   (target >= 0.3; {load()})")
     finally:
         broker.stop(), redis.stop()
 
@@ -174,7 +174,8 @@ async def query(args, workdir: Path) -> None:
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         say(f"  {label}: {parts} active parts; report p50 {statistics.median(times):.3f} s, "
             f"p95 {p95:.3f} s over {args.runs} runs (target p95 < 1 s); "
-            f"{report.replies.rounds:,} rounds, {sum(report.intents.values()):,} buyer messages")
+            f"{report.replies.rounds:,} rounds, {sum(report.intents.values()):,} buyer messages; "
+            f"{load()}")
     stored = store.select("SELECT sum(data_compressed_bytes), sum(rows) FROM system.parts "
                           "WHERE database = currentDatabase() AND active").rows[0]
     events = counts["messages"] + counts["commerce"]
@@ -200,6 +201,14 @@ async def settled(store, quiet: float = 3.0, timeout: float = 300.0) -> None:
         elif time.monotonic() - calm_since >= quiet:
             return
         await asyncio.sleep(0.2)
+
+
+def load() -> str:
+    """The 1, 5 and 15-minute load averages: a shared machine's figures need them."""
+    try:
+        return "load " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "load unknown"
 
 
 def say(text: str) -> None:
