@@ -36,7 +36,14 @@ import aiohttp
 from benchmarks.analytics_data import ingest_mix
 from benchmarks.common.baseline import RAW_IN, RAW_OUT, baseline
 from benchmarks.common.kafka_io import produce_all
-from benchmarks.common.procs import REPO, ServiceProc, cpu_seconds, wait_ready
+from benchmarks.common.procs import (
+    REPO,
+    ServiceProc,
+    cpu_seconds,
+    start_py_spy,
+    stop_py_spy,
+    wait_ready,
+)
 from contracts.topics import ALL_TOPICS
 from services.core.embedded import EmbeddedBroker, EmbeddedRedis, free_port
 from services.core.kafka import create_topics
@@ -101,6 +108,7 @@ async def ingest(args, workdir: Path) -> None:
                     await produce_all(broker.bootstrap, topic, records)
                 cpu0, started = service.cpu_seconds(), time.perf_counter()
                 service.signal(signal.SIGCONT)
+                spy = start_py_spy(service.pid, args.profile) if args.profile else None
                 while True:
                     seen, committed = await handled(http, service)
                     if seen >= n and committed:
@@ -110,6 +118,8 @@ async def ingest(args, workdir: Path) -> None:
                     await asyncio.sleep(0.05)
                 elapsed = time.perf_counter() - started
                 cpu = service.cpu_seconds() - cpu0
+                if spy is not None:
+                    stop_py_spy(spy)
         finally:
             service.stop()
         after = await baseline(settings, n, args.max_records, servers)
@@ -225,6 +235,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-records", type=int, default=5000,
                         help="records per batch, for both (KEFU_ANALYTICS_MAX_RECORDS)")
     parser.add_argument("--quick", action="store_true", help="10,000 records, 1,000,000 stored")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy the analytics service while "
+                        "it ingests (.txt raw, .json speedscope, else a flame graph SVG)")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-query", action="store_true")
     args = parser.parse_args(argv)
