@@ -175,17 +175,18 @@ async def query(args, workdir: Path) -> None:
             await settled(store)
         parts = store.select("SELECT count() FROM system.parts WHERE database = "
                              "currentDatabase() AND active").rows[0][0]
-        times = []
+        times, cpu0 = [], time.process_time()
         for _ in range(args.runs):
             t0 = time.perf_counter()
             report = await build_report(store, request, conversion_days=3)
             times.append(time.perf_counter() - t0)
+        cpu = (time.process_time() - cpu0) / args.runs  # chDB runs in this process
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         say(f"  {label}: {parts} active parts; report p50 {statistics.median(times):.3f} s, "
-            f"p95 {p95:.3f} s over {args.runs} runs (target p95 < 1 s); "
-            f"{report.replies.rounds:,} rounds, {sum(report.intents.values()):,} buyer messages; "
-            f"{load()}")
+            f"p95 {p95:.3f} s over {args.runs} runs (target p95 < 1 s), {cpu:.2f} CPU-s per "
+            f"report; {report.replies.rounds:,} rounds, "
+            f"{sum(report.intents.values()):,} buyer messages; {load()}")
     stored = store.select("SELECT sum(data_compressed_bytes), sum(rows) FROM system.parts "
                           "WHERE database = currentDatabase() AND active").rows[0]
     events = counts["messages"] + counts["commerce"]
