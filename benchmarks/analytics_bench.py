@@ -34,13 +34,14 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from benchmarks.analytics_data import ingest_mix
-from benchmarks.router_bench import (
-    RAW_IN,
+from benchmarks.common.baseline import RAW_IN, RAW_OUT, baseline
+from benchmarks.common.kafka_io import produce_all
+from benchmarks.common.procs import (
     REPO,
-    RouterProc,
-    baseline,
+    ServiceProc,
     cpu_seconds,
-    produce_all,
+    start_py_spy,
+    stop_py_spy,
     wait_ready,
 )
 from contracts.topics import ALL_TOPICS
@@ -51,7 +52,7 @@ from services.core.settings import Settings
 SHOP, TZ = "shop-bench", ZoneInfo("Asia/Shanghai")
 
 
-def start_analytics(broker, redis, workdir: Path, max_records: int) -> RouterProc:
+def start_analytics(broker, redis, workdir: Path, max_records: int) -> ServiceProc:
     port, log = free_port(), workdir / "analytics.log"
     env = {**os.environ, "KEFU_KAFKA_BOOTSTRAP": broker.bootstrap, "KEFU_REDIS_URL": redis.url,
            "KEFU_HTTP_PORT": str(port), "KEFU_GROUP_PREFIX": f"bench-{uuid.uuid4().hex[:6]}",
@@ -62,10 +63,10 @@ def start_analytics(broker, redis, workdir: Path, max_records: int) -> RouterPro
         proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", "run", "analytics"],
                                 env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    return RouterProc(proc, port, log)
+    return ServiceProc(proc, port, log)
 
 
-async def handled(http: aiohttp.ClientSession, service: RouterProc) -> tuple[float, bool]:
+async def handled(http: aiohttp.ClientSession, service: ServiceProc) -> tuple[float, bool]:
     """(records handled, every assigned partition committed to its end) from /metrics."""
     async with http.get(f"http://127.0.0.1:{service.port}/metrics") as resp:
         text = await resp.text()
@@ -84,7 +85,7 @@ async def ingest(args, workdir: Path) -> None:
     broker.start(), redis.start()
     try:
         settings = Settings(kafka_bootstrap=broker.bootstrap, redis_url=redis.url)
-        await create_topics(settings, [*ALL_TOPICS, RAW_IN, "bench.raw.out"],
+        await create_topics(settings, [*ALL_TOPICS, RAW_IN, RAW_OUT],
                             partitions=args.partitions)
         mix = ingest_mix(args.events)
         n = sum(len(records) for records in mix.values())
@@ -107,6 +108,7 @@ async def ingest(args, workdir: Path) -> None:
                     await produce_all(broker.bootstrap, topic, records)
                 cpu0, started = service.cpu_seconds(), time.perf_counter()
                 service.signal(signal.SIGCONT)
+                spy = start_py_spy(service.pid, args.profile) if args.profile else None
                 while True:
                     seen, committed = await handled(http, service)
                     if seen >= n and committed:
@@ -116,6 +118,8 @@ async def ingest(args, workdir: Path) -> None:
                     await asyncio.sleep(0.05)
                 elapsed = time.perf_counter() - started
                 cpu = service.cpu_seconds() - cpu0
+                if spy is not None:
+                    stop_py_spy(spy)
         finally:
             service.stop()
         after = await baseline(settings, n, args.max_records, servers)
@@ -125,7 +129,7 @@ async def ingest(args, workdir: Path) -> None:
             f"{after.events_per_s:,.0f}; {before.cpu_us_per_event:.0f} us CPU/record)")
         say(f"  analytics        {rate:10,.0f} rec/s  ({cpu / n * 1e6:.0f} us CPU/record, "
             f"{cpu / elapsed:.2f} cores)")
-        say(f"  ratio            {rate / raw:10.2f}   (target >= 0.3)")
+        say(f"  ratio            {rate / raw:10.2f}   (target >= 0.3; {load()})")
     finally:
         broker.stop(), redis.stop()
 
@@ -171,16 +175,18 @@ async def query(args, workdir: Path) -> None:
             await settled(store)
         parts = store.select("SELECT count() FROM system.parts WHERE database = "
                              "currentDatabase() AND active").rows[0][0]
-        times = []
+        times, cpu0 = [], time.process_time()
         for _ in range(args.runs):
             t0 = time.perf_counter()
             report = await build_report(store, request, conversion_days=3)
             times.append(time.perf_counter() - t0)
+        cpu = (time.process_time() - cpu0) / args.runs  # chDB runs in this process
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         say(f"  {label}: {parts} active parts; report p50 {statistics.median(times):.3f} s, "
-            f"p95 {p95:.3f} s over {args.runs} runs (target p95 < 1 s); "
-            f"{report.replies.rounds:,} rounds, {sum(report.intents.values()):,} buyer messages")
+            f"p95 {p95:.3f} s over {args.runs} runs (target p95 < 1 s), {cpu:.2f} CPU-s per "
+            f"report; {report.replies.rounds:,} rounds, "
+            f"{sum(report.intents.values()):,} buyer messages; {load()}")
     stored = store.select("SELECT sum(data_compressed_bytes), sum(rows) FROM system.parts "
                           "WHERE database = currentDatabase() AND active").rows[0]
     events = counts["messages"] + counts["commerce"]
@@ -208,6 +214,14 @@ async def settled(store, quiet: float = 3.0, timeout: float = 300.0) -> None:
         await asyncio.sleep(0.2)
 
 
+def load() -> str:
+    """The 1, 5 and 15-minute load averages: a shared machine's figures need them."""
+    try:
+        return "load " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "load unknown"
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -222,6 +236,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-records", type=int, default=5000,
                         help="records per batch, for both (KEFU_ANALYTICS_MAX_RECORDS)")
     parser.add_argument("--quick", action="store_true", help="10,000 records, 1,000,000 stored")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy the analytics service while "
+                        "it ingests (.txt raw, .json speedscope, else a flame graph SVG)")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-query", action="store_true")
     args = parser.parse_args(argv)

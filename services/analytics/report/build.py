@@ -24,7 +24,7 @@ async def build_report(store: Store, request: ReportRequest, *, conversion_days:
     rows = await asyncio.to_thread(
         lambda: {name: store.select(query(name), params).dicts() for name in QUERIES})
     rounds = f.rounds_by_set(rows["rounds"])
-    demand = f.Demand(rows["demand"], request.intent)
+    demand = f.Demand(rows["demand"])
     commerce = f.CommerceMix(rows["commerce"])
     items = f.items(rows["items"])
     letters = f.dead_letters(rows["dead_letters"])

@@ -122,23 +122,23 @@ def pipe(routed: int, total: int, letters: list[DeadLetters]) -> Pipe:
 
 
 class Demand:
-    """The demand query's rows: intents and heatmap of buyer messages (weekday_hour is
-    weekday * 100 + hour; 0 for the other chat events), routed events."""
+    """The demand query's rows: per intent, chat events and buyer messages (the intent
+    mix); per weekday_hour (weekday * 100 + hour; 0 for the other chat events, and for
+    buyer messages of other intents when the heatmap is filtered), the heatmap."""
 
-    def __init__(self, rows: Rows, intent: str | None) -> None:
-        self.rows, self.intent = rows, intent
-        self.events = sum(r["events"] for r in rows)
-
-    def _buyer(self) -> Rows:
-        return [r for r in self.rows if r["weekday_hour"]]
+    def __init__(self, rows: Rows) -> None:
+        self.by_intent = [r for r in rows if r["grouping_set"] == "intent"]
+        self.by_hour = [r for r in rows if r["grouping_set"] == "hour"]
+        self.events = sum(r["events"] for r in self.by_hour)
 
     def intents(self) -> dict[str, int]:
-        return count_by(self._buyer(), "intent", "events")
+        return dict(sorted((r["intent"], r["buyer_messages"]) for r in self.by_intent
+                           if r["buyer_messages"]))
 
     def heatmap(self) -> list[HeatCell]:
         cells: Counter[tuple[int, int]] = Counter()
-        for row in self._buyer():
-            if self.intent is None or row["intent"] == self.intent:
+        for row in self.by_hour:
+            if row["weekday_hour"]:
                 cells[divmod(row["weekday_hour"], 100)] += row["events"]
         return [HeatCell(weekday=d, hour=h, messages=cells[(d, h)])
                 for d in range(1, 8) for h in range(24)]

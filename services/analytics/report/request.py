@@ -32,7 +32,8 @@ class ReportRequest:
 
     def params(self, as_of: datetime) -> dict[str, object]:
         return {"shop": self.shop_id, "from": ch_time(self.start), "to": ch_time(self.end),
-                "as_of": ch_time(as_of), "by": GROUP_COLUMNS[self.by], "limit": self.limit}
+                "as_of": ch_time(as_of), "by": GROUP_COLUMNS[self.by], "limit": self.limit,
+                "intent": self.intent or ""}
 
 
 def parse_bound(text: str, tz: tzinfo, *, end: bool, name: str) -> datetime:
