@@ -115,6 +115,14 @@ class _Mark:
     routed: bool = False
 
 
+def _by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
+    """Keys grouped by their hash tag ("kefu:{shop}:..."): one Lua call per group."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        groups[key[key.index("{") + 1 : key.index("}")]].append(key)
+    return groups.values()
+
+
 @cache
 def _fields(model: type) -> frozenset[str]:
     return frozenset(model.model_fields)
@@ -292,11 +300,8 @@ class RouterContext:
         are published: one Lua call per shop, in one pipeline."""
         if not self._decisions:
             return
-        by_shop: dict[str, list[str]] = defaultdict(list)
-        for key in self._decisions:
-            by_shop[key[key.index("{") + 1 : key.index("}")]].append(key)
         pipe = self.redis.pipeline(transaction=False)
-        for keys in by_shop.values():
+        for keys in _by_hash_tag(self._decisions):
             claims = [self._marks[k].claim for k in keys]
             values = [f"{claim}|r:".encode() + self._decisions[k] for k, claim in zip(
                 keys, claims, strict=True)]
@@ -327,11 +332,8 @@ class RouterContext:
         shop, all in one pipeline."""
         if not self._dirty and not self._script_writes:
             return
-        by_shop: dict[str, list[str]] = defaultdict(list)
-        for key in self._dirty:  # grouped by the hash tag: "kefu:{shop}:..."
-            by_shop[key[key.index("{") + 1 : key.index("}")]].append(key)
         pipe = self.redis.pipeline(transaction=False)
-        for keys in by_shop.values():
+        for keys in _by_hash_tag(self._dirty):
             args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
             await self._set_many(keys=keys, args=args, client=pipe)
         for (shop, script_id), value in self._script_writes.items():
