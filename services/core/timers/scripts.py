@@ -217,7 +217,7 @@ return #ids
 # replica the group expelled, whose take Redis only took now) raises nothing and returns
 # minus the kept one, unless ARGV[2] names exactly that kept value: the taker has since
 # proven that the group's current generation is its own (the group was started afresh,
-# its generations counted again from 1).
+# its generations counted again from the start: 0 on the embedded broker).
 TAKE = """
 local group, stale = ARGV[1], ARGV[2]
 if group ~= '' then
