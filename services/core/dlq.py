@@ -3,13 +3,16 @@ human detail and its original bytes, keyed like its source."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from aiokafka import ConsumerRecord
 
 from contracts import InvalidEvent
+from contracts.enums import DlqReason
 from contracts.outputs import DeadLetter
 from contracts.topics import DLQ
 from services.core.logging import get_logger
@@ -67,12 +70,30 @@ def reject(record: ConsumerRecord, bad: InvalidEvent, *, service: str, metrics: 
                        max_raw_bytes=max_raw_bytes)
 
 
+@dataclass(slots=True)
+class ReadBatch(Generic[T]):
+    """A batch as its handler sees it: each record that parsed, with what it parsed to,
+    in order, and the dead letters of the others (published first, in order)."""
+
+    parsed: list[tuple[ConsumerRecord, T]] = field(default_factory=list)
+    letters: list[Outgoing] = field(default_factory=list)
+
+    def count(self, metrics: Metrics, kind: Callable[[T], str]) -> None:
+        """Count the valid input by topic and `kind`: once the handler has done with the
+        batch, so that a batch handled again after an error is not counted twice."""
+        for (topic, of_kind), n in Counter(
+                (record.topic, kind(item)) for record, item in self.parsed).items():
+            metrics.events_in.labels(topic, of_kind).inc(n)
+
+
 class InputStage:
     """What every consuming service does first with each record: the size limit, then
     its own parse (contract models), and for anything invalid one dead letter with the
-    reason and the original bytes, counted and logged the same way everywhere."""
+    reason and the original bytes, counted and logged the same way everywhere.
+    `max_event_bytes` None: no limit (a reader of kefu's own outputs, which may be larger
+    than the inbound limit)."""
 
-    def __init__(self, *, service: str, metrics: Metrics, max_event_bytes: int) -> None:
+    def __init__(self, *, service: str, metrics: Metrics, max_event_bytes: int | None) -> None:
         self.service, self.metrics, self.max_event_bytes = service, metrics, max_event_bytes
 
     def read(self, record: ConsumerRecord, parse: Callable[[bytes], T],
@@ -81,10 +102,29 @@ class InputStage:
         (`parse` raises InvalidEvent for what the contract refuses)."""
         raw = record.value or b""
         try:
-            if len(raw) > self.max_event_bytes:
+            if self.max_event_bytes is not None and len(raw) > self.max_event_bytes:
                 raise InvalidEvent("oversize",
                                    f"{len(raw)} bytes is over the limit of {self.max_event_bytes}")
             return parse(raw)
         except InvalidEvent as bad:
             letters.append(reject(record, bad, service=self.service, metrics=self.metrics))
             return None
+
+    def read_batch(self, records: Sequence[ConsumerRecord],
+                   parse: Callable[[bytes], T] | Mapping[str, Callable[[bytes], T]],
+                   ) -> ReadBatch[T]:
+        """Every record read (`read`) with `parse`, or with the parser of its topic."""
+        batch: ReadBatch[T] = ReadBatch()
+        parser_of = parse.get if isinstance(parse, Mapping) else lambda _topic: parse
+        for record in records:
+            parser = parser_of(record.topic) or _not_read_here(self.service, record.topic)
+            item = self.read(record, parser, batch.letters)
+            if item is not None:
+                batch.parsed.append((record, item))
+        return batch
+
+
+def _not_read_here(service: str, topic: str) -> Callable[[bytes], object]:
+    def refuse(_raw: bytes):
+        raise InvalidEvent(DlqReason.PROCESSING_ERROR, f"{service} does not read {topic}")
+    return refuse

@@ -35,3 +35,22 @@ def test_each_kind_of_bad_record_is_one_letter_with_its_reason_and_the_rest_goes
     counted = {s.labels["reason"]: s.value for m in metrics.registry.collect()
                if m.name == "kefu_dlq" for s in m.samples if s.name == "kefu_dlq_total"}
     assert counted == {"oversize": 1.0, "invalid_json": 1.0, "unknown_event_type": 1.0}
+
+
+def test_a_batch_is_read_by_the_parser_of_each_records_topic_and_counted_by_kind() -> None:
+    metrics = Metrics("notifier")
+    good = orjson.dumps(example("order.shipped"))
+    other = ConsumerRecord("kefu.elsewhere", 0, 7, 0, 0, None, good, None, 0, len(good), [])
+    batch = stage(metrics).read_batch([record(good, 0), record(b"{", 1), other, record(good, 2)],
+                                      {"kefu.orders": parse_inbound})
+    assert [(r.offset, e.event_type) for r, e in batch.parsed] == [(0, "order.shipped"),
+                                                                   (2, "order.shipped")]
+    letters = [orjson.loads(letter.value) for letter in batch.letters]
+    assert [(b["offset"], b["reason"]) for b in letters] == [(1, "invalid_json"),
+                                                            (7, "processing_error")]
+    assert letters[1]["detail"] == "notifier does not read kefu.elsewhere"
+    batch.count(metrics, lambda event: event.event_type)
+    counted = {(s.labels["topic"], s.labels["event_type"]): s.value
+               for m in metrics.registry.collect() for s in m.samples
+               if s.name == "kefu_events_in_total"}
+    assert counted[("kefu.orders", "order.shipped")] == 2.0
