@@ -1,6 +1,6 @@
-"""The router's memory in Redis, seen through one batch: loaded in bulk, read and
-updated in memory while the batch is routed in order, written back after the outputs
-were acked: Redis only ever holds completed events' context. The one thing written
+"""The router's memory in Redis, seen through one batch (`RouterState`): loaded in
+bulk, read and updated in memory while the batch is routed in order, written back after
+the outputs were acked: Redis only ever holds completed events' context. The one thing written
 before the outputs go out is each buyer message's routing block, into its own dedup
 mark, so a redelivery of an unfinished batch routes it as it was routed.
 
@@ -16,21 +16,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 
 from contracts import EventType
 from services.core.redis_batch import RedisBatch
 from services.router.reply_scripts import ShopScripts, scripts_key
-from services.router.stages import OrderState
-
-ScriptWrite = tuple[str, str]
-"""(shop, script id): the key of a reply script's write among `writes()` (context keys
-are strings, so the two never meet)."""
+from services.router.state import RouterState, ScriptWrite, declared
 
 # One shop's reads of a batch. ARGV: context TTL s, dedup TTL s, the shop's reply
 # scripts hash ('' when the batch has no buyer message of the shop), n claims, then n
@@ -93,28 +86,6 @@ end
 return n
 """
 
-DONE = "|done"
-"""Appended to a dedup mark's claim once its record's batch was published and acked."""
-
-
-def declared(payload, name: str) -> str | None:
-    """A payload field the contract declares for this event type. Extra fields pass
-    through untouched and may hold anything (an integer `case_id` on a buyer message),
-    so they never decide routing or keys."""
-    return getattr(payload, name) if name in _fields(type(payload)) else None
-
-
-@dataclass(slots=True)
-class _Mark:
-    """A dedup mark this batch holds: its claim (the record's `partition:offset`), the
-    routing block an earlier try of the record stored, and whether a record of this
-    batch routed it already (a second copy in the batch is a duplicate)."""
-
-    claim: str
-    stored: bytes | None = None
-    routed: bool = False
-
-
 def _by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
     """Keys grouped by their hash tag ("kefu:{shop}:..."): one Lua call per group."""
     groups: dict[str, list[str]] = defaultdict(list)
@@ -123,28 +94,13 @@ def _by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
     return groups.values()
 
 
-@cache
-def _fields(model: type) -> frozenset[str]:
-    return frozenset(model.model_fields)
-
-
-def _order_from(text: str | None) -> OrderState:
-    if not text:
-        return OrderState()
-    stage, before, buyer = (text.split("|", 2) + ["", ""])[:3]
-    return OrderState(stage or None, before or None, buyer or None)
-
-
-def _order_text(state: OrderState) -> str:
-    return f"{state.stage or ''}|{state.before_aftersale or ''}|{state.buyer_id or ''}"
-
-
-class RouterContext:
+class RouterContext(RouterState):
     def __init__(
         self, redis: Redis, *, ttl: int, dedup_ttl: int,
         pending: dict[str | ScriptWrite, str] | None = None,
     ) -> None:
-        self.redis, self.ttl, self.dedup_ttl = redis, ttl, dedup_ttl
+        super().__init__(ttl=ttl, dedup_ttl=dedup_ttl)
+        self.redis = redis
         self._pending: dict[str, str] = {}
         self._pending_scripts: dict[ScriptWrite, str] = {}
         for key, value in (pending or {}).items():
@@ -152,37 +108,9 @@ class RouterContext:
                 self._pending_scripts[key] = value
             else:
                 self._pending[key] = value
-        self._scripts: dict[str, ShopScripts] = {}  # shops with a buyer message
-        self._script_writes: dict[ScriptWrite, str] = {}  # value, '' to delete
-        self._values: dict[str, str | None] = {}
-        self._dirty: dict[str, int] = {}  # key -> TTL of the pending write
-        self._marks: dict[str, _Mark] = {}  # the dedup marks this batch holds, to route
-        self._decisions: dict[str, bytes] = {}  # dedup mark -> routing to store (DECIDE)
         self._set_many = redis.register_script(SET_MANY)
         self._load = redis.register_script(LOAD)
         self._decide = redis.register_script(DECIDE)
-
-    # --- keys (services.core.redis.shop_key's layout, formatted in one step: several
-    # keys per event, thousands of events per second) --------------------------------
-    @staticmethod
-    def seen_key(shop: str, event_id: str) -> str:
-        return f"kefu:{{{shop}}}:seen:{event_id}"
-
-    @staticmethod
-    def order_key(shop: str, order_id: str) -> str:
-        return f"kefu:{{{shop}}}:order:{order_id}"
-
-    @staticmethod
-    def conversation_key(shop: str, conversation_id: str) -> str:
-        return f"kefu:{{{shop}}}:conv:{conversation_id}:role"
-
-    @staticmethod
-    def buyer_order_key(shop: str, buyer_id: str) -> str:
-        return f"kefu:{{{shop}}}:buyer:{buyer_id}:latest_order"
-
-    @staticmethod
-    def case_key(shop: str, case_id: str) -> str:
-        return f"kefu:{{{shop}}}:case:{case_id}:order"
 
     # --- loading ----------------------------------------------------------------------
     async def load(self, events: Iterable[tuple[Any, str]]) -> None:
@@ -226,7 +154,7 @@ class RouterContext:
             keys = wanted.get(shop, set())
             if pending:
                 for key in keys & pending.keys():
-                    self._values[key] = pending[key]
+                    self.know(key, pending[key])
                 keys = keys - pending.keys()
             shop_claims = claims.get(shop, [])
             if keys or shop_claims:
@@ -239,14 +167,13 @@ class RouterContext:
             batch.script(self._load, [first], [
                 self.ttl, self.dedup_ttl, scripts_key(shop) if shop in scripts else "",
                 len(shop_claims), *(part for claim in shop_claims for part in claim), *keys])
-        known, marks = self._values, self._marks
         for (shop, keys, shop_claims), reply in zip(calls, await batch.execute(), strict=True):
             for (key, claim), route in zip(shop_claims, reply, strict=False):
                 if route:  # 1, or the routing block an earlier try stored
-                    marks[key] = _Mark(claim, route if isinstance(route, bytes) else None)
+                    self.hold(key, claim, route if isinstance(route, bytes) else None)
             values = reply[len(shop_claims):len(shop_claims) + len(keys)]
             for key, value in zip(keys, values, strict=True):
-                known[key] = value.decode() if isinstance(value, bytes) else value
+                self.know(key, value.decode() if isinstance(value, bytes) else value)
             if shop in scripts:
                 self._load_scripts(shop, reply[-1])
 
@@ -255,46 +182,9 @@ class RouterContext:
         for (of_shop, script_id), value in self._pending_scripts.items():
             if of_shop == shop:
                 loaded.put(script_id, value.encode() if value else None)
-        self._scripts[shop] = loaded
+        self.know_scripts(shop, loaded)
 
-    # --- reply scripts ------------------------------------------------------------------
-    def suggested(self, shop: str, intent: str, locale: str) -> list[dict[str, str]]:
-        scripts = self._scripts.get(shop)
-        return scripts.suggested(intent, locale) if scripts is not None else []
-
-    def keep_script(self, shop: str, script_id: str, value: bytes | None) -> None:
-        """A published (or, with None, retired) script: this batch's later buyer messages
-        see it, and it is written with the context."""
-        if shop in self._scripts:
-            self._scripts[shop].put(script_id, value)
-        self._script_writes[(shop, script_id)] = value.decode() if value else ""
-
-    # --- batch-local reads and writes -------------------------------------------------
-    def is_duplicate(self, shop: str, event_id: str) -> bool:
-        """Its mark was claimed by another record (a copy, on this or another replica),
-        or by an earlier record of this batch."""
-        key = self.seen_key(shop, event_id)
-        mark = self._marks.get(key)
-        if mark is None or mark.routed:
-            return True
-        mark.routed = True  # the first record of the batch that claimed it routes it
-        self._values[key] = f"{mark.claim}{DONE}"  # written once the batch is acked
-        self._dirty[key] = self.dedup_ttl
-        return False
-
-    def decided(self, shop: str, event_id: str) -> dict[str, Any] | None:
-        """The routing block an earlier try of this very record stored before
-        publishing (its outputs may be out: it goes where it went), else None."""
-        mark = self._marks.get(self.seen_key(shop, event_id))
-        return orjson.loads(mark.stored) if mark is not None and mark.stored else None
-
-    def decide(self, shop: str, event_id: str, routing: dict[str, Any]) -> None:
-        """Store this routing block with the record's claim before the outputs go out
-        (`store_decisions`)."""
-        key = self.seen_key(shop, event_id)
-        if self._marks[key].stored is None:
-            self._decisions[key] = orjson.dumps(routing)
-
+    # --- writing ------------------------------------------------------------------------
     async def store_decisions(self) -> None:
         """Write the batch's routing decisions into their dedup marks, before its outputs
         are published: one Lua call per shop, in one pipeline."""
@@ -308,24 +198,6 @@ class RouterContext:
             await self._decide(keys=keys, args=claims + values, client=pipe)
         await pipe.execute()
         self._decisions.clear()
-
-    def get(self, key: str) -> str | None:
-        return self._values.get(key)
-
-    def set(self, key: str, value: str) -> None:
-        if self._values.get(key) != value:
-            self._values[key] = value
-            self._dirty[key] = self.ttl
-
-    def order(self, shop: str, order_id: str) -> OrderState:
-        return _order_from(self._values.get(self.order_key(shop, order_id)))
-
-    def set_order(self, shop: str, order_id: str, state: OrderState) -> None:
-        self.set(self.order_key(shop, order_id), _order_text(state))
-
-    def writes(self) -> dict[str | ScriptWrite, str]:
-        """The values `flush` will write (a next batch's `pending`)."""
-        return {**{key: self._values[key] for key in self._dirty}, **self._script_writes}
 
     async def flush(self) -> None:
         """Write dedup marks and changed context, every key with a TTL: one Lua call per

@@ -1,5 +1,5 @@
 """Where each valid inbound event goes (docs/contract.md, "Topics"). Works on the
-batch-local RouterContext only: no I/O here.
+batch-local RouterState only: no I/O here.
 
 A valid event is passed on as the producer sent it (its original bytes), so extra
 fields and formatting survive untouched; a buyer message gets its `routing` block
@@ -15,9 +15,9 @@ import orjson
 from contracts import EventType, Role, derive_id, event_key
 from contracts.topics import ORDERS, ROLE_EVENT_TYPES, SUPERVISOR_EVENT_TYPES, role_topic
 from services.core.outputs import Outgoing
-from services.router.context import RouterContext, declared
 from services.router.reply_scripts import buyer_locale, stored_value
 from services.router.stages import next_state
+from services.router.state import RouterState, declared
 
 ClassifierFor = Callable[[str], Any]  # shop_id -> Classifier
 ROLE_TOPICS = {role.value: role_topic(role) for role in Role}
@@ -27,7 +27,7 @@ def route_event(
     event,
     raw: bytes,
     data: dict[str, Any],
-    ctx: RouterContext,
+    ctx: RouterState,
     classifier_for: ClassifierFor,
     routed_at: str,
 ) -> list[Outgoing]:
@@ -67,10 +67,10 @@ def route_event(
     ]
 
 
-def _decide(event, ctx: RouterContext, classifier, sticky: str | None,
+def _decide(event, ctx: RouterState, classifier, sticky: str | None,
             routed_at: str) -> dict[str, Any]:
     """Classify a buyer message into its routing block, stored before it is published
-    (a redelivery sends it where it went: RouterContext.decided)."""
+    (a redelivery sends it where it went: RouterState.decided)."""
     shop, payload = event.shop_id, event.payload
     decision = classifier.classify(
         payload.text, order_stage=_buyer_order_stage(event, ctx), sticky_role=sticky
@@ -120,7 +120,7 @@ def with_routing_block(raw: bytes, data: dict[str, Any], routing: dict[str, Any]
     return body[:-1].rstrip() + b',"routing":' + orjson.dumps(routing) + b"}"
 
 
-def _buyer_order_stage(event, ctx: RouterContext) -> str | None:
+def _buyer_order_stage(event, ctx: RouterState) -> str | None:
     """Stage of the order the message names, else of the buyer's latest order."""
     shop, payload = event.shop_id, event.payload
     order_id = payload.order_id or ctx.get(ctx.buyer_order_key(shop, payload.buyer_id))
@@ -129,7 +129,7 @@ def _buyer_order_stage(event, ctx: RouterContext) -> str | None:
     return ctx.order(shop, order_id).stage
 
 
-def _track_order(event, ctx: RouterContext) -> None:
+def _track_order(event, ctx: RouterState) -> None:
     shop, payload = event.shop_id, event.payload
     order_id = declared(payload, "order_id")
     case_id = declared(payload, "case_id")
