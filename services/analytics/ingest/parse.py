@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
@@ -52,3 +53,7 @@ def parse_record(topic: str, raw: bytes) -> Parsed:
         return Parsed(topic, model.model_validate(decode_object(raw)))
     except ValidationError as exc:
         raise invalid_from(exc) from None
+
+
+PARSERS = {topic: partial(parse_record, topic) for topic in CONSUMED}
+"""How each consumed topic is read (`InputStage.read_batch`)."""
