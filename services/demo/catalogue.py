@@ -12,10 +12,8 @@ from __future__ import annotations
 import random
 import string
 from functools import cached_property
-from importlib import resources
 from typing import Annotated
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,6 +25,7 @@ from pydantic import (
 )
 
 from contracts.enums import LogisticsStatus, Platform
+from services.core.package_data import read_yaml
 
 CATALOGUE_FILE = "catalogue.yaml"
 PLACEHOLDERS = frozenset({"p", "pe", "c", "s", "n", "o", "city"})
@@ -196,12 +195,7 @@ def check_catalogue(data: object, source: str = CATALOGUE_FILE) -> Catalogue:
 
 def load_catalogue() -> Catalogue:
     """The catalogue shipped with the package (checked; CatalogueError if bad)."""
-    text = resources.files(__package__).joinpath(CATALOGUE_FILE).read_text(encoding="utf-8")
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as e:
-        raise CatalogueError(f"{CATALOGUE_FILE}: invalid YAML: {e}") from e
-    return check_catalogue(data)
+    return check_catalogue(read_yaml(__package__, CATALOGUE_FILE, CatalogueError))
 
 
 CATALOGUE = load_catalogue()

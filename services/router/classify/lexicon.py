@@ -7,12 +7,10 @@ the key that is wrong instead of silently dropping words.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from contracts.enums import Intent
+from services.core.package_data import read_yaml
 
 INTENTS: tuple[str, ...] = tuple(intent.value for intent in Intent)
 """The nine intents in actionability order: a later one wins over an earlier one."""
@@ -100,13 +98,7 @@ def _check_decisive(data: Any, lexicon: Lexicon, source: str) -> Decisive:
 
 def load_lexicon() -> tuple[Lexicon, Decisive]:
     """The built-in lexicon shipped with the package (checked; LexiconError if bad)."""
-    text = resources.files(__package__).joinpath(LEXICON_FILE).read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(text, Loader=loader)
-    except yaml.YAMLError as e:
-        raise LexiconError(f"{LEXICON_FILE}: invalid YAML: {e}") from e
-    return check_lexicon(data, LEXICON_FILE)
+    return check_lexicon(read_yaml(__package__, LEXICON_FILE, LexiconError), LEXICON_FILE)
 
 
 LEXICON, DECISIVE = load_lexicon()

@@ -12,9 +12,8 @@ Chinese buyer writes them.
 from __future__ import annotations
 
 import re
-from importlib import resources
 
-import yaml
+from services.core.package_data import read_yaml
 
 PINYIN_FILE = "data/pinyin.yaml"
 
@@ -25,8 +24,7 @@ class PinyinError(ValueError):
 
 def _load() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
     """The word list shipped with the package (data/pinyin.yaml), checked at import."""
-    text = resources.files(__package__).joinpath(PINYIN_FILE).read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = read_yaml(__package__, PINYIN_FILE, PinyinError)
     if not isinstance(data, dict) or set(data) != {"words", "particles", "not_joined"}:
         raise PinyinError(f"{PINYIN_FILE}: expected exactly words, particles, not_joined")
     for key in ("words", "particles"):
