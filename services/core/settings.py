@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication: int = Field(default=1, ge=1)
     consumer_max_records: int = Field(default=500, ge=1)
+    roles_max_records: int = Field(
+        default=2000, ge=1, description="records per presale/aftersale batch: each batch "
+        "reads the agent board of every shop in it, so bigger batches cost less per event "
+        "when a backlog is read",
+    )
     consumer_batch_timeout_ms: int = Field(default=100, ge=1)
     consumer_fetch_max_wait_ms: int = Field(default=25, ge=1)
     consumer_fetch_min_bytes: int = Field(default=1, ge=1)
