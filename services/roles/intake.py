@@ -16,6 +16,7 @@ from contracts.topics import ORDER_EVENT_TYPES, ORDERS
 from services.core.dlq import InputStage
 from services.core.outputs import Outgoing
 from services.core.progress import candidates_of
+from services.core.timers.partitioned import partition_shard
 from services.core.watermark import parse_stamp, record_watermark
 from services.roles.clock_state import to_us
 
@@ -44,14 +45,9 @@ def read_records(records: Sequence[ConsumerRecord], stage: InputStage, *,
                           record_watermark(stamp, occurred or 0, read_ms, grace_ms)))
         if event is not None:
             intake.counts[(record.topic, event.event_type)] += 1
-            intake.events.append((event, shard_of(record)))
+            intake.events.append((event, partition_shard(record)))
     intake.watermarks = candidates_of(marks)
     return intake
-
-
-def shard_of(record: ConsumerRecord) -> str:
-    """The timer shard of a record's partition: `kefu.orders:3`."""
-    return f"{record.topic}:{record.partition}"
 
 
 def parse_order_event(raw: bytes):
