@@ -133,11 +133,13 @@ class Settings(BaseSettings):
     )
     analytics_fetch_min_bytes: int = Field(
         default=256 * 1024, ge=1,
-        description="analytics asks the broker for at least this much per fetch ...",
+        description="bytes analytics asks the broker for per fetch (it answers sooner when "
+        "KEFU_ANALYTICS_FETCH_MAX_WAIT_MS passes)",
     )
     analytics_fetch_max_wait_ms: int = Field(
-        default=1000, ge=1, description="... or for what came within this time: fewer, "
-        "bigger inserts when traffic is light (each batch inserts into up to nine tables)",
+        default=1000, ge=1, description="how long the broker may hold an analytics fetch "
+        "for KEFU_ANALYTICS_FETCH_MIN_BYTES: fewer, bigger inserts when traffic is light "
+        "(each batch inserts into up to nine tables)",
     )
 
     # HTTP ingest gateway (services/gateway)
