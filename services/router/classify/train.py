@@ -71,7 +71,7 @@ def _matrix(feats: list[set[str]], index: dict[str, int], idf: np.ndarray, unsee
     csr_matrix = _sklearn()[2]
     rows, cols, vals = [], [], []
     for r, fs in enumerate(feats):
-        known = [index[f] for f in fs if f in index]
+        known = sorted(index[f] for f in fs if f in index)  # a set's order varies by run
         norm = float(np.sum(idf[known] ** 2)) + (len(fs) - len(known)) * unseen * unseen
         scale = 1.0 / math.sqrt(norm or 1)
         rows += [r] * len(known)
