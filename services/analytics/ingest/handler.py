@@ -46,8 +46,11 @@ class IngestHandler:
         if not self.memos.generation:  # a server store is connected on first use
             self.memos.generation = await asyncio.to_thread(store_generation, self.store)
         keys = memo_keys(parsed)
-        stored = await self.memos.load(k for k in keys if k not in self.pending)
-        stored.update((k, orjson.loads(self.pending[k][1])) for k in keys if k in self.pending)
+        # The memos unsaved as the read is sent: a save that ends meanwhile may be
+        # missing from the read's answer (it went over another connection).
+        unsaved = {k: self.pending[k][1] for k in keys if k in self.pending}
+        stored = await self.memos.load(k for k in keys if k not in unsaved)
+        stored.update((k, orjson.loads(value)) for k, value in unsaved.items())
         rows = build_rows(parsed, stored, self.policy_for)
         changed = {key: orjson.dumps(memo.to_json()) for key, memo in rows.changed.items()}
         self.pending.update((key, (batch, value)) for key, value in changed.items())
