@@ -13,7 +13,7 @@ from typing import Any
 from services.analytics.store.port import (
     QueryResult,
     StoreError,
-    compact_rows,
+    encoded_rows,
     insert_statement,
     parse_json_compact,
     refused,
@@ -58,7 +58,7 @@ class EmbeddedStore:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if rows:
-            columns, body = compact_rows(rows)
+            columns, body = encoded_rows(rows)
             with _borrowed(self._inserters) as conn:
                 _run(conn, f"{insert_statement(table, columns)}\n{body.decode()}")
 
