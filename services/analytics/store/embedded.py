@@ -21,7 +21,7 @@ from services.analytics.store.port import (
 
 
 class EmbeddedStore:
-    def __init__(self, path: Path, database: str, readers: int = 3, writers: int = 3) -> None:
+    def __init__(self, path: Path, database: str, readers: int = 3, writers: int = 9) -> None:
         try:
             import chdb  # the `embedded` extra: containers use a ClickHouse server
         except ImportError:
@@ -42,7 +42,7 @@ class EmbeddedStore:
         for _ in range(readers):  # a report's queries run side by side
             self._readers.put(self._connect())
         self._inserters: queue.Queue = queue.Queue()
-        for _ in range(writers):  # a batch's tables are inserted side by side
+        for _ in range(writers):  # one per table a batch writes: its inserts run side by side
             self._inserters.put(self._connect())
         self._write_lock = threading.Lock()
 
