@@ -15,6 +15,16 @@ from redis.utils import HIREDIS_AVAILABLE
 
 from services.core.settings import Settings
 
+SET_MANY = """
+local n = #KEYS
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[n + i])
+end
+return n
+"""
+"""A Lua script: KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds (keys of one
+hash tag: one slot in a cluster)."""
+
 
 def create_redis(settings: Settings, *, wait_for_connection: bool = False) -> Redis:
     """A pooled client that retries briefly on connection errors; longer outages surface

@@ -24,6 +24,7 @@ import orjson
 from redis.asyncio import Redis
 
 from contracts import EventType
+from services.core.redis import SET_MANY
 from services.core.redis_batch import RedisBatch
 from services.router.reply_scripts import ShopScripts, scripts_key
 from services.router.stages import OrderState
@@ -70,16 +71,6 @@ end
 if scripts ~= '' then out[#out + 1] = redis.call('HGETALL', scripts) end
 return out
 """
-
-# KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds.
-SET_MANY = """
-local n = #KEYS
-for i = 1, n do
-  redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[n + i])
-end
-return n
-"""
-
 
 # KEYS[i]: a dedup mark; its value becomes ARGV[n + i] if it still is the claim ARGV[i]
 # (a replica that took the record over meanwhile may have marked it done).
