@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from services.analytics.ingest.batch import MemoKey
 from services.core.redis import SET_MANY, shop_key
+from services.core.redis_batch import RedisBatch
 
 
 def redis_key(key: MemoKey, generation: str) -> str:
@@ -50,9 +51,8 @@ class MemoStore:
         """Store each memo's JSON (bytes) under its key."""
         if not memos:
             return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for group in by_shop(memos):
-                keys = [redis_key(key, self.generation) for key in group]
-                await self._set_many(keys=keys, args=[memos[k] for k in group]
-                                     + [self.ttl] * len(group), client=pipe)
-            await pipe.execute()
+        batch = RedisBatch(self.redis)  # EVALSHA only: no SCRIPT EXISTS round trip
+        for group in by_shop(memos):
+            batch.script(self._set_many, [redis_key(key, self.generation) for key in group],
+                         [memos[k] for k in group] + [self.ttl] * len(group))
+        await batch.execute()
