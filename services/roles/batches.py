@@ -48,8 +48,10 @@ class RoleBatches:
         """`events`: (event, shard of its partition), in order; `timers`: due timers.
         Returns the outputs, in order, and the write to run after they were acked."""
         request = request_for(self.role, (e for e, _ in events), (p for _, p in timers))
-        unwritten = list(self._pending)  # as the read is sent: one written meanwhile may
-        snapshot = await self.store.load(request)  # be missing from its answer
+        # Every batch unwritten as the read is sent: a write that ends meanwhile may be
+        # missing from the read's answer.
+        unwritten = list(self._pending)
+        snapshot = await self.store.load(request)
         for pending in unwritten:
             pending.lay_over(snapshot)
         now = self.now()

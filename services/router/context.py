@@ -24,7 +24,7 @@ import orjson
 from redis.asyncio import Redis
 
 from contracts import EventType
-from services.core.redis import SET_MANY
+from services.core.redis import SET_MANY, by_hash_tag
 from services.core.redis_batch import RedisBatch
 from services.router.reply_scripts import ShopScripts, scripts_key
 from services.router.stages import OrderState
@@ -104,14 +104,6 @@ class _Mark:
     claim: str
     stored: bytes | None = None
     routed: bool = False
-
-
-def _by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
-    """Keys grouped by their hash tag ("kefu:{shop}:..."): one Lua call per group."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for key in keys:
-        groups[key[key.index("{") + 1 : key.index("}")]].append(key)
-    return groups.values()
 
 
 @cache
@@ -292,7 +284,7 @@ class RouterContext:
         if not self._decisions:
             return
         pipe = self.redis.pipeline(transaction=False)
-        for keys in _by_hash_tag(self._decisions):
+        for keys in by_hash_tag(self._decisions):
             claims = [self._marks[k].claim for k in keys]
             values = [f"{claim}|r:".encode() + self._decisions[k] for k, claim in zip(
                 keys, claims, strict=True)]
@@ -324,7 +316,7 @@ class RouterContext:
         if not self._dirty and not self._script_writes:
             return
         pipe = self.redis.pipeline(transaction=False)
-        for keys in _by_hash_tag(self._dirty):
+        for keys in by_hash_tag(self._dirty):
             args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
             await self._set_many(keys=keys, args=args, client=pipe)
         for (shop, script_id), value in self._script_writes.items():

@@ -6,14 +6,13 @@ store generation (`migrate.store_generation`) ties the memos to the rows they de
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import orjson
 from redis.asyncio import Redis
 
 from services.analytics.ingest.batch import MemoKey
-from services.core.redis import SET_MANY, shop_key
+from services.core.redis import SET_MANY, by_hash_tag, shop_key
 from services.core.redis_batch import RedisBatch
 
 
@@ -22,37 +21,31 @@ def redis_key(key: MemoKey, generation: str) -> str:
     return shop_key(shop, "analytics", generation, kind, subject)
 
 
-def by_shop(keys: Iterable[MemoKey]) -> list[list[MemoKey]]:
-    """Keys grouped by shop, the hash tag of their Redis keys (one slot in a cluster)."""
-    groups: dict[str, list[MemoKey]] = defaultdict(list)
-    for key in keys:
-        groups[key[0]].append(key)
-    return list(groups.values())
-
-
 class MemoStore:
     def __init__(self, redis: Redis, ttl_seconds: int, generation: str = "") -> None:
         self.redis, self.ttl, self.generation = redis, ttl_seconds, generation
         self._set_many = redis.register_script(SET_MANY)
 
     async def load(self, keys: Iterable[MemoKey]) -> dict[MemoKey, dict]:
-        groups = by_shop(dict.fromkeys(keys))
-        if not groups:
+        named = {redis_key(key, self.generation): key for key in keys}
+        if not named:
             return {}
+        groups = list(by_hash_tag(named))
         async with self.redis.pipeline(transaction=False) as pipe:
             for group in groups:
-                pipe.mget([redis_key(key, self.generation) for key in group])
+                pipe.mget(group)
             answers = await pipe.execute()
-        return {key: orjson.loads(value)
+        return {named[name]: orjson.loads(value)
                 for group, values in zip(groups, answers, strict=True)
-                for key, value in zip(group, values, strict=True) if value}
+                for name, value in zip(group, values, strict=True) if value}
 
     async def save(self, memos: dict[MemoKey, bytes]) -> None:
         """Store each memo's JSON (bytes) under its key."""
         if not memos:
             return
+        values = {redis_key(key, self.generation): value for key, value in memos.items()}
         batch = RedisBatch(self.redis)  # EVALSHA only: no SCRIPT EXISTS round trip
-        for group in by_shop(memos):
-            batch.script(self._set_many, [redis_key(key, self.generation) for key in group],
-                         [memos[k] for k in group] + [self.ttl] * len(group))
+        for group in by_hash_tag(values):
+            ttls = [self.ttl] * len(group)
+            batch.script(self._set_many, group, [values[k] for k in group] + ttls)
         await batch.execute()
