@@ -8,10 +8,23 @@ import hashlib
 from datetime import tzinfo
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts import EventType
 from services.analytics.timefmt import ch_time, local_fields
 
 Row = dict[str, Any]
+
+
+def field_of(model: BaseModel, name: str) -> Any:
+    """`getattr(model, name, None)` for a field of a contract model, declared or extra,
+    without the AttributeError that pydantic raises (and getattr catches) when it is
+    absent: that costs 2 us, and an order event's row asks for half a dozen absent ones."""
+    declared = model.__dict__
+    if name in declared:
+        return declared[name]
+    extra = model.__pydantic_extra__
+    return extra.get(name) if extra else None
 
 
 def message_row(event, role: str, tz: tzinfo) -> Row:
@@ -46,29 +59,29 @@ def commerce_row(event, tz: tzinfo, order_items: list[str] = ()) -> Row:
     if kind == EventType.ORDER_CHANGED:
         detail = payload.change.value
     else:
-        detail = getattr(getattr(payload, "kind", None), "value", "")
-    status = getattr(payload, "status", None)
+        detail = getattr(field_of(payload, "kind"), "value", "")
+    status = field_of(payload, "status")
     return {
         "shop_id": event.shop_id,
         "occurred_at": ch_time(event.occurred_at),
         "event_id": event.event_id,
         "event_type": kind.value,
-        "order_id": getattr(payload, "order_id", None) or "",
-        "buyer_id": getattr(payload, "buyer_id", None) or "",
-        "case_id": getattr(payload, "case_id", None) or "",
-        "item_id": getattr(payload, "item_id", None) or "",
+        "order_id": field_of(payload, "order_id") or "",
+        "buyer_id": field_of(payload, "buyer_id") or "",
+        "case_id": field_of(payload, "case_id") or "",
+        "item_id": field_of(payload, "item_id") or "",
         "item_ids": _items_of(event, order_items),
         "kind": detail,
-        "reason": getattr(payload, "reason", None) or "",
+        "reason": field_of(payload, "reason") or "",
         "status": status.value if status is not None else "",
-        "rating": getattr(payload, "rating", 0) or 0,
+        "rating": field_of(payload, "rating") or 0,
         **local_fields(event.occurred_at, tz),
     }
 
 
 def item_ids(event) -> list[str]:
     """The products of an order event's items[] (order.created, order.paid)."""
-    items = getattr(event.payload, "items", None) or ()
+    items = field_of(event.payload, "items") or ()
     return list(dict.fromkeys(item.item_id for item in items if item.item_id))
 
 

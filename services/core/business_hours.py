@@ -154,9 +154,12 @@ class BusinessCalendar:
         if any(b < a for a, b in zip(durations, durations[1:], strict=False)) or (
                 durations and durations[0] < _ZERO):
             raise ValueError(f"durations must be ascending and >= 0, got {durations!r}")
+        cursor = start.astimezone(UTC)
+        if durations and self._open_through(cursor, cursor + durations[-1]):
+            return [(cursor + d).astimezone(self.tz) for d in durations]
         out = [start.astimezone(self.tz) for d in durations if d == _ZERO]
         pending = [d for d in durations if d > _ZERO]
-        cursor, used = start.astimezone(UTC), _ZERO
+        used = _ZERO
         for lo, hi in self._from(cursor):
             if not pending:
                 return out
@@ -169,6 +172,14 @@ class BusinessCalendar:
             used += span
             cursor = hi
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _open_through(self, lo: datetime, hi: datetime) -> bool:
+        """Whether one opening interval of `lo`'s local day covers [lo, hi] (UTC): the
+        common case of an SLA budget of minutes, answered without walking the calendar."""
+        for open_at, close_at in self._day(lo.astimezone(self.tz).date()):
+            if open_at <= lo and hi <= close_at:
+                return True
+        return False
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Business time elapsed from ``a`` to ``b`` (negative if ``b`` is before ``a``).

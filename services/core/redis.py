@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from functools import cache
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -14,6 +16,24 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
 from services.core.settings import Settings
+
+SET_MANY = """
+local n = #KEYS
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[n + i])
+end
+return n
+"""
+"""A Lua script: KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds (keys of one
+hash tag: one slot in a cluster; group them with `by_hash_tag`)."""
+
+
+def by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
+    """Keys grouped by their hash tag ("kefu:{shop}:..."): one Lua call per group."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        groups[key[key.index("{") + 1 : key.index("}")]].append(key)
+    return groups.values()
 
 
 def create_redis(settings: Settings, *, wait_for_connection: bool = False) -> Redis:

@@ -255,7 +255,7 @@ class ServiceRuntime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        settle_heap()
+        settle_heap(self.settings.consumer_max_records)
         await self.start()
         await self.stopping.wait()
         self.log.info("shutdown requested")

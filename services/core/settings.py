@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication: int = Field(default=1, ge=1)
     consumer_max_records: int = Field(default=500, ge=1)
+    roles_max_records: int = Field(
+        default=2000, ge=1, description="records per presale/aftersale batch: each batch "
+        "reads the agent board of every shop in it, so bigger batches cost less per event "
+        "when a backlog is read",
+    )
     consumer_batch_timeout_ms: int = Field(default=100, ge=1)
     consumer_fetch_max_wait_ms: int = Field(default=25, ge=1)
     consumer_fetch_min_bytes: int = Field(default=1, ge=1)
@@ -128,11 +133,13 @@ class Settings(BaseSettings):
     )
     analytics_fetch_min_bytes: int = Field(
         default=256 * 1024, ge=1,
-        description="analytics asks the broker for at least this much per fetch ...",
+        description="bytes analytics asks the broker for per fetch (it answers sooner when "
+        "KEFU_ANALYTICS_FETCH_MAX_WAIT_MS passes)",
     )
     analytics_fetch_max_wait_ms: int = Field(
-        default=1000, ge=1, description="... or for what came within this time: fewer, "
-        "bigger inserts when traffic is light (each batch inserts into up to nine tables)",
+        default=1000, ge=1, description="how long the broker may hold an analytics fetch "
+        "for KEFU_ANALYTICS_FETCH_MIN_BYTES: fewer, bigger inserts when traffic is light "
+        "(each batch inserts into up to nine tables)",
     )
 
     # HTTP ingest gateway (services/gateway)

@@ -33,7 +33,8 @@ from services.roles.rules import Rules
 def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRuntime:
     name = role.value
     policy = load_policy(settings.policy_file)
-    runtime = ServiceRuntime(name, settings)
+    runtime = ServiceRuntime(name, settings.model_copy(
+        update={"consumer_max_records": settings.roles_max_records}))
 
     @lru_cache(maxsize=4096)
     def policy_for(shop: str) -> ShopPolicy:

@@ -5,7 +5,9 @@ hand back the outputs with the write of its changes, to run once they were acked
 
 Batches are pipelined (services.core.consumer): a batch may be decided while the
 previous one's changes are still on their way to Redis. Those changes are kept here
-until written, and laid over what the next batch reads (`pending.py`)."""
+until written, and laid over what the next batch reads (`pending.py`): every batch
+unwritten when the read is sent, as the read may be answered before a write that ends
+meanwhile (another connection)."""
 
 from __future__ import annotations
 
@@ -46,8 +48,11 @@ class RoleBatches:
         """`events`: (event, shard of its partition), in order; `timers`: due timers.
         Returns the outputs, in order, and the write to run after they were acked."""
         request = request_for(self.role, (e for e, _ in events), (p for _, p in timers))
+        # Every batch unwritten as the read is sent: a write that ends meanwhile may be
+        # missing from the read's answer.
+        unwritten = list(self._pending)
         snapshot = await self.store.load(request)
-        for pending in self._pending:
+        for pending in unwritten:
             pending.lay_over(snapshot)
         now = self.now()
         decider = Decider(role=self.role, snapshot=snapshot, rules=self.rules,

@@ -83,6 +83,11 @@ class ClockState:
                 return index
         return None
 
+    def copy(self) -> ClockState:
+        """An independent copy (every field is immutable)."""
+        return ClockState(self.sla, self.cause, self.start, self.due, self.shard, self.fired,
+                          self.running, self.trace, self.action, self.acked)
+
     def as_list(self) -> list:
         items = [self.sla, self.cause, self.start, *self.due, self.shard, self.fired,
                  self.running, self.trace, self.action]

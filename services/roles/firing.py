@@ -24,7 +24,7 @@ from services.core.progress import PartitionProgress
 from services.core.retry import Fenced, ShuttingDown, is_transient, retry_transient
 from services.core.stage_watermarks import StageWatermarks
 from services.core.timers import ClaimedTimer
-from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers
+from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers, partition_shard
 from services.core.waiting import wait_event
 from services.core.watermark import UNKNOWN
 from services.roles.batches import RoleBatches
@@ -80,6 +80,8 @@ class Firing:
 
     async def round(self) -> bool:
         """One claim and fire; True when more timers may be due at once."""
+        if not self._may_find_work():
+            return False
         upstream = await self.upstream.read()
         async with self.lock:
             await self.quiesce()  # the last batch's changes are written, or it is abandoned
@@ -92,15 +94,41 @@ class Firing:
             for tp in self.progress.owned():
                 mark = self.progress.watermark(tp)
                 if mark != UNKNOWN:
-                    bounds[f"{tp.topic}:{tp.partition}"] = min(mark - 1, now_ms)
+                    bounds[partition_shard(tp)] = min(mark - 1, now_ms)
             claimed, more = await self.timers.claim(bounds, owner=self.owner, now_ms=now_ms,
                                                     limit=self.batch, lease_ms=self.lease_ms)
             if claimed:
                 await self._fire(claimed)
         return more
 
+    def _may_find_work(self) -> bool:
+        """False only when the round can neither return a lease nor claim a timer: each
+        owned partition's earliest timer (`PartitionTimers.heads`) is due after what its
+        watermark can reach now. Such a round is skipped, with its lock and its wait for
+        the batch in flight, which under a backlog would hold up the next batch."""
+        owned = self.progress.owned()
+        returning = {partition_shard(tp) for tp in owned} != self._taken
+        if returning or time.monotonic() >= self._next_reap:
+            return True
+        now_ms, consumer = round(time.time() * 1000), self.consumer_of()
+        return self.timers.may_be_due({partition_shard(tp): self._reachable(tp, consumer, now_ms)
+                                       for tp in owned})
+
+    def _reachable(self, tp, consumer, now_ms: int) -> int:
+        """The highest bound a round could claim `tp`'s timers up to now: the wall clock
+        if the partition may be caught up once the batch in flight is written, else its
+        watermark (a batch's commit moves it, and wakes the firing loop)."""
+        processed = self.progress.processed.get(tp)
+        try:
+            high = consumer.highwater(tp) if consumer is not None else None
+        except (AssertionError, KeyError, ValueError):  # no longer assigned
+            high = None
+        if processed is None or high is None or processed >= high:
+            return now_ms
+        return min(now_ms, self.progress.watermark(tp) - 1)
+
     async def _return_leases(self, now_ms: int) -> None:
-        owned = {f"{tp.topic}:{tp.partition}" for tp in self.progress.owned()}
+        owned = {partition_shard(tp) for tp in self.progress.owned()}
         new = owned - self._taken
         if new:  # the previous owner's claims: it is gone, or fenced out
             await self.timers.release(new, expired_before_ms=RELEASE_ALL_MS)

@@ -8,7 +8,6 @@ write."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 from services.roles.clock_state import ClockState
@@ -40,4 +39,4 @@ class Pending:
 
 
 def _copy(clock: ClockState | None) -> ClockState | None:
-    return copy.copy(clock) if clock is not None else None
+    return clock.copy() if clock is not None else None

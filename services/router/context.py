@@ -21,6 +21,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from contracts import EventType
+from services.core.redis import SET_MANY, by_hash_tag
 from services.core.redis_batch import RedisBatch
 from services.router.reply_scripts import ShopScripts, scripts_key
 from services.router.state import RouterState, ScriptWrite, declared
@@ -64,16 +65,6 @@ if scripts ~= '' then out[#out + 1] = redis.call('HGETALL', scripts) end
 return out
 """
 
-# KEYS[i] gets ARGV[i] with a TTL of ARGV[n + i] seconds.
-SET_MANY = """
-local n = #KEYS
-for i = 1, n do
-  redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[n + i])
-end
-return n
-"""
-
-
 # KEYS[i]: a dedup mark; its value becomes ARGV[n + i] if it still is the claim ARGV[i]
 # (a replica that took the record over meanwhile may have marked it done).
 DECIDE = """
@@ -85,13 +76,6 @@ for i = 1, n do
 end
 return n
 """
-
-def _by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
-    """Keys grouped by their hash tag ("kefu:{shop}:..."): one Lua call per group."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for key in keys:
-        groups[key[key.index("{") + 1 : key.index("}")]].append(key)
-    return groups.values()
 
 
 class RouterContext(RouterState):
@@ -187,32 +171,32 @@ class RouterContext(RouterState):
     # --- writing ------------------------------------------------------------------------
     async def store_decisions(self) -> None:
         """Write the batch's routing decisions into their dedup marks, before its outputs
-        are published: one Lua call per shop, in one pipeline."""
+        are published: one Lua call per shop, in one round trip (EVALSHA only: `RedisBatch`)."""
         if not self._decisions:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for keys in _by_hash_tag(self._decisions):
+        batch = RedisBatch(self.redis)
+        for keys in by_hash_tag(self._decisions):
             claims = [self._marks[k].claim for k in keys]
             values = [f"{claim}|r:".encode() + self._decisions[k] for k, claim in zip(
                 keys, claims, strict=True)]
-            await self._decide(keys=keys, args=claims + values, client=pipe)
-        await pipe.execute()
+            batch.script(self._decide, keys, claims + values)
+        await batch.execute()
         self._decisions.clear()
 
     async def flush(self) -> None:
         """Write dedup marks and changed context, every key with a TTL: one Lua call per
-        shop, all in one pipeline."""
+        shop, all in one round trip."""
         if not self._dirty and not self._script_writes:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for keys in _by_hash_tag(self._dirty):
-            args = [self._values[k] for k in keys] + [self._dirty[k] for k in keys]
-            await self._set_many(keys=keys, args=args, client=pipe)
+        batch = RedisBatch(self.redis)
+        for keys in by_hash_tag(self._dirty):
+            batch.script(self._set_many, keys,
+                         [self._values[k] for k in keys] + [self._dirty[k] for k in keys])
         for (shop, script_id), value in self._script_writes.items():
             if value:
-                pipe.hset(scripts_key(shop), script_id, value)
+                batch.command("HSET", scripts_key(shop), script_id, value)
             else:
-                pipe.hdel(scripts_key(shop), script_id)
-        await pipe.execute()
+                batch.command("HDEL", scripts_key(shop), script_id)
+        await batch.execute()
         self._dirty.clear()
         self._script_writes.clear()

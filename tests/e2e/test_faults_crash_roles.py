@@ -120,7 +120,7 @@ async def test_sigkill_role_services_mid_stream_loses_nothing_and_keeps_ids(stac
                                                                            tmp_path):
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    settings = stack.settings(policy_file=policy, consumer_max_records=BATCH)
+    settings = stack.settings(policy_file=policy, roles_max_records=BATCH)
     shop = unique("shop")
     redis = Redis.from_url(stack.redis.url)
     first = [ServiceProcess(role, settings, tmp_path, **LEASE).start()

@@ -293,3 +293,27 @@ async def _never() -> bool:
 
 async def _always() -> bool:
     return True
+
+
+async def test_an_owner_knows_when_no_timer_of_its_partition_can_be_due(redis: Redis) -> None:
+    """What lets the firing loop skip a round: the earliest due time the owner last
+    claimed past, or has scheduled since, never later than what Redis holds."""
+    namespace, shard = unique("heads"), "kefu.role.presale:2"
+    owner = PartitionTimers(redis, namespace)
+    await owner.take([shard])
+    assert owner.may_be_due({shard: 0}), "never looked: a timer may be due"
+    await owner.run([owner.schedule(shard, [("late", 50_000, b"a")])])
+    await owner.claim({shard: 10_000}, owner="o", now_ms=10_000, limit=10, lease_ms=1_000)
+    assert not owner.may_be_due({shard: 49_999})
+    assert owner.may_be_due({shard: 50_000})
+    await owner.run([owner.schedule(shard, [("soon", 20_000, b"b")])])
+    assert owner.may_be_due({shard: 20_000}), "what it schedules lowers what it knows"
+    claimed, _ = await owner.claim({shard: 20_000}, owner="o", now_ms=20_000, limit=10,
+                                   lease_ms=1_000)
+    assert [t.timer_id for t in claimed] == ["soon"]
+    assert not owner.may_be_due({shard: 49_999})
+    await owner.release([shard], expired_before_ms=RELEASE_ALL_MS)  # "soon" is due again
+    assert owner.may_be_due({shard: 20_000})
+    claimed, _ = await owner.claim({shard: 20_000}, owner="o", now_ms=20_000, limit=10,
+                                   lease_ms=1_000)
+    assert [t.timer_id for t in claimed] == ["soon"]

@@ -34,6 +34,7 @@ class ServiceProcess:
             KEFU_CONSUMER_HEARTBEAT_INTERVAL_MS=str(s.consumer_heartbeat_interval_ms),
             KEFU_CONSUMER_REBALANCE_TIMEOUT_MS=str(s.consumer_rebalance_timeout_ms or 2000),
             KEFU_CONSUMER_MAX_RECORDS=str(s.consumer_max_records),
+            KEFU_ROLES_MAX_RECORDS=str(s.roles_max_records),
         )
         if s.policy_file:
             env["KEFU_POLICY_FILE"] = str(s.policy_file)

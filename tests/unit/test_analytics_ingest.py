@@ -3,6 +3,7 @@ inserted and only then its memos saved; records it cannot read become dead lette
 redelivered batch writes the same facts whether or not its memos were saved before the
 crash; a batch decided before its predecessor's memos were saved (pipelined) sees them."""
 
+import asyncio
 import copy
 from datetime import datetime, timedelta
 
@@ -110,6 +111,33 @@ async def test_the_next_batch_sees_memos_its_predecessor_has_not_saved_yet():
     assert [(r["round_id"], r["end_reason"], r["business_ms"]) for r in rounds] == [
         ("e1", "", None), ("e1", "reply", 40_000)]
     assert ingest.pending == {}, "every decided memo was saved"
+
+
+async def test_memos_saved_while_the_next_batch_reads_are_not_lost():
+    """Pipelined, the race of two connections: the next batch's read is answered as
+    Redis was before its predecessor's save, but the save's reply is handled first."""
+    store, memos = RecordingStore(), DictMemos()
+    ingest = handler(store, memos)
+    answered, release = asyncio.Event(), asyncio.Event()
+    load = memos.load
+
+    async def read_then_wait(keys):
+        found = await load(keys)  # answered now, without the predecessor's save
+        answered.set()
+        await release.wait()
+        return found
+
+    first = await ingest(BATCH[:1])  # the round opens
+    memos.load = read_then_wait
+    second = asyncio.create_task(
+        ingest([record(topics.ROLE_PRESALE, 1, chat("agent.message", 2, 40))]))
+    await answered.wait()
+    await completed(first)  # saved, and no longer pending, while the read is on its way
+    release.set()
+    await completed(await second)
+    rounds = store.tables()["rounds"]
+    assert [(r["round_id"], r["end_reason"], r["business_ms"]) for r in rounds] == [
+        ("e1", "", None), ("e1", "reply", 40_000)], "the reply ends the round it answers"
 
 
 async def test_a_redelivered_batch_writes_the_same_facts_saved_memos_or_not():

@@ -75,3 +75,18 @@ def test_several_budgets_in_one_walk_equal_one_walk_each(
     budgets.sort()
     assert cal.add_business_times(start, budgets) == [
         cal.add_business_time(start, b) for b in budgets]
+
+
+short = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=4))
+
+
+@settings(max_examples=500, deadline=None)
+@given(calendars, instants, st.lists(short, min_size=1, max_size=3))
+def test_short_budgets_in_one_walk_equal_one_walk_each(
+    cal: BusinessCalendar, start: datetime, budgets: list[timedelta]
+) -> None:
+    """Most SLA budgets end within the opening interval they start in (minutes)."""
+    budgets.sort()
+    found = cal.add_business_times(start, budgets)
+    assert found == [cal.add_business_time(start, b) for b in budgets]
+    assert all(due.tzinfo is cal.tz for due in found)

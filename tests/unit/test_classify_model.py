@@ -19,15 +19,16 @@ from services.router.classify.model import ModelError, builtin_model, load_model
 def _arrays(**meta_changes) -> dict:
     m = builtin_model()
     meta = {**m.meta, **meta_changes}
-    return {"features": np.array(list(m.rows)),
-            "weights": np.array(list(m.rows.values()), np.float32),
+    rows = np.array(list(m.rows.values()))
+    return {"features": np.array(list(m.rows)), "weights": rows[:, :9].astype(np.float32),
+            "idf": np.sqrt(rows[:, 9]).astype(np.float32),
             "bias": np.array(m.bias, np.float32), "meta": np.array(json.dumps(meta))}
 
 
 def test_the_builtin_model_is_package_data_and_loads_once():
     model = builtin_model()
     assert model is builtin_model()
-    assert len(model.rows) > 5000 and {len(r) for r in model.rows.values()} == {9}
+    assert len(model.rows) > 5000 and {len(r) for r in model.rows.values()} == {10}
     assert model.meta["temperature"] > 0 and model.meta["examples"] >= 3500
 
 
@@ -39,6 +40,10 @@ def test_the_builtin_model_is_package_data_and_loads_once():
         (lambda a: a.update(_arrays(features_version=99)), "features version 99"),
         (lambda a: a.update(_arrays(intents=["a", "b"])), "intents ['a', 'b']"),
         (lambda a: a.update(bias=np.zeros(3, np.float32)), "do not fit"),
+        (lambda a: a.update(idf=a["idf"][:-1]), "do not fit"),
+        (lambda a: a.pop("idf"), "expected arrays"),
+        (lambda a: (a.update(_arrays(features_version=2)), a.pop("idf")),
+         "features version 2 (this kefu reads 3): retrain"),
         (lambda a: a["weights"].__setitem__((0, 0), np.nan), "not all finite"),
     ],
 )

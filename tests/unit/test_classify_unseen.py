@@ -161,6 +161,14 @@ HARD = [
             "好用 推荐", "looks great, thanks", "很满意 五星", "没坏 谢谢", "fits nicely",
         ]),
     ]),
+    ("asking the price is not haggling", [  # branch classify2: the commonest confusion
+        ("product_inquiry", None, [
+            "这个耳机现在卖多少", "小号和大号价格一样吗", "一整箱是多少钱",
+            "how much does the blue one cost", "標價包唔包運費", "这个价格含不含安装",
+            "替换装多少钱一个", "what's the price for the 2 pack", "配件单独买要多少钱",
+            "这个标的是一盒的价吗",
+        ]),
+    ]),
     ("after-sale without a known order", [
         ("quality_issue", None, [
             "收到的杯子是碎的", "衣服洗了一次就掉色", "the charger stopped working",

@@ -4,6 +4,8 @@ real but never published (it waited for the watermark) is published now."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from services.roles.clock_state import ClockState, Notice, fire, stop
 
 W, D, L3 = 80, 100, 200  # warning, deadline, level 3 (µs; only their order matters)
@@ -69,3 +71,14 @@ def test_a_clock_round_trips_through_its_stored_form() -> None:
     c = ClockState("ship_by", "o1@2026-12-01T00:00:00+00:00", 5, (0, 7, 9), "kefu.orders:2",
                    fired=2, running=False, trace="t1", action="ship_as_ordered")
     assert ClockState.decode(c.encode()) == c
+
+
+def test_a_copy_carries_every_field_and_changes_apart() -> None:
+    clock = ClockState("first_response", "e1", 1, (2, 3, 4), "kefu.orders:1", fired=3,
+                       running=False, trace="t", action="a", acked=True)
+    assert all(getattr(clock, f.name) != f.default for f in dataclasses.fields(ClockState)
+               if f.default is not dataclasses.MISSING), "every field set apart from its default"
+    copied = clock.copy()
+    assert copied == clock and copied is not clock
+    copied.fired, copied.running = 0, True
+    assert (clock.fired, clock.running) == (3, False)

@@ -4,7 +4,9 @@ wrong. The presale SLA here is 3 min (warning at 2:24, level 3 at 6:00)."""
 
 from __future__ import annotations
 
-from tests.unit.role_harness import Role, escalations
+import asyncio
+
+from tests.unit.role_harness import SHARD, Role, escalations
 
 DEADLINE, LEVEL3 = 180, 360
 
@@ -131,3 +133,30 @@ async def test_a_batch_decided_before_the_previous_one_is_written_sees_its_chang
     assert outputs2 == [], "the repeat is a duplicate; the reply stops batch 1's clock"
     assert role.store.timers == {} and not role.store.convs[("s1", "c1")].running
     assert escalations(await role.fire(LEVEL3 + 60)) == []
+
+
+async def test_a_write_that_finishes_while_the_next_batch_reads_is_not_lost() -> None:
+    """Pipelined, the race of two connections: batch 2's read is answered as the store
+    was before batch 1's write, but that write's reply is handled first. Batch 2 must
+    still see batch 1's clock: the buyer's second message does not restart it."""
+    role = Role()
+    store, answered, release = role.store, asyncio.Event(), asyncio.Event()
+    load = store.load
+
+    async def read_then_wait(request):
+        snapshot = await load(request)  # the store answers now, without batch 1's write
+        answered.set()
+        await release.wait()
+        return snapshot
+
+    _, write1 = await role.batches.run(events=[(role.buyer("c1", 0), SHARD)])
+    store.load = read_then_wait
+    second = asyncio.create_task(role.batches.run(events=[(role.buyer("c1", 5), SHARD)]))
+    await answered.wait()
+    await write1()  # batch 1 is written and forgotten while batch 2's answer is on its way
+    release.set()
+    _, write2 = await second
+    await write2()
+    assert escalations(await role.fire(150)) == [("c1", "warning", 1)]
+    assert escalations(await role.fire(DEADLINE + 1)) == [("c1", "breached", 2)], \
+        "the deadline is 3 min after the first message"

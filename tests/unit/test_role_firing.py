@@ -26,6 +26,12 @@ class FakeTimers:
     def __init__(self, claims: list[list[ClaimedTimer]]) -> None:
         self.claims, self.bounds, self.acked = claims, [], []
         self.broken: Exception | None = None
+        self.earliest: int | None = None  # what the store knows of the shard's first timer
+        self.asked: list[dict] = []
+
+    def may_be_due(self, bounds) -> bool:
+        self.asked.append(dict(bounds))
+        return self.earliest is None or any(self.earliest <= b for b in bounds.values())
 
     async def claim(self, bounds, *, owner, now_ms, limit, lease_ms):
         self.bounds.append(dict(bounds))
@@ -68,7 +74,19 @@ def timer(tid: str, payload: bytes | None = None) -> ClaimedTimer:
     return ClaimedTimer(tid, 1.0, body, "tok", SHARD)
 
 
-def firing(timers: FakeTimers, batches: FakeBatches, published: list) -> tuple[Firing, ...]:
+class FakeConsumer:
+    def __init__(self, highwater: int) -> None:
+        self.high = highwater
+
+    def highwater(self, tp) -> int:
+        return self.high
+
+    def last_poll_timestamp(self, tp) -> int:
+        return 1
+
+
+def firing(timers: FakeTimers, batches: FakeBatches, published: list,
+           quiesce=None, consumer=None) -> tuple[Firing, ...]:
     progress = PartitionProgress(grace_ms=0)
     progress.assigned([TP])
     stopping = asyncio.Event()
@@ -76,11 +94,12 @@ def firing(timers: FakeTimers, batches: FakeBatches, published: list) -> tuple[F
     async def publish(outputs) -> None:
         published.extend(outputs)
 
-    async def quiesce() -> None:
+    async def written() -> None:
         return None
 
     loop = Firing(role="presale", timers=timers, batches=batches, progress=progress,
-                  consumer_of=lambda: None, quiesce=quiesce, upstream=FakeUpstream(),
+                  consumer_of=lambda: consumer, quiesce=quiesce or written,
+                  upstream=FakeUpstream(),
                   publish=publish, lock=asyncio.Lock(), stopping=stopping, owner="me",
                   lease=30, poll_interval=0.01, lag=LoopLag(), max_backoff=0.01)
     return loop, progress, stopping
@@ -122,3 +141,57 @@ async def test_a_failing_round_never_ends_the_loop_and_shows_until_it_recovers()
     assert await wait_until(lambda: batches.fired == ["t1"] and loop.healthy, timeout=5)
     stopping.set()
     await asyncio.wait_for(task, 5)
+
+
+async def test_a_round_with_nothing_due_does_not_wait_for_the_batch_being_written() -> None:
+    """The round's lock and its wait for the batch in flight (`quiesce`) hold up the
+    next batch: a round skips them when the store knows no timer can be due."""
+    timers, waiting, written = FakeTimers([]), asyncio.Event(), asyncio.Event()
+
+    async def in_flight() -> None:
+        waiting.set()
+        await written.wait()
+
+    loop, progress, _ = firing(timers, FakeBatches(), [], quiesce=in_flight)
+    progress.completed({TP: 1}, {TP: 5_000})
+    timers.earliest = None  # never looked: the round must look
+    first = asyncio.create_task(loop.round())
+    await asyncio.wait_for(waiting.wait(), 5)  # a shard never looked at: it must look
+    assert not first.done()
+    written.set()
+    await first
+    written.clear()
+    waiting.clear()
+    timers.earliest = 2**60  # the first timer is due long after the wall clock
+    assert await asyncio.wait_for(loop.round(), 5) is False
+    assert not waiting.is_set() and len(timers.bounds) == 1, "no wait, no claim"
+
+
+async def test_a_lagging_partition_is_bounded_by_its_watermark_a_caught_up_one_by_the_clock():
+    timers = FakeTimers([])
+    timers.earliest = 2**60
+    consumer = FakeConsumer(highwater=10)
+    loop, progress, _ = firing(timers, FakeBatches(), [], consumer=consumer)
+    progress.started_at(TP, 0)
+    progress.completed({TP: 4}, {TP: 5_000})
+    await loop.round()  # a partition new to this process: its leases are returned
+    await loop.round()
+    lagging = timers.asked[-1][SHARD]
+    progress.completed({TP: 10}, {})
+    await loop.round()
+    caught_up = timers.asked[-1][SHARD]
+    assert lagging == 4_999 and caught_up > 1_700_000_000_000
+
+
+async def test_a_round_looks_whenever_leases_may_have_to_be_returned() -> None:
+    timers = FakeTimers([])
+    timers.earliest = 2**60
+    loop, progress, _ = firing(timers, FakeBatches(), [])
+    progress.completed({TP: 1}, {TP: 5_000})
+    await loop.round()  # a partition new to this process: its leases are returned
+    assert len(timers.bounds) == 1
+    await loop.round()
+    assert len(timers.bounds) == 1, "nothing due, no lease to return: no claim"
+    loop._next_reap = 0.0  # this process's own expired leases are due to be returned
+    await loop.round()
+    assert len(timers.bounds) == 2

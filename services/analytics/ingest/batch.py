@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from contracts import EventType, topics
 from services.analytics import facts, output_facts
-from services.analytics.facts import Row
+from services.analytics.facts import Row, field_of
 from services.analytics.ingest.parse import ROLE_TOPICS, Parsed
 from services.analytics.platform_clocks import SubjectMemo, apply_order_event, subject_of
 from services.analytics.rounds import ConversationMemo, apply_chat
@@ -56,7 +56,7 @@ def memo_key(parsed: Parsed) -> MemoKey | None:
 
 def order_key(event) -> MemoKey | None:
     """The order memo an event of kefu.orders reads or adds products to."""
-    order_id = getattr(event.payload, "order_id", None)
+    order_id = field_of(event.payload, "order_id")
     return (event.shop_id, "order", order_id) if order_id else None
 
 

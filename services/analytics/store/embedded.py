@@ -13,7 +13,7 @@ from typing import Any
 from services.analytics.store.port import (
     QueryResult,
     StoreError,
-    compact_rows,
+    encoded_rows,
     insert_statement,
     parse_json_compact,
     refused,
@@ -21,7 +21,7 @@ from services.analytics.store.port import (
 
 
 class EmbeddedStore:
-    def __init__(self, path: Path, database: str, readers: int = 3, writers: int = 3) -> None:
+    def __init__(self, path: Path, database: str, readers: int = 3, writers: int = 9) -> None:
         try:
             import chdb  # the `embedded` extra: containers use a ClickHouse server
         except ImportError:
@@ -42,7 +42,7 @@ class EmbeddedStore:
         for _ in range(readers):  # a report's queries run side by side
             self._readers.put(self._connect())
         self._inserters: queue.Queue = queue.Queue()
-        for _ in range(writers):  # a batch's tables are inserted side by side
+        for _ in range(writers):  # one per table a batch writes: its inserts run side by side
             self._inserters.put(self._connect())
         self._write_lock = threading.Lock()
 
@@ -58,7 +58,7 @@ class EmbeddedStore:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if rows:
-            columns, body = compact_rows(rows)
+            columns, body = encoded_rows(rows)
             with _borrowed(self._inserters) as conn:
                 _run(conn, f"{insert_statement(table, columns)}\n{body.decode()}")
 

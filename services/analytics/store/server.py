@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from services.analytics.store.port import (
+    INSERT_FORMAT,
     QueryResult,
     StoreUnavailable,
-    compact_rows,
+    encoded_rows,
     parse_json_compact,
     refused,
 )
@@ -67,9 +68,9 @@ class ServerStore:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if rows:
-            columns, body = compact_rows(rows)
+            columns, body = encoded_rows(rows)
             self._call(self._connected().raw_insert, table, columns, body,
-                       fmt="JSONCompactEachRow")
+                       fmt=INSERT_FORMAT)
 
     def select(self, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
         body = self._call(self._connected().raw_query, sql, parameters=params or None,

@@ -1,9 +1,11 @@
 """What a store last saw of each shard's earliest due time, so the runner's claims can
-skip shards with nothing due between full sweeps."""
+skip shards with nothing due between full sweeps (the notifier's outbox), and the role
+services' firing can skip a round that cannot find a due timer."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable, Iterable
 
 
 class ShardHeads:
@@ -14,7 +16,7 @@ class ShardHeads:
     interval gives."""
 
     def __init__(self) -> None:
-        self._heads: dict[int, int | None] = {}
+        self._heads: dict[Hashable, int | None] = {}
         self._last_sweep = float("-inf")
 
     def sweep_due(self, sweep_every: float | None) -> bool:
@@ -23,17 +25,17 @@ class ShardHeads:
     def swept(self, at: float) -> None:
         self._last_sweep = at
 
-    def may_be_due(self, shard: int, now_ms: int) -> bool:
+    def may_be_due(self, shard: Hashable, now_ms: int) -> bool:
         if shard not in self._heads:
             return True
         head = self._heads[shard]
         return head is not None and head <= now_ms
 
-    def seen(self, shard: int, head_ms: int | None) -> None:
+    def seen(self, shard: Hashable, head_ms: int | None) -> None:
         """The shard's earliest due time, read from Redis."""
         self._heads[shard] = head_ms
 
-    def scheduled(self, shard: int, due_ms: int) -> None:
+    def scheduled(self, shard: Hashable, due_ms: int) -> None:
         """This process put a timer due at `due_ms` into `shard`."""
         if shard in self._heads:
             head = self._heads[shard]
@@ -42,3 +44,8 @@ class ShardHeads:
     def earliest(self) -> int | None:
         known = [h for h in self._heads.values() if h is not None]
         return min(known) if known else None
+
+    def forget(self, shards: Iterable[Hashable]) -> None:
+        """Timers may have come back to these shards (returned leases, a new owner)."""
+        for shard in shards:
+            self._heads.pop(shard, None)

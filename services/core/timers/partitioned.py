@@ -21,6 +21,7 @@ from functools import lru_cache
 from redis.asyncio import Redis
 
 from services.core.timers.codec import pack_timer, unpack_claimed
+from services.core.timers.heads import ShardHeads
 from services.core.timers.keys import ShardKeys, TimerKeys
 from services.core.timers.lua import Call, ShardScripts
 from services.core.timers.model import ClaimedTimer
@@ -33,6 +34,12 @@ FENCED_OUT = 0
 with it fails with `Fenced`."""
 
 
+def partition_shard(tp) -> str:
+    """The timer shard of an input partition (a TopicPartition or a record of it):
+    `kefu.orders:3`."""
+    return f"{tp.topic}:{tp.partition}"
+
+
 class PartitionTimers:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.namespace = namespace
@@ -43,6 +50,9 @@ class PartitionTimers:
         self.generations: dict[str, int] = {}
         """This process's generation of each shard it was given (kept after it loses
         one: a late call with it must still be refused)."""
+        self.heads = ShardHeads()
+        """Each shard's earliest due time as this process last claimed or scheduled it:
+        only a shard's owner schedules into it (fencing), so it is exact or earlier."""
 
     async def take(self, shards: Iterable[str], group_generation: int | None = None,
                    proven: Callable[[], Awaitable[bool]] | None = None) -> None:
@@ -54,6 +64,7 @@ class PartitionTimers:
         shards = list(shards)
         if not shards:
             return
+        self.heads.forget(shards)
         group = "" if group_generation is None else str(group_generation)
         taken = await self._take(shards, group, {})
         refused = {shard: str(-gen) for shard, gen in taken.items() if gen < 0}
@@ -78,6 +89,9 @@ class PartitionTimers:
     # --- writes, run by the caller together (`run`) ---------------------------------
     def schedule(self, shard: str, timers: Iterable[tuple[str, int, bytes]]) -> Call:
         """Upsert (timer id, due epoch ms, payload) timers of one shard."""
+        timers = list(timers)
+        for _tid, due_ms, _payload in timers:
+            self.heads.scheduled(shard, due_ms)
         packed = b"".join(pack_timer(tid, due_ms, payload) for tid, due_ms, payload in timers)
         return self.lua.schedule, self.keys(shard), [packed], self.generation(shard)
 
@@ -104,7 +118,8 @@ class PartitionTimers:
         calls = [(self.lua.claim, self.keys(s), [bounds[s], limit, now_ms + lease_ms, token],
                   self.generation(s)) for s in shards]
         claimed, more = [], False
-        for shard, (_head, packed) in zip(shards, await self.lua.run(calls), strict=True):
+        for shard, (head, packed) in zip(shards, await self.lua.run(calls), strict=True):
+            self.heads.seen(shard, int(float(head)) if head else None)
             found = unpack_claimed(packed if isinstance(packed, bytes) else packed.encode(),
                                    token, shard)
             claimed += found
@@ -116,6 +131,7 @@ class PartitionTimers:
         at their original due time (`RELEASE_ALL_MS`: every lease, of any owner)."""
         total = 0
         pending = list(shards)
+        self.heads.forget(pending)
         while pending:
             calls = [(self.lua.release, self.keys(s), [expired_before_ms, RELEASE_LIMIT],
                       self.generation(s)) for s in pending]
@@ -123,6 +139,10 @@ class PartitionTimers:
             total += sum(replies)
             pending = [s for s, n in zip(pending, replies, strict=True) if n >= RELEASE_LIMIT]
         return int(total)
+
+    def may_be_due(self, bounds: Mapping[str, int]) -> bool:
+        """Whether a claim with these bounds may find a timer (False: it cannot)."""
+        return any(self.heads.may_be_due(shard, bound) for shard, bound in bounds.items())
 
     async def count(self, shards: Iterable[str]) -> dict[str, int]:
         """{'due': n, 'inflight': n} over `shards` (for tests and benchmarks)."""

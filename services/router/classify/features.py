@@ -9,7 +9,10 @@ time (pure Python, no scikit-learn).
   cancelled. An unknown stage adds none: a buyer without a known order may still
   write about a broken parcel (train.py also learns every message without its stage).
 
-Each feature counts once; the model scales the sum by 1/sqrt(count) (L2 norm).
+Each feature counts once, weighted by its inverse document frequency in the training
+messages (idf, log((1 + n) / (1 + df)) + 1: a gram every message has says little,
+one that few messages share says more); the model scales the sum by the L2 norm of
+those weights, where a feature the model does not know counts as seen in one message.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from operator import add
 
 from .normalise import ASCII_WORD, en_view
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 """Bump when the features change: a model trained on other features refuses to load."""
 
 _PRE_SHIPMENT = frozenset({"created", "paid"})

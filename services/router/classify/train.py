@@ -5,7 +5,9 @@ linear SVM (liblinear) learns from `features`; its five-fold out-of-fold scores 
 the training examples, with the rules' verdicts and the order stage, then fit a small
 logistic regression that weighs model, rules and stage (`combine`) and calibrates the
 confidence. No test data is touched. The regression's score part is folded into the
-SVM's weights, so the run-time cost is one linear model plus a few evidence vectors.
+SVM's weights, and so is each feature's idf (features.py; the idf of the training
+messages, kept in the file for the message's norm), so the run-time cost is one
+linear model plus a few evidence vectors.
 
 Every example with a known stage is also learned without it (`_unstaged`): a buyer
 without a known order still writes about a broken parcel. The copies weigh fully in
@@ -57,16 +59,24 @@ def _sklearn():
     return LinearSVC, StratifiedKFold, csr_matrix, LogisticRegression
 
 
-def _matrix(feats: list[set[str]], index: dict[str, int]):
+def _idf(messages: int, df: int) -> float:
+    """The idf of a feature seen in `df` of `messages` messages; a feature the model
+    leaves out counts as seen in one."""
+    return math.log((1 + messages) / (1 + df)) + 1
+
+
+def _matrix(feats: list[set[str]], index: dict[str, int], idf: np.ndarray, unseen: float):
+    """Rows of idf-weighted features, each of unit norm as IntentModel.scores scales
+    them: every feature counts in the norm, one left out of `index` as `unseen`."""
     csr_matrix = _sklearn()[2]
     rows, cols, vals = [], [], []
     for r, fs in enumerate(feats):
-        scale = 1.0 / math.sqrt(len(fs) or 1)  # as IntentModel.scores: all features count
-        for f in fs:
-            if f in index:
-                rows.append(r)
-                cols.append(index[f])
-                vals.append(scale)
+        known = sorted(index[f] for f in fs if f in index)  # a set's order varies by run
+        norm = float(np.sum(idf[known] ** 2)) + (len(fs) - len(known)) * unseen * unseen
+        scale = 1.0 / math.sqrt(norm or 1)
+        rows += [r] * len(known)
+        cols += known
+        vals += (idf[known] * scale).tolist()
     return csr_matrix((vals, (rows, cols)), shape=(len(feats), len(index)))
 
 
@@ -83,8 +93,9 @@ def _unstaged(examples: Sequence[Example], rules: Classifier) -> tuple[list[Exam
 
 
 def _fit(feats: list[set[str]], y: np.ndarray, weight: np.ndarray, originals: int):
-    """(feature names, weights [n, 9], bias [9]) of one linear SVM. The vocabulary is
-    that of the first `originals` rows (the rest are their copies without a stage)."""
+    """(feature names, weights [n, 9], bias [9], idf [n], unseen idf) of one linear
+    SVM. The vocabulary and the idf are those of the first `originals` rows (the rest
+    are their copies without a stage)."""
     LinearSVC = _sklearn()[0]
     counts: dict[str, int] = {}
     for fs in feats[:originals]:
@@ -92,14 +103,16 @@ def _fit(feats: list[set[str]], y: np.ndarray, weight: np.ndarray, originals: in
             counts[f] = counts.get(f, 0) + 1
     names = sorted(f for f, n in counts.items() if n >= MIN_EXAMPLES)
     index = {f: i for i, f in enumerate(names)}
+    idf, unseen = np.array([_idf(originals, counts[f]) for f in names]), _idf(originals, 1)
     svm = LinearSVC(C=C, random_state=0, max_iter=5000).fit(
-        _matrix(feats, index), y, sample_weight=weight)
-    return names, svm.coef_.T.astype(np.float32), svm.intercept_.astype(np.float32)
+        _matrix(feats, index, idf, unseen), y, sample_weight=weight)
+    return (names, svm.coef_.T.astype(np.float32), svm.intercept_.astype(np.float32), idf,
+            unseen)
 
 
-def _scores(names, weights, bias, feats):
+def _scores(names, weights, bias, idf, unseen, feats):
     index = {f: i for i, f in enumerate(names)}
-    return _matrix(feats, index) @ weights.astype(np.float64) + bias
+    return _matrix(feats, index, idf, unseen) @ weights.astype(np.float64) + bias
 
 
 def _temperature(scores: np.ndarray, y: np.ndarray) -> float:
@@ -165,15 +178,17 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
     inputs = _stack_inputs(oof, verdicts, [stage_token(e.stage) for e in every])
     coef, intercept = _stacker(inputs, y, np.r_[np.ones(n), np.full(len(copies),
                                                                     STACK_COPY_WEIGHT)])
-    names, weights, bias = _fit(feats, y, svm_weight, n)
-    # Fold the stacker's score part into the SVM: one linear map of the features.
-    weights = (weights.astype(np.float64) @ coef[:9]).astype(np.float32)
+    names, weights, bias, idf, unseen = _fit(feats, y, svm_weight, n)
+    # Fold the stacker's score part and the idf into the SVM: one linear map of the
+    # features (the idf stays in the file for the message's norm).
+    weights = (weights.astype(np.float64) @ coef[:9] * idf[:, None]).astype(np.float32)
     bias = (bias @ coef[:9] + intercept).astype(np.float32)
     oof, inputs, y = oof[:n], inputs[:n], y[:n]  # the figures: the real messages only
     stacked = oof @ coef[:9] + intercept + inputs[:, 37:] @ coef[37:]  # with the stage prior
     meta = {
         "features_version": FEATURES_VERSION,
         "intents": list(INTENTS),
+        "idf_unseen": unseen,
         "temperature": _temperature(stacked, y),
         "rule_found": coef[9:18].tolist(),
         "rule_confidence": coef[18:27].tolist(),
@@ -189,7 +204,7 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
         },
     }
     return {"features": np.array(names), "weights": weights, "bias": bias,
-            "meta": np.array(json.dumps(meta, ensure_ascii=False))}
+            "idf": idf.astype(np.float32), "meta": np.array(json.dumps(meta, ensure_ascii=False))}
 
 
 def write_model(arrays: dict, path: str | Path) -> None:
