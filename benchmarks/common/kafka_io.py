@@ -64,8 +64,8 @@ async def output_span(bootstrap: str, before: dict, after: dict) -> tuple[float,
         await consumer.stop()
 
 
-async def new_producer(bootstrap: str) -> AIOKafkaProducer:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+async def new_producer(bootstrap: str, *, linger_ms: int = 5) -> AIOKafkaProducer:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=linger_ms,
                                 max_batch_size=256 * 1024)
     await producer.start()
     return producer

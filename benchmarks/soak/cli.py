@@ -126,6 +126,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agents", type=int, default=20, help="agents per shop (default 20)")
     parser.add_argument("--seed", type=int, default=2026,
                         help="traffic seed, and the fault plan's with --chaos (default 2026)")
+    parser.add_argument("--linger-ms", type=_milliseconds, default=5, metavar="MS",
+                        help="how long the traffic's producer waits to fill a batch (default "
+                             "5; a high-volume integrator lingers longer, and the embedded "
+                             "broker's cost per fetch grows with the batches it stores)")
     parser.add_argument("--partitions", type=int, default=3,
                         help="--embedded only: partitions per topic (default 3, like kefu up)")
     parser.add_argument("--policy", type=Path,
@@ -167,4 +171,14 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _milliseconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of milliseconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
     return value

@@ -20,7 +20,7 @@ class KafkaTraffic:
     """The producer and output consumer of `Soak` (a mixin)."""
 
     async def produce(self) -> None:
-        producer = await new_producer(self.bootstrap)
+        producer = await new_producer(self.bootstrap, linger_ms=self.args.linger_ms)
         loop = asyncio.get_running_loop()
         pending: list[tuple[str, asyncio.Future]] = []
         acks: set[asyncio.Task] = set()
