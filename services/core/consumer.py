@@ -270,7 +270,6 @@ class BatchConsumer:
             error=f"{type(exc).__name__}: {exc}",
             exc_info=exc,
         )
-        self.metrics.dlq.labels("processing_error").inc()
         detail = f"{type(exc).__name__}: {exc}"
         letter = dead_letter(record, reason="processing_error", detail=detail, service=self.service)
         return BatchOutcome(outputs=[letter])

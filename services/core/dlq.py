@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+import orjson
 from aiokafka import ConsumerRecord
 
 from contracts import InvalidEvent
@@ -57,13 +58,21 @@ def dead_letter(
     return Outgoing.of(DLQ, key, letter)
 
 
+def count_dead_letters(published: Sequence[Outgoing], metrics: Metrics) -> None:
+    """Count the dead letters among outputs the broker has acked, by reason: the one
+    place `kefu_dlq_total` grows, so a letter counts once however many retries it took
+    to publish, whichever service and path wrote it."""
+    reasons = Counter(orjson.loads(out.value)["reason"] for out in published if out.topic == DLQ)
+    for reason, n in reasons.items():
+        metrics.dlq.labels(reason).inc(n)
+
+
 def reject(record: ConsumerRecord, bad: InvalidEvent, *, service: str, metrics: Metrics,
            max_raw_bytes: int = MAX_RAW_BYTES) -> Outgoing:
     """The dead letter of a record that failed to parse, counted (invalid input, DLQ by
     reason) and logged with its reason and position."""
     reason = str(bad.reason)
     metrics.events_in.labels(record.topic, "invalid").inc()
-    metrics.dlq.labels(reason).inc()
     log.info("invalid record dead-lettered", reason=reason, detail=bad.detail[:300],
              topic=record.topic, partition=record.partition, offset=record.offset)
     return dead_letter(record, reason=reason, detail=bad.detail, service=service,

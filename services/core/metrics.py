@@ -25,7 +25,7 @@ class Metrics:
         )
         self.dlq = Counter(
             "kefu_dlq_total",
-            "Records sent to kefu.dlq, by reason",
+            "Dead letters published to kefu.dlq and acked, by reason",
             ["reason"],
             registry=self.registry,
         )

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from faststream.middlewares import AckPolicy
 
+from contracts.topics import DLQ
 from services.core.consumer import BatchConsumer, BatchHandler
+from services.core.dlq import count_dead_letters
 from services.core.health import AssignmentTracker, HealthServer
 from services.core.heap import settle_heap
 from services.core.kafka import (
@@ -129,6 +131,8 @@ class ServiceRuntime:
         counts = Counter(out.topic for out in outputs)
         for topic, count in counts.items():
             self.metrics.events_out.labels(topic).inc(count)
+        if DLQ in counts:
+            count_dead_letters(outputs, self.metrics)
 
     async def _send(self, outputs: Sequence[Outgoing]) -> None:
         if self.producer is None:

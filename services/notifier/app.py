@@ -58,12 +58,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
         redis=runtime.redis, publish=runtime.publish, policy=policy,
         log_channel=LogChannel(runtime.log), webhook=webhook, stopping=runtime.stopping,
         metrics=notifier_metrics, dedup_ttl=int(settings.dedup_window.total_seconds()),
-        max_backoff=max_backoff, dlq_metric=runtime.metrics.dlq,
+        max_backoff=max_backoff,
     )
 
     async def unsendable(payload: bytes, exc: Exception) -> None:
         out = unsendable_letter(payload, exc)
-        runtime.metrics.dlq.labels("processing_error").inc()
         await retry_transient(lambda: runtime.publish([out]), stopping=runtime.stopping,
                               cap=max_backoff)
 

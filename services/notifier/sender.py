@@ -50,12 +50,12 @@ class Sender:
     def __init__(
         self, *, redis: Redis, publish: Publish, policy: Policy, log_channel: LogChannel,
         webhook: WebhookChannel, stopping: asyncio.Event, metrics: NotifierMetrics,
-        dedup_ttl: int, max_backoff: float = 30.0, dlq_metric=None, finish_within: float = 2.0,
+        dedup_ttl: int, max_backoff: float = 30.0, finish_within: float = 2.0,
     ) -> None:
         self.redis, self.publish, self.policy = redis, publish, policy
         self.log_channel, self.webhook, self.stopping = log_channel, webhook, stopping
         self.metrics, self.dedup_ttl, self.max_backoff = metrics, dedup_ttl, max_backoff
-        self.dlq_metric, self.finish_within = dlq_metric, finish_within
+        self.finish_within = finish_within
 
     async def send(self, payload: bytes) -> None:
         n = Notification.model_validate_json(payload)
@@ -68,8 +68,6 @@ class Sender:
         if not result.ok:
             letter = self._dead_letter(n, payload, result)
             await self._finish(lambda: self.publish([letter]))
-            if self.dlq_metric is not None:
-                self.dlq_metric.labels("delivery_failed").inc()
             log.warning("delivery failed; notification dead-lettered", shop_id=n.shop_id,
                         notification_id=n.notification_id, attempts=result.attempts)
         self.metrics.sent.labels(str(n.kind), str(n.audience),
