@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -62,9 +62,12 @@ class PartitionProgress:
                 self.processed[tp] = offset
         self._advance(candidates)
 
-    def caught_up(self, consumer: Any, upstream_ms: int | None, lag_ms: int = 0) -> None:
+    def caught_up(self, consumer: Any, upstream: Callable[[int], int | None] | None,
+                  lag_ms: int = 0) -> None:
         """Advance each partition that has stored everything the broker had at its last
         fetch. `consumer` is the aiokafka consumer (highwater, last_poll_timestamp);
+        `upstream` gives the upstream stage's watermark that a fetch answered at a given
+        time covers (`UpstreamReadings.before`; None: producers write here directly);
         `lag_ms`, how late this process has been lately (`LoopLag`): a fetch response
         stamped after a pause may describe the log as it was before it."""
         candidates = {}
@@ -77,8 +80,9 @@ class PartitionProgress:
             except (AssertionError, KeyError, ValueError):  # no longer assigned
                 continue
             if high is not None and polled and processed >= high:
-                candidates[tp] = caught_up_watermark(polled - lag_ms, self.grace_ms,
-                                                     upstream_ms)
+                snapshot = polled - lag_ms
+                candidates[tp] = caught_up_watermark(
+                    snapshot, self.grace_ms, None if upstream is None else upstream(snapshot))
         self._advance(candidates)
 
     def _advance(self, candidates: Mapping[TopicPartition, int]) -> None:

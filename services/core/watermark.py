@@ -18,11 +18,13 @@ late (the `KEFU_SLA_GRACE` setting):
 - **caught up.** Having read everything the broker had at poll time T (position equal
   to the high watermark) moves W to T minus grace. An idle partition is caught up all
   the time, so its timers still fire. When an upstream stage stamps its records, W also
-  waits for that stage: min(T - grace, the upstream watermark read before T).
+  waits for that stage: min(T - grace, the upstream watermark read before the fetch
+  that saw the end was asked; `UpstreamReadings`).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 WATERMARK_HEADER = "kefu-watermark"
@@ -40,8 +42,8 @@ def record_watermark(stamp_ms: int | None, occurred_ms: int, read_ms: int, grace
 
 def caught_up_watermark(poll_ms: int, grace_ms: int, upstream_ms: int | None) -> int:
     """What being caught up at poll time `poll_ms` proves; `upstream_ms` is the watermark
-    of the stage that feeds this partition as read before that poll (None: no such stage,
-    producers write here directly)."""
+    of the stage that feeds this partition as read before that fetch was asked (None: no
+    such stage, producers write here directly)."""
     own = poll_ms - grace_ms
     return own if upstream_ms is None else min(own, upstream_ms)
 
@@ -73,3 +75,41 @@ class Watermark:
     def allows(self, due_ms: int) -> bool:
         """May a timer due at `due_ms` fire? Only once the watermark is past it."""
         return due_ms < self.value
+
+
+FETCH_MARGIN_MS = 1_000
+"""Added to a consumer's fetch wait for how long before its answer a fetch was asked."""
+
+
+class UpstreamReadings:
+    """The upstream stage's watermark as this process read it over time (pure).
+
+    Being caught up on a partition at time S proves min(S - grace, U) only for an
+    upstream watermark U read before the fetch that showed the partition's end was
+    asked: the upstream's work in U is then in the log that fetch saw. A U read later
+    may count events the upstream published after that fetch, which this process has
+    not read (a router that took over a failed replica's partitions publishes their
+    backlog late). A fetch answered at S was asked at most `request_ms` before it: the
+    fetch's longest wait plus a margin for the network."""
+
+    def __init__(self, *, request_ms: int, keep: int = 256) -> None:
+        """`keep` readings: at the firing loop's pace (a read per round, 100 ms apart at
+        the most) far more than `request_ms` covers."""
+        self.request_ms = request_ms
+        self._readings: deque[tuple[int, int | None]] = deque(maxlen=keep)
+
+    def add(self, read_ms: int, value: int | None) -> None:
+        """`value` as read, `read_ms` once the read returned (None: no upstream stage)."""
+        self._readings.append((read_ms, value))
+
+    def before(self, snapshot_ms: int) -> int | None:
+        """The upstream watermark that a fetch answered at `snapshot_ms` covers: the
+        latest read early enough, else UNKNOWN. None: no upstream stage (none read early
+        enough, or none ever written as far as every reading says)."""
+        asked_by = snapshot_ms - self.request_ms
+        for read_ms, value in reversed(self._readings):
+            if read_ms <= asked_by:
+                return value
+        if self._readings and all(value is None for _, value in self._readings):
+            return None
+        return UNKNOWN

@@ -94,6 +94,7 @@ def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRunti
         owner=f"{name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         lease=settings.timer_lease.total_seconds(),
         poll_interval=settings.timer_poll_interval.total_seconds(), lag=runtime.lag,
+        fetch_wait_ms=settings.consumer_fetch_max_wait_ms,
         max_backoff=settings.retry_max_backoff.total_seconds(),
     )
     runtime.background(firing.run)

@@ -26,7 +26,7 @@ from services.core.stage_watermarks import StageWatermarks
 from services.core.timers import ClaimedTimer
 from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers, partition_shard
 from services.core.waiting import wait_event
-from services.core.watermark import UNKNOWN
+from services.core.watermark import FETCH_MARGIN_MS, UNKNOWN, UpstreamReadings
 from services.roles.batches import RoleBatches
 from services.roles.escalation import TimerPayload
 
@@ -40,10 +40,13 @@ class Firing:
                  quiesce: Callable[[], Awaitable[None]],
                  upstream: StageWatermarks, publish: Publish, lock: asyncio.Lock,
                  stopping: asyncio.Event, owner: str, lease: float, poll_interval: float,
-                 lag: LoopLag, batch: int = 500, max_backoff: float = 5.0) -> None:
+                 lag: LoopLag, fetch_wait_ms: int = 0, batch: int = 500,
+                 max_backoff: float = 5.0) -> None:
         self.role, self.timers, self.batches, self.progress = role, timers, batches, progress
         self.consumer_of, self.upstream, self.publish = consumer_of, upstream, publish
         self.quiesce = quiesce
+        self.readings = UpstreamReadings(request_ms=fetch_wait_ms + FETCH_MARGIN_MS)
+        """The router's watermark as read by each round, with when (see `round`)."""
         self.lock, self.stopping, self.owner = lock, stopping, owner
         self.lease_ms, self.poll_interval = round(lease * 1000), poll_interval
         self.batch, self.max_backoff, self.lag = batch, max_backoff, lag
@@ -82,12 +85,12 @@ class Firing:
         """One claim and fire; True when more timers may be due at once."""
         if not self._may_find_work():
             return False
-        upstream = await self.upstream.read()
+        self.readings.add(round(time.time() * 1000), await self.upstream.read())
         async with self.lock:
             await self.quiesce()  # the last batch's changes are written, or it is abandoned
             consumer = self.consumer_of()
             if consumer is not None:
-                self.progress.caught_up(consumer, upstream, self.lag.recent_ms())
+                self.progress.caught_up(consumer, self.readings.before, self.lag.recent_ms())
             now_ms = round(time.time() * 1000)
             await self._return_leases(now_ms)
             bounds = {}

@@ -14,6 +14,7 @@ from services.core.progress import PartitionProgress
 from services.core.watermark import (
     UNKNOWN,
     WATERMARK_HEADER,
+    UpstreamReadings,
     Watermark,
     caught_up_watermark,
     parse_stamp,
@@ -115,6 +116,34 @@ def test_a_fetch_response_read_after_a_pause_counts_from_before_the_pause() -> N
     progress.started_at(TP, 10)
     progress.caught_up(FakeConsumer(high=10, polled_ms=T + 8_000), None, lag_ms=8_000)
     assert progress.watermark(TP) == T - GRACE
+
+
+def test_the_upstream_counts_only_as_read_before_the_fetch_that_showed_the_end() -> None:
+    """The chaos soak's false warning: pre-sale/after-sale stopped for 10 s while a
+    router failover published a late reply to its partition. After the resume, a fetch
+    answer from before the pause (no reply in it) and a fresh read of the router's
+    watermark (past the reply: the router had published it meanwhile) must not combine
+    into a watermark past the reply."""
+    progress = PartitionProgress(grace_ms=GRACE)
+    progress.assigned([TP])
+    progress.started_at(TP, 10)
+    readings = UpstreamReadings(request_ms=1_000)
+    readings.add(T - 20_000, T - 30_000)  # read well before the fetch: the router was behind
+    readings.add(T + 8_000, T + 2_000)    # read after the resume: the router caught up
+    progress.caught_up(FakeConsumer(high=10, polled_ms=T + 8_000), readings.before,
+                       lag_ms=8_000)
+    assert progress.watermark(TP) == T - 30_000, "only what the router had done before"
+    progress.caught_up(FakeConsumer(high=10, polled_ms=T + 9_500), readings.before)
+    assert progress.watermark(TP) == T + 2_000, "a fetch requested after the read counts it"
+
+
+def test_without_a_reading_old_enough_being_caught_up_proves_nothing() -> None:
+    readings = UpstreamReadings(request_ms=1_000)
+    assert readings.before(T) == UNKNOWN
+    readings.add(T - 500, T - 10_000)
+    assert readings.before(T) == UNKNOWN, "read while the fetch may already have been asked"
+    readings.add(T - 400, None)
+    assert readings.before(T + 600) is None, "no router: nothing to wait for"
 
 
 def test_the_loop_lag_remembers_a_pause_for_its_window() -> None:
