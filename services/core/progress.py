@@ -24,6 +24,10 @@ class PartitionProgress:
         self.grace_ms = grace_ms
         self.processed: dict[TopicPartition, int] = {}
         self.watermarks: dict[TopicPartition, Watermark] = {}
+        self.stamped: set[TopicPartition] = set()
+        """Owned partitions an upstream stage feeds: this process read a stamped record
+        there (`fed_by_upstream`). Being caught up on one proves nothing until the
+        upstream's watermark is known, even when no upstream has written one yet."""
         self.moved = asyncio.Event()
         """Set whenever a watermark moved forward (the firing loop waits on it)."""
 
@@ -34,11 +38,13 @@ class PartitionProgress:
         for tp in tps:
             self.watermarks[tp] = Watermark()
             self.processed.pop(tp, None)
+            self.stamped.discard(tp)
 
     def revoked(self, tps: Iterable[TopicPartition]) -> None:
         for tp in tps:
             self.watermarks.pop(tp, None)
             self.processed.pop(tp, None)
+            self.stamped.discard(tp)
 
     def owned(self) -> list[TopicPartition]:
         return list(self.watermarks)
@@ -52,6 +58,18 @@ class PartitionProgress:
         """Where reading starts on `tp` (its committed offset), when nothing was stored yet."""
         if tp in self.watermarks and tp not in self.processed:
             self.processed[tp] = offset
+
+    def fed_by_upstream(self, tps: Iterable[TopicPartition]) -> None:
+        """Records stamped by an upstream stage were read on `tps` (call it before the
+        batch's effects are stored). A partition found fed only now (a router that
+        started after this process, before it wrote any watermark) goes back to
+        nothing known: until then, being caught up counted the wall clock, and the
+        router's backlog may still hold the stops of the events it just published. The
+        only move backwards a watermark makes, and it only makes timers later."""
+        for tp in tps:
+            if tp in self.watermarks and tp not in self.stamped:
+                self.stamped.add(tp)
+                self.watermarks[tp] = Watermark()
 
     def completed(self, next_offsets: Mapping[TopicPartition, int],
                   candidates: Mapping[TopicPartition, int]) -> None:
@@ -81,8 +99,10 @@ class PartitionProgress:
                 continue
             if high is not None and polled and processed >= high:
                 snapshot = polled - lag_ms
-                candidates[tp] = caught_up_watermark(
-                    snapshot, self.grace_ms, None if upstream is None else upstream(snapshot))
+                feeding = None if upstream is None else upstream(snapshot)
+                if feeding is None and tp in self.stamped:
+                    continue  # fed by a stage that has not written its watermark yet
+                candidates[tp] = caught_up_watermark(snapshot, self.grace_ms, feeding)
         self._advance(candidates)
 
     def _advance(self, candidates: Mapping[TopicPartition, int]) -> None:

@@ -33,7 +33,8 @@ return redis.call('HGETALL', KEYS[1])
 
 def lowest(fields: Mapping) -> int | None:
     """The router's watermark from the hash's fields; None when no router ever wrote
-    (producers then write to the role topics directly: nothing to wait for)."""
+    (nothing to wait for, unless the partition already holds the router's records:
+    `PartitionProgress.fed_by_upstream`)."""
     values = {_text(k): int(v) for k, v in fields.items()}
     count = values.pop(PARTITIONS, None)
     if count is None:

@@ -19,7 +19,9 @@ late (the `KEFU_SLA_GRACE` setting):
   to the high watermark) moves W to T minus grace. An idle partition is caught up all
   the time, so its timers still fire. When an upstream stage stamps its records, W also
   waits for that stage: min(T - grace, the upstream watermark read before the fetch
-  that saw the end was asked; `UpstreamReadings`).
+  that saw the end was asked; `UpstreamReadings`). A partition on which a stamped
+  record was read waits for the upstream even before it wrote a watermark
+  (`PartitionProgress.fed_by_upstream`).
 """
 
 from __future__ import annotations

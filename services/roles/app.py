@@ -62,7 +62,8 @@ def build_role_app(role: Role, settings: Settings, rules: Rules) -> ServiceRunti
     grace_ms = int(settings.sla_grace.total_seconds() * 1000)
     progress, lock = PartitionProgress(grace_ms=grace_ms), asyncio.Lock()
     handler = RoleHandler(role=name, batches=batches, metrics=runtime.metrics,
-                          max_event_bytes=settings.max_event_bytes, grace_ms=grace_ms)
+                          max_event_bytes=settings.max_event_bytes, grace_ms=grace_ms,
+                          fed_by_upstream=progress.fed_by_upstream)
     async def fence_previous_owners(partitions: set) -> None:
         """Raise the generation of each partition given to this process, before reading
         it: a previous owner that still runs (paused past its session) writes nothing

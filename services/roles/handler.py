@@ -4,9 +4,9 @@ DLQ), run the batch (`batches.py`), hand back its outputs, its write and its wat
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 
 from services.core.dlq import InputStage
 from services.core.metrics import Metrics
@@ -17,13 +17,17 @@ from services.roles.intake import read_records
 
 class RoleHandler:
     def __init__(self, *, role: str, batches: RoleBatches, metrics: Metrics,
-                 max_event_bytes: int, grace_ms: int) -> None:
+                 max_event_bytes: int, grace_ms: int,
+                 fed_by_upstream: Callable[[Iterable[TopicPartition]], None]) -> None:
         self.batches, self.metrics, self.grace_ms = batches, metrics, grace_ms
+        self.fed_by_upstream = fed_by_upstream
         self.input = InputStage(service=role, metrics=metrics, max_event_bytes=max_event_bytes)
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> BatchOutcome:
         intake = read_records(records, self.input, read_ms=round(time.time() * 1000),
                               grace_ms=self.grace_ms)
+        if intake.stamped:
+            self.fed_by_upstream(intake.stamped)
         for (topic, kind), count in intake.counts.items():
             self.metrics.events_in.labels(topic, kind).inc(count)
         outputs, write = await self.batches.run(events=intake.events)

@@ -29,6 +29,8 @@ class Intake:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Valid events per (topic, event type)."""
     watermarks: dict[TopicPartition, int] = field(default_factory=dict)
+    stamped: set[TopicPartition] = field(default_factory=set)
+    """Partitions on which a record stamped by an upstream stage (the router) was read."""
 
 
 def read_records(records: Sequence[ConsumerRecord], stage: InputStage, *,
@@ -41,8 +43,10 @@ def read_records(records: Sequence[ConsumerRecord], stage: InputStage, *,
         stamp = parse_stamp(record.headers)
         occurred = to_us(event.occurred_at) // 1000 if event is not None else None
         if stamp is not None or occurred is not None:
-            marks.append((TopicPartition(record.topic, record.partition),
-                          record_watermark(stamp, occurred or 0, read_ms, grace_ms)))
+            tp = TopicPartition(record.topic, record.partition)
+            marks.append((tp, record_watermark(stamp, occurred or 0, read_ms, grace_ms)))
+            if stamp is not None:
+                intake.stamped.add(tp)
         if event is not None:
             intake.counts[(record.topic, event.event_type)] += 1
             intake.events.append((event, partition_shard(record)))

@@ -94,3 +94,10 @@ def test_an_upstream_stamp_counts_even_on_a_record_that_is_dead_lettered() -> No
 def test_an_unstamped_invalid_record_proves_nothing() -> None:
     intake = read([record(ROLE, 0, 1, b"{not json")])
     assert intake.watermarks == {}
+
+
+def test_partitions_with_a_stamped_record_are_known_as_fed_by_an_upstream() -> None:
+    stamp = ms("2026-11-23T10:08:00+08:00")
+    intake = read([record(ROLE, 0, 1, buyer_message("2026-11-23T10:00:00+08:00"), stamp),
+                   record(ROLE, 1, 2, buyer_message("2026-11-23T10:00:00+08:00"))])
+    assert intake.stamped == {TopicPartition(ROLE, 0)}

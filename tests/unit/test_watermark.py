@@ -193,3 +193,29 @@ def test_business_hours_that_end_between_the_deadline_and_the_watermark() -> Non
     assert after_closing.allows(deadline_ms)
     assert not after_closing.allows(level3_ms), "level 3 counts business time: the morning"
     assert not Watermark(deadline_ms).allows(deadline_ms)
+
+
+def test_a_partition_the_router_feeds_waits_for_its_watermark_before_the_router_wrote_one() -> None:
+    """First deployment: pre-sale runs before any router wrote its watermark, then a
+    router starts on a backlog in kefu.inbound. Its first outputs carry a stamp (still
+    UNKNOWN); being caught up on them must not prove the poll time, or the backlog's
+    timers would fire before the router has published their replies."""
+    fed, direct = TP, TopicPartition("kefu.role.presale", 1)
+    progress = PartitionProgress(grace_ms=GRACE)
+    progress.assigned([fed, direct])
+    progress.completed({fed: 0, direct: 0}, {})
+    readings = UpstreamReadings(request_ms=1_000)
+    readings.add(T - 5_000, None)  # no router has written a watermark
+    progress.caught_up(FakeConsumer(high=0, polled_ms=T), readings.before)
+    assert progress.watermark(fed) == T - GRACE, "idle, and nothing says a router feeds it"
+    progress.fed_by_upstream([fed])  # the router's first batch, stamped UNKNOWN
+    assert progress.watermark(fed) == UNKNOWN, "its backlog may hold stops of those events"
+    progress.completed({fed: 10, direct: 10}, {})
+    progress.caught_up(FakeConsumer(high=10, polled_ms=T + 1_000), readings.before)
+    assert progress.watermark(fed) == UNKNOWN, "it waits for the router's watermark"
+    assert progress.watermark(direct) == T + 1_000 - GRACE, "producers write here directly"
+    readings.add(T + 2_000, T - 60_000)  # the router wrote its first watermark
+    progress.caught_up(FakeConsumer(high=10, polled_ms=T + 4_000), readings.before)
+    assert progress.watermark(fed) == T - 60_000
+    progress.fed_by_upstream([fed])
+    assert progress.watermark(fed) == T - 60_000, "only the first stamped batch resets it"
