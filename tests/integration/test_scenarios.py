@@ -16,9 +16,10 @@ from tests.support.memory_broker import MemoryBroker
 from tests.support.services import running
 
 
-@pytest.fixture(params=["memory", "kafka"])
+@pytest.fixture(scope="module", params=["memory", "kafka"])
 async def system(request, stack, kafka):
-    """A router and a presale service on the chosen backend; yields (send, collect)."""
+    """A router and a presale service on the chosen backend, shared by the module's
+    scenarios (each uses shops and keys of its own); yields (send, collect)."""
     settings = stack.settings()
     if request.param == "memory":
         broker = MemoryBroker()
