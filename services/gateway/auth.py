@@ -3,7 +3,9 @@ with per-shop secrets.
 
 A shop's secret is the value of the environment variable its policy names in
 `ingest.secret_env`; a shop whose policy names none is signed with KEFU_INGEST_SECRET.
-A shop with neither has no secret: its events are always refused (fail closed).
+A shop with neither has no secret: its events are always refused (fail closed). While a
+secret is rotated the variable holds `new,old` (`services.core.secret_list`), and a
+request signed with either is the shop's.
 
 The raw body is verified before anything parses it. The shops are inside the body, so
 the signature is checked against every distinct configured secret (one per group of
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from services.core.policy import Policy
+from services.core.secret_list import secret_values
 from services.gateway.signature import verify_signature
 
 TOLERANCE_SECONDS = 300
@@ -28,18 +31,19 @@ class IngestConfigError(ValueError):
 
 @dataclass(frozen=True)
 class IngestSecrets:
-    """Every shop's HMAC secret: `named` for the shops the policy lists, `default` for
-    every other shop; None means the shop has no secret and is refused."""
+    """Every shop's HMAC secrets (several while one is rotated): `named` for the shops
+    the policy lists, `default` for every other shop; none means the shop has no secret
+    and is refused."""
 
-    named: Mapping[str, bytes | None]
-    default: bytes | None
+    named: Mapping[str, tuple[bytes, ...]]
+    default: tuple[bytes, ...]
 
-    def secret_for(self, shop_id: str) -> bytes | None:
+    def secrets_for(self, shop_id: str) -> tuple[bytes, ...]:
         return self.named.get(shop_id, self.default)
 
     @property
     def distinct(self) -> tuple[bytes, ...]:
-        found = {s for s in (self.default, *self.named.values()) if s}
+        found = {s for group in (self.default, *self.named.values()) for s in group}
         return tuple(sorted(found))
 
 
@@ -50,14 +54,14 @@ def load_ingest_secrets(
     KEFU_INGEST_SECRET. Raises IngestConfigError naming every unset variable."""
     errors: list[str] = []
 
-    def secret(shop: str, secret_env: str | None) -> bytes | None:
+    def secret(shop: str, secret_env: str | None) -> tuple[bytes, ...]:
         if secret_env is None:
-            return fallback.encode() if fallback else None
-        if not environ.get(secret_env):
+            return secret_values(fallback)
+        found = secret_values(environ.get(secret_env))
+        if not found:
             errors.append(f"{policy.source}: shops.{shop}.ingest.secret_env: "
                           f"environment variable {secret_env} is not set")
-            return None
-        return environ[secret_env].encode()
+        return found
 
     default = secret("default", policy.default.ingest.secret_env)
     named = {shop: secret(shop, p.ingest.secret_env) for shop, p in policy.shops.items()}
@@ -82,7 +86,7 @@ class Signed:
 
     def covers(self, shop_id: str) -> bool:
         """Whether the request may carry events of `shop_id`."""
-        return self.secrets.secret_for(shop_id) in self.matched
+        return any(secret in self.matched for secret in self.secrets.secrets_for(shop_id))
 
 
 class RequestAuth:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.core.policy import Policy, ShopPolicy
+from services.core.secret_list import secret_values
 from services.notifier.templates import TemplateError, check_templates
 
 
@@ -51,7 +52,7 @@ def webhook_secrets(policy: Policy, environ: Mapping[str, str]) -> tuple[dict[st
         elif name is None:
             errors.append(f"{key}.secret_env: not set, and webhooks are signed: name the "
                           "variable that holds the secret, or say unsigned: true")
-        elif environ.get(name):
+        elif secret_values(environ.get(name)):  # several while rotated: new,old
             secrets[name] = environ[name]
         else:
             errors.append(f"{key}.secret_env: environment variable {name} is not set")

@@ -9,8 +9,9 @@ Every webhook request carries:
 - ``X-Kefu-Attempt``: 1, 2, ... (a decimal integer without sign or leading zero);
 - ``X-Kefu-Signature``: ``v2=<hex HMAC-SHA256(secret, signed string)>`` where the
   signed string is the bytes ``{timestamp}.{notification_id}.{attempt}.`` followed by
-  the exact request body bytes. Several ``v2=`` values, comma separated, may appear
-  while a secret is rotated: any one matching is enough.
+  the exact request body bytes. Several ``v2=`` values, comma separated, appear while
+  a secret is rotated (the secret's variable holds ``new,old``: each request is signed
+  with both): any one matching is enough.
 
 v1 (``v1=``, HMAC of ``{timestamp}.{body}``) covered neither the id nor the attempt, so a
 captured request replayed under a new id passed a receiver that drops repeats by id.
@@ -32,6 +33,8 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
+
+from services.core.secret_list import secret_values
 
 TIMESTAMP_HEADER = "X-Kefu-Timestamp"
 SIGNATURE_HEADER = "X-Kefu-Signature"
@@ -72,12 +75,15 @@ def unsigned_headers(notification_id: str, attempt: int, *,
 
 def signed_headers(secret: str | bytes | None, body: bytes, notification_id: str,
                    attempt: int, *, now: float | None = None) -> dict[str, str]:
-    """Headers of one signed attempt. No secret is an error, never an unsigned request."""
-    if not secret:
+    """Headers of one signed attempt, signed with each secret in `secret` (several,
+    comma separated, while it is rotated: `services.core.secret_list`). No secret is an
+    error, never an unsigned request."""
+    secrets = secret_values(secret)
+    if not secrets:
         raise ValueError("no webhook secret: refusing to send an unsigned request")
     headers = unsigned_headers(notification_id, attempt, now=now)
-    headers[SIGNATURE_HEADER] = sign(secret, headers[TIMESTAMP_HEADER], notification_id,
-                                     attempt, body)
+    headers[SIGNATURE_HEADER] = ",".join(
+        sign(one, headers[TIMESTAMP_HEADER], notification_id, attempt, body) for one in secrets)
     return headers
 
 

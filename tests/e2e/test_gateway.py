@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 SECRET = "gateway-test-secret"
 OWN_SECRET = "shop-own-secret"
 OWN_SHOP = "shop-with-own-secret"
+PREVIOUS_OWN_SECRET = "shop-own-secret-before-rotation"
 BODY_LIMIT = 256 * 1024
 EVENT_LIMIT = 16 * 1024
 
@@ -41,7 +42,8 @@ def gateway_settings(stack, tmp_path_factory, **overrides):
 @pytest.fixture(scope="module")
 async def gateway(stack, kafka, tmp_path_factory):
     settings = gateway_settings(stack, tmp_path_factory)
-    app = create_app(settings, environ={"OWN_SHOP_SECRET": OWN_SECRET})
+    # The shop's secret is being rotated: new first, then the one integrators may still use.
+    app = create_app(settings, environ={"OWN_SHOP_SECRET": f"{OWN_SECRET},{PREVIOUS_OWN_SECRET}"})
     async with started(app, "gateway"):
         yield app
 
@@ -199,6 +201,16 @@ async def test_a_shop_with_its_own_secret_signs_with_it(client, kafka):
     response = await client.send(sent, secret=OWN_SECRET)
     assert response.status_code == 202
     assert await on_inbound(kafka, {sent["event_id"]}, count=1)
+
+
+async def test_while_a_secret_is_rotated_the_previous_one_still_signs_for_its_shop(
+        client, kafka):
+    sent = buyer_message(OWN_SHOP)
+    response = await client.send(sent, secret=PREVIOUS_OWN_SECRET)
+    assert response.status_code == 202
+    assert await on_inbound(kafka, {sent["event_id"]}, count=1)
+    other = await client.send(buyer_message(unique("shop")), secret=PREVIOUS_OWN_SECRET)
+    assert other.status_code == 401, "it covers its own shop and no other"
 
 
 async def test_concurrent_resends_write_each_event_once(client, kafka):

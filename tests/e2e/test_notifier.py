@@ -28,6 +28,8 @@ from tests.support.webhook_receiver import WebhookReceiver
 pytestmark = pytest.mark.e2e
 
 SECRET_ENV, SECRET = "KEFU_TEST_HOOK_SECRET", "s3cret-for-tests"
+PREVIOUS_SECRET = "s3cret-before-rotation"
+"""The notifier runs with the secret being rotated (`new,old`): receivers on either verify."""
 RUN = unique("n")
 HOOK, EN, RETRY, SLOW, FAIL, REJECT, DEAD, CAP, LOG = (
     f"{name}-{RUN}" for name in
@@ -70,7 +72,7 @@ async def notifier(stack, kafka, receiver, tmp_path_factory):
     policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
     policy.write_text(policy_text(receiver.url("").rstrip("/")), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(SECRET_ENV, SECRET)
+        mp.setenv(SECRET_ENV, f"{SECRET},{PREVIOUS_SECRET}")
         async with running_notifier(stack.settings(policy_file=policy)) as app:
             yield app
 
@@ -133,6 +135,7 @@ async def test_shipped_is_delivered_once_signed_and_recorded(notifier, kafka, re
     assert request.headers[ATTEMPT_HEADER] == "1"
     assert request.headers[SIGNATURE_HEADER].startswith("v2=")
     assert verify_request(SECRET, request.headers, request.body)
+    assert verify_request(PREVIOUS_SECRET, request.headers, request.body), "mid-rotation"
     assert not verify_request("wrong-secret", request.headers, request.body)
     assert not verify_request(SECRET, request.headers, request.body.replace(b"ZT73", b"ZT74"))
     replayed = {**request.headers, ID_HEADER: "a-new-id", TIMESTAMP_HEADER: str(int(time.time()))}

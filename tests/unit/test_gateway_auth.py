@@ -110,3 +110,23 @@ def test_the_gateway_does_not_start_when_a_named_secret_is_missing(tmp_path) -> 
     path.write_text(POLICY, encoding="utf-8")
     with pytest.raises(IngestConfigError, match="shops.shop-own.ingest.secret_env"):
         create_app(Settings(policy_file=path, ingest_secret="x"), environ={})
+
+
+def test_a_secret_being_rotated_accepts_the_old_and_the_new_for_its_shops_only(tmp_path) -> None:
+    """`SHOP_OWN_SECRET=new,old` while integrators move to the new secret: a request
+    signed with either covers the shop; neither covers a shop with another secret."""
+    rotating = auth(tmp_path, environ={"SHOP_OWN_SECRET": "own-new, own-old",
+                                       "SHOP_TWIN_SECRET": "twin-secret"})
+    for secret in ("own-new", "own-old"):
+        signed = verify(rotating, secret)
+        assert not isinstance(signed, Refused), secret
+        assert signed.covers("shop-own") and not signed.covers("shop-twin")
+        assert not signed.covers("shop-a")
+    assert isinstance(verify(rotating, "own-new, own-old"), Refused), "the list is no secret"
+    global_rotating = auth(tmp_path, fallback="global-new,global-old")
+    assert verify(global_rotating, "global-old").covers("shop-listed")
+
+
+def test_a_variable_that_holds_only_commas_is_no_secret(tmp_path) -> None:
+    with pytest.raises(IngestConfigError, match="SHOP_OWN_SECRET"):
+        auth(tmp_path, environ={"SHOP_OWN_SECRET": " , ", "SHOP_TWIN_SECRET": "x"})

@@ -30,11 +30,11 @@ SECRET = "the-secret"
 
 class Gateway:
     def __init__(self, *, budget: int = 1 << 20, ack_timeout: float = 5.0,
-                 own_secrets: dict[str, bytes] | None = None) -> None:
+                 own_secrets: dict[str, tuple[bytes, ...]] | None = None) -> None:
         self.claims, self.writer, self.broker = FakeClaims(), FakeWriter(), FakeBroker()
         self.budget = InFlightBudget(budget)
         self.delivery = Delivery(self.claims, self.writer)
-        secrets = IngestSecrets(named=own_secrets or {}, default=SECRET.encode())
+        secrets = IngestSecrets(named=own_secrets or {}, default=(SECRET.encode(),))
         self.ingest = Ingest(
             auth=RequestAuth(secrets), delivery=self.delivery,
             probe=BrokerProbe(self.broker.check, max_age=0), budget=self.budget,
@@ -113,7 +113,7 @@ async def test_nothing_valid_is_422_and_nothing_is_written() -> None:
 
 @pytest.mark.parametrize("case", ["wrong secret", "uncovered shop in an invalid event"])
 async def test_401_writes_nothing(case) -> None:
-    gw = Gateway(own_secrets={"shop-2": b"other"})
+    gw = Gateway(own_secrets={"shop-2": (b"other",)})
     if case == "wrong secret":
         answer = await gw.post(ndjson(events(2)), secret="guess")
     else:

@@ -46,6 +46,13 @@ def test_unset_webhook_secret_stops_start_up(tmp_path):
             "is not set") in str(info.value)
 
 
+def test_a_webhook_secret_of_only_commas_stops_start_up(tmp_path):
+    with pytest.raises(NotifierConfigError) as info:
+        create_app(settings(tmp_path, f"shops:\n  shop-a:{WEBHOOK}\n"),
+                   environ={"SHOP_A_HOOK_SECRET": " , "})
+    assert "SHOP_A_HOOK_SECRET is not set" in str(info.value)
+
+
 def test_a_valid_policy_builds_without_connecting(tmp_path, monkeypatch):
     monkeypatch.setenv("SHOP_A_HOOK_SECRET", "s3cret")
     app = create_app(settings(tmp_path, f"shops:\n  shop-a:{WEBHOOK}\n"))

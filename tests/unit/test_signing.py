@@ -137,3 +137,18 @@ def test_the_receiver_guides_example_verifies_what_kefu_sends():
     assert not verify(SECRET.encode(), {**headers, ID_HEADER: "another-id"}, BODY)
     assert not verify(SECRET.encode(), {**headers, ATTEMPT_HEADER: "3"}, BODY)
     assert not verify(b"wrong", headers, BODY)
+    rotating = signed_headers(f"{SECRET},whsec-old", BODY, ID, 2)
+    assert verify(b"whsec-old", rotating, BODY) and verify(SECRET.encode(), rotating, BODY)
+
+
+def test_while_a_secret_is_rotated_each_request_is_signed_with_every_one():
+    """`KEFU_WEBHOOK_SECRET=new,old`: a receiver still on the old secret and one already
+    on the new one both verify the same request; a third secret does not."""
+    headers = signed_headers("whsec-new, whsec-old", BODY, ID, 1, now=NOW)
+    assert headers[SIGNATURE_HEADER].count("v2=") == 2
+    assert verify_request("whsec-new", headers, BODY, now=NOW)
+    assert verify_request("whsec-old", headers, BODY, now=NOW)
+    assert not verify_request("whsec-other", headers, BODY, now=NOW)
+    assert not verify_request("whsec-new, whsec-old", headers, BODY, now=NOW)
+    with pytest.raises(ValueError, match="secret"):
+        signed_headers(" , ", BODY, ID, 1, now=NOW)
