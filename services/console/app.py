@@ -24,6 +24,7 @@ from services.console.live.reader import BoardReader
 from services.console.render import Renderer
 from services.console.scripts_book import ScriptBook
 from services.console.sessions import Sessions
+from services.console.throttle import LoginThrottle
 from services.console.users import Users
 from services.console.web.api import api_router
 from services.console.web.deps import Console
@@ -70,7 +71,8 @@ def create_app(settings: Settings) -> ServiceRuntime:
                             "random key of this process (they end when it stops)")
     guard = Guard(Sessions(secret or secrets.token_urlsafe(32),
                            int(settings.console_session_ttl.total_seconds())),
-                  Users(runtime.redis), trusted_header=settings.console_trusted_header,
+                  Users(runtime.redis), LoginThrottle(runtime.redis),
+                  trusted_header=settings.console_trusted_header,
                   trusted_proxies=frozenset(
                       a.strip() for a in settings.console_trusted_proxies.split(",") if a),
                   secure_cookies=settings.console_cookie_secure)

@@ -8,7 +8,8 @@ DEFAULT = "zh-CN"
 TEXT: dict[str, dict[str, str]] = {
     "zh-CN": {
         "title": "客服主管台", "login": "登录", "logout": "退出", "user": "用户名",
-        "password": "密码", "bad_login": "用户名或密码不对", "shop": "店铺",
+        "password": "密码", "bad_login": "用户名或密码不对",
+        "login_held": "密码错误次数过多，请 15 分钟后再试", "shop": "店铺",
         "board": "实时看板", "scripts": "统一回复口径", "charts": "数据图表",
         "queues": "排队", "waiting": "排队中", "oldest_wait": "最久等待",
         "agents": "客服", "status": "状态", "load": "接待中", "capacity": "上限",
@@ -45,6 +46,7 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Supervisor console", "login": "Log in", "logout": "Log out",
         "user": "User", "password": "Password", "bad_login": "Wrong user or password",
+        "login_held": "Too many wrong passwords: try again in 15 minutes",
         "shop": "Shop", "board": "Live board", "scripts": "Reply scripts",
         "charts": "Charts", "queues": "Queues", "waiting": "waiting",
         "oldest_wait": "oldest wait", "agents": "Agents", "status": "status",

@@ -5,6 +5,8 @@ per-shop ones the shop's, like every kefu key.
     kefu:{console}:users                   SET    user names
     kefu:{console}:user:<name>             HASH   hash (argon2), role, shops (JSON), created
     kefu:{console}:shops                   SET    shops seen on the topics (admins' picker)
+    kefu:{console}:login:<digest>          STRING failed logins of one name from one
+                                                  address (`throttle.py`)    TTL 15 min
     kefu:{S}:console:escalations           ZSET   escalation id -> fired_at ms (latest 50)
     kefu:{S}:console:escalation            HASH   escalation id -> the message as on the topic
     kefu:{S}:console:acks                  HASH   escalation id -> JSON {by, at, note}  TTL 7 d

@@ -31,7 +31,7 @@ def request(client: str, headers: dict[str, str] | None = None, cookie: str = ""
 
 
 def guard(header: str | None, users=None) -> Guard:
-    return Guard(SESSIONS, users or FakeUsers("wu", "li"), trusted_header=header,
+    return Guard(SESSIONS, users or FakeUsers("wu", "li"), logins=None, trusted_header=header,
                  trusted_proxies=frozenset({"10.0.0.5"}), secure_cookies=False)
 
 

@@ -18,6 +18,7 @@ from services.console.sessions import (
     SESSION_COOKIE,
     Sessions,
 )
+from services.console.throttle import LoginThrottle
 from services.console.users import Users
 
 LANG_COOKIE = "kefu_lang"
@@ -30,9 +31,10 @@ class Visitor:
 
 
 class Guard:
-    def __init__(self, sessions: Sessions, users: Users, *, trusted_header: str | None,
-                 trusted_proxies: frozenset[str], secure_cookies: bool) -> None:
-        self.sessions, self.users = sessions, users
+    def __init__(self, sessions: Sessions, users: Users, logins: LoginThrottle, *,
+                 trusted_header: str | None, trusted_proxies: frozenset[str],
+                 secure_cookies: bool) -> None:
+        self.sessions, self.users, self.logins = sessions, users, logins
         self.trusted_header, self.trusted_proxies = trusted_header, trusted_proxies
         self.secure_cookies = secure_cookies
 

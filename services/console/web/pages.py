@@ -38,16 +38,22 @@ def page_router(console: Console) -> APIRouter:
                             shops=visitor.user.visible(known), **extra)
         return respond(request, html, lang)
 
-    @router.get("/login")
-    async def login_page(request: Request, failed: bool = False) -> Response:
+    def login_form(request: Request, *, failed: bool = False, held_s: int = 0) -> Response:
         nonce, cookie = guard.login_nonce(request)
         lang = page_language(request)
         response = respond(request, console.page("login.html", None, lang=lang,
                                                  csrf=guard.sessions.csrf(nonce),
-                                                 failed=failed), lang)
+                                                 failed=failed, held=held_s > 0), lang)
+        if held_s:
+            response.status_code = 429
+            response.headers["Retry-After"] = str(held_s)
         if cookie:
             response.set_cookie(LOGIN_COOKIE, cookie, max_age=3600, **guard.cookie_args())
         return response
+
+    @router.get("/login")
+    async def login_page(request: Request, failed: bool = False) -> Response:
+        return login_form(request, failed=failed)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
@@ -55,9 +61,15 @@ def page_router(console: Console) -> APIRouter:
         if fresh:  # no login form was served to this browser
             raise HTTPException(403, "missing or wrong CSRF token")
         form = await guard.check_post(request, nonce)
-        user = await guard.users.verify(str(form.get("name", "")), str(form.get("password", "")))
+        name, client = str(form.get("name", "")), request.client.host if request.client else ""
+        held = await guard.logins.wait_s(name, client)
+        if held:  # too many wrong passwords: no password is checked until the window ends
+            return login_form(request, held_s=held)
+        user = await guard.users.verify(name, str(form.get("password", "")))
         if user is None:
+            await guard.logins.failed(name, client)
             return RedirectResponse("/login?failed=1", status_code=303)
+        await guard.logins.succeeded(name, client)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, guard.sessions.issue(user.name),
                             max_age=guard.sessions.ttl, **guard.cookie_args())
