@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from contracts import INBOUND
 from services.console.analytics_client import AnalyticsClient
+from services.console.ended import EndedSessions
 from services.console.live.board import assemble
 from services.console.live.consumer import CONSUMED, FeedHandler
 from services.console.live.feeds import Feeds
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> ServiceRuntime:
     guard = Guard(Sessions(secret or secrets.token_urlsafe(32),
                            int(settings.console_session_ttl.total_seconds())),
                   Users(runtime.redis), LoginThrottle(runtime.redis),
+                  EndedSessions(runtime.redis, int(settings.console_session_ttl.total_seconds())),
                   trusted_header=settings.console_trusted_header,
                   trusted_proxies=frozenset(
                       a.strip() for a in settings.console_trusted_proxies.split(",") if a),

@@ -7,6 +7,8 @@ per-shop ones the shop's, like every kefu key.
     kefu:{console}:shops                   SET    shops seen on the topics (admins' picker)
     kefu:{console}:login:<digest>          STRING failed logins of one name from one
                                                   address (`throttle.py`)    TTL 15 min
+    kefu:{console}:ended:<digest>          STRING a session ended by logging out
+                                                  (`ended.py`)   TTL the session's
     kefu:{S}:console:escalations           ZSET   escalation id -> fired_at ms (latest 50)
     kefu:{S}:console:escalation            HASH   escalation id -> the message as on the topic
     kefu:{S}:console:acks                  HASH   escalation id -> JSON {by, at, note}  TTL 7 d

@@ -68,3 +68,21 @@ async def test_a_successful_login_clears_the_count(console, users) -> None:
         for _ in range(4):
             assert (await attempt(client, name, "nope-nope")).status_code == 303
         assert (await attempt(client, name, PASSWORD)).headers["location"] == "/"
+
+
+async def test_after_logging_out_a_copy_of_the_session_cookie_opens_nothing(console, users):
+    """Logging out ends the session on the server: a copy of the cookie (another tab, a
+    stolen one) no longer opens the board or the API."""
+    name, shop = unique("sup"), unique("shop")
+    await users.add(name, PASSWORD, "supervisor", [shop])
+    async with httpx.AsyncClient(base_url=console) as client:
+        assert (await attempt(client, name, PASSWORD)).headers["location"] == "/"
+        copied = client.cookies.get("kefu_session")
+        board = await client.get("/", params={"shop": shop})
+        assert board.status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', board.text).group(1)
+        out = await client.post("/logout", data={"csrf_token": token})
+        assert out.status_code == 303
+    async with httpx.AsyncClient(base_url=console, cookies={"kefu_session": copied}) as thief:
+        assert (await thief.get("/", params={"shop": shop})).headers.get("location") == "/login"
+        assert (await thief.get("/api/v1/live", params={"shop": shop})).status_code == 401

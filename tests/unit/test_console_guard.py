@@ -30,8 +30,16 @@ def request(client: str, headers: dict[str, str] | None = None, cookie: str = ""
                     "client": (client, 5000), "query_string": b""})
 
 
+class NoneEnded:
+    """No session was ended by logging out."""
+
+    async def ended(self, nonce: str) -> bool:
+        return False
+
+
 def guard(header: str | None, users=None) -> Guard:
-    return Guard(SESSIONS, users or FakeUsers("wu", "li"), logins=None, trusted_header=header,
+    return Guard(SESSIONS, users or FakeUsers("wu", "li"), logins=None, ended=NoneEnded(),
+                 trusted_header=header,
                  trusted_proxies=frozenset({"10.0.0.5"}), secure_cookies=False)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 from services.console.access import User
+from services.console.ended import EndedSessions
 from services.console.i18n import language
 from services.console.sessions import (
     CSRF_FIELD,
@@ -31,10 +32,10 @@ class Visitor:
 
 
 class Guard:
-    def __init__(self, sessions: Sessions, users: Users, logins: LoginThrottle, *,
-                 trusted_header: str | None, trusted_proxies: frozenset[str],
-                 secure_cookies: bool) -> None:
-        self.sessions, self.users, self.logins = sessions, users, logins
+    def __init__(self, sessions: Sessions, users: Users, logins: LoginThrottle,
+                 ended: EndedSessions, *, trusted_header: str | None,
+                 trusted_proxies: frozenset[str], secure_cookies: bool) -> None:
+        self.sessions, self.users, self.logins, self.ended = sessions, users, logins, ended
         self.trusted_header, self.trusted_proxies = trusted_header, trusted_proxies
         self.secure_cookies = secure_cookies
 
@@ -46,7 +47,7 @@ class Guard:
                 user = await self.users.get(name)
                 return Visitor(user, f"proxy:{name}") if user else None
         session = self.sessions.read(request.cookies.get(SESSION_COOKIE))
-        if session is None:
+        if session is None or await self.ended.ended(session.nonce):  # logged out
             return None
         user = await self.users.get(session.name)  # removed users are out at once
         return Visitor(user, session.nonce) if user else None

@@ -80,6 +80,8 @@ def page_router(console: Console) -> APIRouter:
     async def logout(request: Request) -> Response:
         visitor = await guard.required(request)
         await guard.check_post(request, visitor.nonce)
+        if not visitor.nonce.startswith("proxy:"):  # a proxy's user logs out at the proxy
+            await guard.ended.end(visitor.nonce)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
