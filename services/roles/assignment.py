@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from contracts import AgentStatus, AssignmentReason, Priority
 
 QUEUED = AssignmentReason.QUEUED_NO_CAPACITY.value
+_ONLINE = AgentStatus.ONLINE.value
 _PRIORITY_STEP = 10**13  # > any epoch-ms until the year 2286; 3 * step < 2**53
 
 
@@ -53,16 +54,23 @@ def choose_agent(
     agents: Iterable[AgentView], *, sticky: Sticky | None, now: datetime, window: timedelta,
     exclude: frozenset[str] = frozenset(),
 ) -> Choice | None:
-    """The agent for a conversation, or None when nobody has free capacity."""
-    free = [a for a in agents if a.free > 0 and a.agent_id not in exclude]
-    if sticky is not None and _within(sticky, now, window):
-        for agent in free:
-            if agent.agent_id == sticky.agent_id:
-                return Choice(agent.agent_id, AssignmentReason.STICKY)
-    if not free:
-        return None
-    best = min(free, key=lambda a: (-a.free, a.idle_since, a.agent_id))
-    return Choice(best.agent_id, AssignmentReason.LEAST_LOADED)
+    """The agent for a conversation, or None when nobody has free capacity. One pass over
+    the board (it runs for every conversation placed, over every agent of the shop)."""
+    sticky_id = sticky.agent_id if sticky is not None and _within(sticky, now, window) else None
+    best: AgentView | None = None
+    best_free = 0
+    for agent in agents:
+        if agent.status != _ONLINE:
+            continue
+        free = agent.max_concurrent - agent.load
+        if free <= 0 or agent.agent_id in exclude:
+            continue
+        if agent.agent_id == sticky_id:
+            return Choice(agent.agent_id, AssignmentReason.STICKY)
+        if best is None or free > best_free or (free == best_free and (
+                agent.idle_since, agent.agent_id) < (best.idle_since, best.agent_id)):
+            best, best_free = agent, free
+    return Choice(best.agent_id, AssignmentReason.LEAST_LOADED) if best is not None else None
 
 
 def _within(sticky: Sticky, now: datetime, window: timedelta) -> bool:

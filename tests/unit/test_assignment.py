@@ -2,6 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from contracts import AssignmentReason
 from services.roles.assignment import (
     AgentView,
@@ -96,3 +99,32 @@ def test_queue_score_orders_like_the_redis_zset_and_stays_exact() -> None:
     assert queue_score("normal", now) < queue_score("normal", now + 1)
     assert queue_score("normal", now) < 2**53
     assert queue_score("unknown", now) == queue_score("normal", now)
+
+
+def reference_choice(agents, sticky, exclude):
+    """The rule as the module docstring states it, written the plain way."""
+    free = [a for a in agents if a.status == "online" and a.max_concurrent > a.load
+            and a.agent_id not in exclude]
+    if sticky is not None and ms(NOW) - sticky.at <= WINDOW.total_seconds() * 1000:
+        for a in free:
+            if a.agent_id == sticky.agent_id:
+                return Choice(a.agent_id, AssignmentReason.STICKY)
+    if not free:
+        return None
+    best = min(free, key=lambda a: (-(a.max_concurrent - a.load), a.idle_since, a.agent_id))
+    return Choice(best.agent_id, AssignmentReason.LEAST_LOADED)
+
+
+@settings(max_examples=400, deadline=None)
+@given(boards=st.lists(st.tuples(st.sampled_from(["online", "away", "offline"]),
+                                 st.integers(0, 6), st.integers(0, 8), st.integers(0, 3)),
+                       max_size=12),
+       sticky=st.one_of(st.none(), st.tuples(st.integers(0, 14), st.booleans())),
+       excluded=st.sets(st.integers(0, 14), max_size=3))
+def test_one_pass_choice_equals_the_rule_on_any_board(boards, sticky, excluded) -> None:
+    agents = [agent(f"a{i:02d}", load=load, max_concurrent=cap, status=status, idle=idle)
+              for i, (status, cap, load, idle) in enumerate(boards)]
+    held = None if sticky is None else Sticky(
+        f"a{sticky[0]:02d}", ms(NOW - (timedelta(hours=1) if sticky[1] else WINDOW * 2)))
+    exclude = frozenset(f"a{i:02d}" for i in excluded)
+    assert choose(agents, held, exclude) == reference_choice(agents, held, exclude)
