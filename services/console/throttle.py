@@ -1,8 +1,9 @@
-"""Password guessing at the login form. Failed logins are counted in Redis (every console
-replica sees them) per user name and client address: after FAILURES within WINDOW_S,
-that name is refused from that address until the window ends (HTTP 429, Retry-After),
-before any password is checked, so a guesser spends no argon2 work of ours either. A
-correct login clears the count.
+"""Password guessing at the login form. Login attempts are counted in Redis (every
+console replica sees them) per user name and client address, before the password is
+checked, so that parallel guesses are counted too: past FAILURES within WINDOW_S, that
+name is refused from that address until the window ends (HTTP 429, Retry-After) and no
+password is checked, so a guesser spends no argon2 work of ours either. A correct login
+clears the count: only failed attempts add up.
 
 Behind a reverse proxy every request comes from the proxy's address, so the count is per
 user name: a guesser can then hold one name's logins for WINDOW_S, and learns nothing."""
@@ -29,19 +30,16 @@ class LoginThrottle:
                  window_s: int = WINDOW_S) -> None:
         self.redis, self.failures, self.window_s = redis, failures, window_s
 
-    async def wait_s(self, name: str, client: str) -> int:
-        """Seconds until `name` may try again from `client`; 0: now."""
-        key = failures_key(name, client)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            count, ttl = await pipe.get(key).ttl(key).execute()
-        if count is None or int(count) < self.failures:
-            return 0
-        return max(1, int(ttl)) if ttl and int(ttl) > 0 else self.window_s
-
-    async def failed(self, name: str, client: str) -> None:
+    async def admit(self, name: str, client: str) -> int:
+        """Count an attempt of `name` from `client`; 0: check its password, else the
+        seconds until it may try again."""
         key = failures_key(name, client)
         async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.incr(key).expire(key, self.window_s, nx=True).execute()
+            count, _, ttl = await pipe.incr(key).expire(key, self.window_s, nx=True) \
+                .ttl(key).execute()
+        if int(count) <= self.failures:
+            return 0
+        return max(1, int(ttl)) if ttl and int(ttl) > 0 else self.window_s
 
     async def succeeded(self, name: str, client: str) -> None:
         await self.redis.delete(failures_key(name, client))

@@ -5,6 +5,7 @@ is checked; other names are not held, and a successful login clears the count.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -86,3 +87,15 @@ async def test_after_logging_out_a_copy_of_the_session_cookie_opens_nothing(cons
     async with httpx.AsyncClient(base_url=console, cookies={"kefu_session": copied}) as thief:
         assert (await thief.get("/", params={"shop": shop})).headers.get("location") == "/login"
         assert (await thief.get("/api/v1/live", params={"shop": shop})).status_code == 401
+
+
+async def test_guesses_sent_at_once_are_all_counted(console, users) -> None:
+    """Twelve wrong passwords posted in parallel: at most five are checked."""
+    name = unique("sup")
+    await users.add(name, PASSWORD, "admin", [])
+    async with httpx.AsyncClient(base_url=console) as client:
+        form = await client.get("/login")  # one form, as a script would reuse it
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        answers = await asyncio.gather(*(client.post("/login", data={
+            "name": name, "password": f"guess-{i}", "csrf_token": token}) for i in range(12)))
+    assert sorted(a.status_code for a in answers) == [303] * 5 + [429] * 7

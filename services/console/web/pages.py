@@ -62,12 +62,11 @@ def page_router(console: Console) -> APIRouter:
             raise HTTPException(403, "missing or wrong CSRF token")
         form = await guard.check_post(request, nonce)
         name, client = str(form.get("name", "")), request.client.host if request.client else ""
-        held = await guard.logins.wait_s(name, client)
+        held = await guard.logins.admit(name, client)
         if held:  # too many wrong passwords: no password is checked until the window ends
             return login_form(request, held_s=held)
         user = await guard.users.verify(name, str(form.get("password", "")))
         if user is None:
-            await guard.logins.failed(name, client)
             return RedirectResponse("/login?failed=1", status_code=303)
         await guard.logins.succeeded(name, client)
         response = RedirectResponse("/", status_code=303)
