@@ -86,11 +86,15 @@ class KafkaTraffic:
             for tp, offset in starts.items():
                 consumer.seek(tp, offset)
             ready.set()
+            last = {tp: offset - 1 for tp, offset in starts.items()}
             while not self.abort.is_set():
                 batch = await consumer.getmany(timeout_ms=100, max_records=2000)
                 now = time.time()
                 for tp, records in batch.items():
                     for record in records:
+                        if record.offset > last.get(tp, record.offset - 1) + 1:
+                            self.read_gaps[tp.topic] += record.offset - last[tp] - 1
+                        last[tp] = max(last.get(tp, -1), record.offset)
                         self._on_output(tp.topic, record.value, now)
         finally:
             await consumer.stop()

@@ -49,6 +49,9 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
         self.mix: Counter[str] = Counter()
         self.bytes_sent = 0
         self.dlq_ours = self.dlq_other = 0
+        self.read_gaps: Counter[str] = Counter()
+        """Offsets skipped within a partition by the soak's reader, per topic (a record
+        the broker acked but the reader never got: none expected)."""
         self.latency: dict[str, list[float]] = {"role": [], "orders": []}
         self.window: dict[str, Any] = self._new_window()
         self.intervals: list[dict[str, Any]] = []

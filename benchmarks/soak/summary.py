@@ -42,7 +42,8 @@ def format_summary(report: dict[str, Any]) -> str:
         f"  outputs: expected {d['expected_outputs']:,}, delivered {d['delivered_outputs']:,}, "
         f"lost {d['lost_outputs']:,} ({d['lost_events']:,} events), duplicated "
         f"{d['duplicated_outputs']:,}, misrouted {d['misrouted']:,}; DLQ (this run) "
-        f"{d['dlq_ours']}; send failures {d['send_failures']}",
+        f"{d['dlq_ours']}; send failures {d['send_failures']}; offsets the reader skipped "
+        f"{sum(d.get('read_gaps', {}).values())}",
         "",
         f"  {'latency, ms':<42}{'n':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}",
     ]
