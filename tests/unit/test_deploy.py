@@ -248,12 +248,10 @@ def test_compose_ordering_restarts_and_topic_provisioning():
 
 def test_compose_services_share_one_env_anchor_and_valid_settings():
     anchor, secrets = compose()["x-kefu-env"], policy_secret_envs()
-    own_secrets = {"gateway": {"KEFU_INGEST_SECRET"}}
     for name, svc in kefu_compose_services().items():
-        extra = secrets | own_secrets.get(name, set())
+        extra = secrets | {key for key, readers in SECRET_READERS.items() if name in readers}
         env = {k: v for k, v in svc["environment"].items() if k not in extra}
         assert env == anchor, f"{name} uses x-kefu-env (plus its own secrets)"
-    assert "KEFU_INGEST_SECRET" not in anchor, "the ingest secret is the gateway's alone"
     settings = settings_from(anchor)
     assert settings.http_host == "0.0.0.0"
     assert settings.kafka_bootstrap.split(":")[0] in compose()["services"]
@@ -324,9 +322,14 @@ def test_every_kefu_variable_is_a_settings_field():
     assert not problems, "not a field of services.core.settings.Settings: " + ", ".join(problems)
 
 
+ENV_SECRETS = ("kefu-secrets", "kefu-analytics", "kefu-console", "kefu-ingest", "kefu-webhook")
+"""The Secrets that containers get as environment variables."""
+
+
 def test_k8s_config_and_secret_are_valid_settings_without_overlap():
     config = config_env()
-    secret = k8s_named("Secret", "kefu-secrets")["stringData"]
+    secret = {key: value for s in k8s_kind("Secret") if s["metadata"]["name"] in ENV_SECRETS
+              for key, value in s["stringData"].items()}
     assert not set(config) & set(secret), "a key in both would be silently overridden"
     fields = set(Settings.model_fields)
     settings_env = {k: v for k, v in {**config, **secret}.items() if setting_name(k) in fields}
@@ -625,12 +628,39 @@ def test_only_the_notifier_container_holds_the_webhook_secret():
     assert holders == {"kefu-notifier/notifier"}
 
 
-def test_only_the_gateway_container_holds_the_ingest_secret():
-    holders = {f"{workload}/{container['name']}"
-               for workload, spec in pod_specs()
-               for container in spec.get("initContainers", []) + spec["containers"]
-               if "KEFU_INGEST_SECRET" in container_secret_keys(container)}
-    assert holders == {"kefu-gateway/gateway"}
+def k8s_holders(key: str) -> set[str]:
+    """Every workload/container that gets the Secret key `key` in its environment."""
+    return {f"{workload}/{container['name']}"
+            for workload, spec in pod_specs()
+            for container in spec.get("initContainers", []) + spec["containers"]
+            if key in container_secret_keys(container)}
+
+
+def compose_holders(key: str) -> set[str]:
+    return {name for name, svc in kefu_compose_services().items() if key in svc["environment"]}
+
+
+SECRET_READERS = {
+    "KEFU_INGEST_SECRET": {"gateway"},
+    "KEFU_ANALYTICS_URL": {"analytics"},  # the ClickHouse password
+    "KEFU_ANALYTICS_TOKEN": {"analytics", "console"},  # the API's admin token
+    "KEFU_CONSOLE_SECRET": {"console"},  # signs session cookies and CSRF tokens
+}
+"""Secrets that only some services read: nothing else gets them, in k8s or in compose
+(the webhook secret, named by the policy, has its own tests above)."""
+
+
+@pytest.mark.parametrize("key", sorted(SECRET_READERS))
+def test_a_secret_reaches_only_the_containers_that_read_it(key):
+    readers = SECRET_READERS[key]
+    assert k8s_holders(key) == {f"kefu-{name}/{name}" for name in readers}
+    assert compose_holders(key) == readers
+
+
+def test_the_secret_every_service_gets_holds_only_broker_and_redis_credentials():
+    shared = set(k8s_named("Secret", "kefu-secrets")["stringData"])
+    assert shared == {"KEFU_REDIS_URL", "KEFU_KAFKA_SASL_USERNAME", "KEFU_KAFKA_SASL_PASSWORD"}
+    assert not set(SECRET_READERS) & set(compose()["x-kefu-env"])
 
 
 def test_example_policies_load_with_kefus_loader(tmp_path):
