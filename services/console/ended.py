@@ -4,13 +4,9 @@ the session's nonce in Redis for the rest of its TTL, and every request checks i
 
 from __future__ import annotations
 
-import hashlib
-
 from redis.asyncio import Redis
 
-
-def ended_key(nonce: str) -> str:
-    return "kefu:{console}:ended:" + hashlib.sha256(nonce.encode()).hexdigest()[:32]
+from services.console.keys import ended_session
 
 
 class EndedSessions:
@@ -18,7 +14,7 @@ class EndedSessions:
         self.redis, self.ttl_s = redis, ttl_s
 
     async def end(self, nonce: str) -> None:
-        await self.redis.set(ended_key(nonce), 1, ex=max(1, self.ttl_s))
+        await self.redis.set(ended_session(nonce), 1, ex=max(1, self.ttl_s))
 
     async def ended(self, nonce: str) -> bool:
-        return bool(await self.redis.exists(ended_key(nonce)))
+        return bool(await self.redis.exists(ended_session(nonce)))

@@ -20,6 +20,8 @@ per-shop ones the shop's, like every kefu key.
 
 from __future__ import annotations
 
+import hashlib
+
 USERS = "kefu:{console}:users"
 SHOPS = "kefu:{console}:shops"
 ORPHAN_LETTERS = "kefu:{console}:letters"
@@ -54,3 +56,18 @@ def letters(shop: str | None) -> str:
 
 def scripts(shop: str) -> str:
     return shop_prefix(shop) + "scripts"
+
+
+def login_failures(name: str, client: str) -> str:
+    """Failed logins of `name` from `client` (`throttle.py`)."""
+    return "kefu:{console}:login:" + _digest(f"{name}\0{client}")
+
+
+def ended_session(nonce: str) -> str:
+    """A session ended by logging out (`ended.py`)."""
+    return "kefu:{console}:ended:" + _digest(nonce)
+
+
+def _digest(text: str) -> str:
+    """What a form or a cookie sent, hashed into a key part of fixed size."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -10,19 +10,12 @@ user name: a guesser can then hold one name's logins for WINDOW_S, and learns no
 
 from __future__ import annotations
 
-import hashlib
-
 from redis.asyncio import Redis
+
+from services.console.keys import login_failures
 
 FAILURES = 5
 WINDOW_S = 15 * 60
-
-
-def failures_key(name: str, client: str) -> str:
-    """`kefu:{console}:login:<digest>`: names are whatever the form was sent, so they
-    are hashed into a key of fixed size."""
-    digest = hashlib.sha256(f"{name}\0{client}".encode()).hexdigest()[:32]
-    return f"kefu:{{console}}:login:{digest}"
 
 
 class LoginThrottle:
@@ -33,7 +26,7 @@ class LoginThrottle:
     async def admit(self, name: str, client: str) -> int:
         """Count an attempt of `name` from `client`; 0: check its password, else the
         seconds until it may try again."""
-        key = failures_key(name, client)
+        key = login_failures(name, client)
         async with self.redis.pipeline(transaction=True) as pipe:
             count, _, ttl = await pipe.incr(key).expire(key, self.window_s, nx=True) \
                 .ttl(key).execute()
@@ -42,4 +35,4 @@ class LoginThrottle:
         return max(1, int(ttl)) if ttl and int(ttl) > 0 else self.window_s
 
     async def succeeded(self, name: str, client: str) -> None:
-        await self.redis.delete(failures_key(name, client))
+        await self.redis.delete(login_failures(name, client))
