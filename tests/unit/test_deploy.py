@@ -262,9 +262,7 @@ def test_only_the_notifier_gets_the_webhook_secret_in_compose():
     names = policy_secret_envs()
     assert names, "the example policies name the webhook secret's variable"
     assert not names & set(compose()["x-kefu-env"])
-    holders = {name for name, svc in kefu_compose_services().items()
-               if names & set(svc["environment"])}
-    assert holders == {"notifier"}
+    assert set().union(*map(compose_holders, names)) == {"notifier"}
 
 
 def test_compose_healthchecks_use_readyz_on_the_http_port():
@@ -621,11 +619,7 @@ def container_secret_keys(container: dict) -> set[str]:
 def test_only_the_notifier_container_holds_the_webhook_secret():
     names = policy_secret_envs()
     assert names, "the example policies name the webhook secret's variable"
-    holders = {f"{workload}/{container['name']}"
-               for workload, spec in pod_specs()
-               for container in spec.get("initContainers", []) + spec["containers"]
-               if container_secret_keys(container) & names}
-    assert holders == {"kefu-notifier/notifier"}
+    assert set().union(*map(k8s_holders, names)) == {"kefu-notifier/notifier"}
 
 
 def k8s_holders(key: str) -> set[str]:
