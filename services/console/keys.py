@@ -14,7 +14,11 @@ per-shop ones the shop's, like every kefu key.
     kefu:{S}:console:acks                  HASH   escalation id -> JSON {by, at, note}  TTL 7 d
     kefu:{S}:console:letters               ZSET   letter JSON (no raw bytes) -> failed_at ms,
                                                   older than an hour trimmed    TTL 1 d
-    kefu:{S}:console:scripts               HASH   script id -> JSON (the editor's copy)
+    kefu:{S}:console:scripts               HASH   script id -> JSON: what the console last
+                                                  published of it, a retirement too (the
+                                                  editor merges it with the router's
+                                                  kefu:{S}:reply_scripts, read only:
+                                                  `listed_scripts.py`)
     kefu:{console}:letters                 ZSET   letters that name no shop (admins only)
 """
 

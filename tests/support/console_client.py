@@ -25,3 +25,12 @@ def logged_in(url: str, name: str, password: str) -> urllib.request.OpenerDirect
 def live(opener: urllib.request.OpenerDirector, url: str, shop: str) -> dict:
     with opener.open(f"{url.rstrip('/')}/api/v1/live?shop={shop}", timeout=10) as answer:
         return json.loads(answer.read())
+
+
+async def signed_in(client, name: str, password: str) -> None:
+    """Log an `httpx.AsyncClient` (based at the console) in through the login form."""
+    form = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    landed = await client.post("/login", data={"name": name, "password": password,
+                                               "csrf_token": token})
+    assert landed.headers.get("location") == "/", f"login failed: {landed.status_code}"

@@ -112,13 +112,13 @@ def page_router(console: Console) -> APIRouter:
     @router.post("/scripts")
     async def publish_script(request: Request) -> Response:
         visitor, form, shop = await guard.acting(request)
+        now = datetime.now(UTC)  # the copy's `at` is the event's occurred_at (listed_scripts)
         script = {"script_id": str(form.get("script_id") or actions.new_script_id()),
                   "intent": str(form.get("intent", "")), "locale": str(form.get("locale", "")),
                   "text": str(form.get("text", "")).strip(), "by": visitor.user.name,
-                  "at": datetime.now(UTC).isoformat()}
+                  "at": now.isoformat()}
         try:
-            key, body = actions.script_published(shop, script, visitor.user.name,
-                                                 datetime.now(UTC))
+            key, body = actions.script_published(shop, script, visitor.user.name, now)
         except ValueError as bad:
             raise HTTPException(400, f"not a valid script: {bad}") from None
         await console.publish([Outgoing(INBOUND, key, body)])
@@ -131,10 +131,12 @@ def page_router(console: Console) -> APIRouter:
         script = await console.book.get(shop, str(form.get("script_id", "")))
         if script is None:
             raise HTTPException(404, "no such script")
-        key, body = actions.script_published(shop, script, visitor.user.name,
-                                             datetime.now(UTC), retired=True)
+        now = datetime.now(UTC)
+        key, body = actions.script_published(shop, script, visitor.user.name, now,
+                                             retired=True)
         await console.publish([Outgoing(INBOUND, key, body)])
-        await console.book.drop(shop, script["script_id"])
+        await console.book.put(shop, {**script, "by": visitor.user.name, "at": now.isoformat(),
+                                      "retired": True})
         return RedirectResponse(f"/scripts?shop={shop}", status_code=303)
 
     return router
