@@ -113,6 +113,51 @@ class Settings(BaseSettings):
         default=16, ge=1, description="must be the same for every replica; never change it live"
     )
 
+    # The notifier's delivery worker and its lanes (services/notifier/lanes.py)
+    notifier_max_held: int = Field(
+        default=256, ge=1, description="outbox entries the delivery worker holds at most"
+    )
+    notifier_queue_per_shop: int = Field(default=16, ge=1, description="held for one shop")
+    notifier_queue_per_receiver: int = Field(
+        default=32, ge=1, description="held for one receiver (a webhook's origin)"
+    )
+    notifier_concurrency_per_shop: int = Field(
+        default=4, ge=1, description="deliveries of one shop at once"
+    )
+    notifier_concurrency_per_receiver: int = Field(
+        default=8, ge=1, description="requests to one receiver at once"
+    )
+    notifier_slow_share: float = Field(
+        default=0.25, gt=0, lt=1, description="share of the held slots slow receivers hold "
+        "together",
+    )
+    notifier_alert_reserve: float = Field(
+        default=0.25, gt=0, lt=1, description="share of the held slots kept for supervisor "
+        "alerts",
+    )
+
+    @model_validator(mode="after")
+    def _the_notifier_can_deliver(self) -> Settings:
+        """Lane limits that could never take effect, or that leave slow receivers or
+        supervisor alerts no slot, stop start-up: nothing is clamped."""
+        for part, whole in (("QUEUE_PER_SHOP", "MAX_HELD"), ("QUEUE_PER_RECEIVER", "MAX_HELD"),
+                            ("CONCURRENCY_PER_SHOP", "QUEUE_PER_SHOP"),
+                            ("CONCURRENCY_PER_RECEIVER", "QUEUE_PER_RECEIVER")):
+            if self._notifier(part) > self._notifier(whole):
+                raise ValueError(f"{self._named(part)} must not exceed {self._named(whole)}")
+        for share, whom in (("SLOW_SHARE", "slow receivers"),
+                            ("ALERT_RESERVE", "supervisor alerts")):
+            if int(self.notifier_max_held * self._notifier(share)) < 1:
+                raise ValueError(f"{self._named(share)} of {self._named('MAX_HELD')} leaves "
+                                 f"{whom} no slot")
+        return self
+
+    def _notifier(self, name: str) -> float:
+        return getattr(self, f"notifier_{name.lower()}")
+
+    def _named(self, name: str) -> str:
+        return f"KEFU_NOTIFIER_{name} ({self._notifier(name)})"
+
     # Analytics (services/analytics): the ClickHouse store and its HTTP API
     analytics_url: SecretStr | None = Field(
         default=None,

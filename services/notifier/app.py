@@ -49,9 +49,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                       description="Invalid input, and notifications whose delivery failed")
     wake = asyncio.Event()
     outbox = Outbox(runtime.redis, clock, shards=settings.timer_shards)
-    limits, health = Limits(), ReceiverHealth()
+    limits, health = Limits.from_settings(settings), ReceiverHealth()
     webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log,
-                             per_receiver=limits.per_receiver, health=health)
+                             connections=limits.max_held, per_receiver=limits.per_receiver,
+                             health=health)
     webhook.on_attempt = lambda outcome: notifier_metrics.attempts.labels(outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()
     sender = Sender(

@@ -12,7 +12,8 @@ claimed notifications; `Admission` decides which claimed ones it keeps:
 - buyer notices leave `alert_reserve` slots free for supervisor alerts.
 
 Any healthy receiver therefore always finds slots, and so do supervisor alerts. What
-is not admitted goes back to the outbox for a moment (the worker decides how long)."""
+is not admitted goes back to the outbox for a moment (the worker decides how long).
+Operators set the limits (`KEFU_NOTIFIER_*`, validated in `Settings`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from services.core.policy import Policy
+from services.core.settings import Settings
 
 LOG_RECEIVER = "log"
 
@@ -71,6 +73,17 @@ class Limits:
     per_receiver: int = 8  # requests at once, per receiver
     slow_share: float = 0.25
     alert_reserve: float = 0.25
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The `KEFU_NOTIFIER_*` settings (validated there; the defaults are the above)."""
+        return cls(max_held=settings.notifier_max_held,
+                   queue_per_shop=settings.notifier_queue_per_shop,
+                   queue_per_receiver=settings.notifier_queue_per_receiver,
+                   per_shop=settings.notifier_concurrency_per_shop,
+                   per_receiver=settings.notifier_concurrency_per_receiver,
+                   slow_share=settings.notifier_slow_share,
+                   alert_reserve=settings.notifier_alert_reserve)
 
     @property
     def slow_slots(self) -> int:

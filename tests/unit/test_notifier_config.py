@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.core.settings import Settings
+from services.notifier import app as app_module
 from services.notifier.app import create_app
 from services.notifier.config import NotifierConfigError
 
@@ -97,3 +98,28 @@ def test_unsigned_and_a_secret_together_stop_start_up(tmp_path):
         create_app(settings(tmp_path, text), environ={"SHOP_A_HOOK_SECRET": "s3cret"})
     assert ("shops.shop-b.notify.webhook.unsigned: true, but secret_env names "
             "SHOP_A_HOOK_SECRET: say which one") in str(info.value)
+
+
+def test_the_lane_limits_reach_the_worker_and_the_webhook_from_the_settings(
+        tmp_path, monkeypatch):
+    built = {}
+
+    class Recorded:
+        def __init__(self, cls):
+            self.cls = cls
+
+        def __call__(self, *args, **kwargs):
+            built[self.cls.__name__] = made = self.cls(*args, **kwargs)
+            return made
+
+    monkeypatch.setattr(app_module, "Dispatcher", Recorded(app_module.Dispatcher))
+    monkeypatch.setattr(app_module, "WebhookChannel", Recorded(app_module.WebhookChannel))
+    for name, value in {"MAX_HELD": "600", "QUEUE_PER_RECEIVER": "500",
+                        "CONCURRENCY_PER_RECEIVER": "50", "ALERT_RESERVE": "0.1"}.items():
+        monkeypatch.setenv(f"KEFU_NOTIFIER_{name}", value)
+    create_app(settings(tmp_path, "shops: {}\n"), environ={})
+    limits = built["Dispatcher"].limits
+    assert (limits.max_held, limits.queue_per_receiver, limits.per_receiver,
+            limits.alert_reserve) == (600, 500, 50, 0.1)
+    webhook = built["WebhookChannel"]
+    assert (webhook.connections, webhook.per_receiver) == (600, 50)

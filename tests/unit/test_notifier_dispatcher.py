@@ -12,8 +12,11 @@ import itertools
 
 import orjson
 
+from services.core.policy import parse_policy
+from services.core.settings import Settings
 from services.core.timers import ClaimBatch, ClaimedTimer
 from services.notifier.dispatcher import Dispatcher
+from services.notifier.lanes import Limits, lanes_by_policy
 
 GIVE_UP = 20.0  # seconds: only a broken worker waits this long, and then the test fails
 
@@ -220,3 +223,29 @@ async def test_a_stop_lets_a_delivery_in_flight_finish_and_acks_it():
         await answering.wait()
     await stop(task, stopping)
     assert outbox.acked == ["n-1"] and outbox.handed_back == []
+
+
+async def test_a_lower_queue_per_receiver_setting_caps_what_one_receiver_holds(monkeypatch):
+    """An integrator's one webhook URL behind many shops: the worker holds no more for it
+    than KEFU_NOTIFIER_QUEUE_PER_RECEIVER says; the rest goes back to the outbox."""
+    monkeypatch.setenv("KEFU_NOTIFIER_QUEUE_PER_RECEIVER", "5")
+    monkeypatch.setenv("KEFU_NOTIFIER_CONCURRENCY_PER_RECEIVER", "2")  # at most its queue
+    limits = Limits.from_settings(Settings())
+    policy = parse_policy({"shops": {"default": {"notify": {
+        "channels": {"buyer": "webhook", "supervisor": "webhook"},
+        "webhook": {"url": "https://saas.example.cn/kefu", "secret_env": "HOOK_SECRET"}}}}})
+    outbox, hung = FakeOutbox(), asyncio.Event()
+
+    async def send(payload: bytes) -> None:
+        await hung.wait()  # the receiver never answers: what the worker holds stays held
+
+    for shop in range(20):
+        for i in range(3):
+            outbox.put(f"{shop}-{i}", f"shop-{shop}", channel="webhook")
+    dispatcher, stopping = worker(outbox, send, limits=limits, lane_of=lanes_by_policy(policy),
+                                  drain=0.1)
+    task = asyncio.create_task(dispatcher.run())
+    await until(outbox, lambda: not any(due <= outbox.clock for due, _, _ in outbox.due.values()))
+    assert len(dispatcher.held) == 5
+    assert len(outbox.handed_back) == 60 - 5
+    await stop(task, stopping)
