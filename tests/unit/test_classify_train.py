@@ -33,8 +33,7 @@ def shop_files(tmp_path):
     data.write_text("".join(json.dumps({"text": t, "intent": i, "stage": "delivered"},
                                        ensure_ascii=False) + "\n" for t, i in TEA_SHOP),
                     encoding="utf-8")
-    model = tmp_path / "models" / "tea.npz"
-    model.parent.mkdir()
+    model = tmp_path / "models" / "tea.npz"  # a folder that does not exist yet
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"shops:\n  tea-1:\n    routing:\n      model: {model}\n", encoding="utf-8")
     return data, model, policy
@@ -86,7 +85,7 @@ def test_without_scikit_learn_training_says_how_to_get_it(shop_files, capsys, mo
     for name in ("sklearn", "sklearn.svm", "sklearn.model_selection"):
         monkeypatch.setitem(_sys.modules, name, None)  # import -> ImportError
     assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 2
-    assert "pip install 'kefu[train]'" in capsys.readouterr().err
+    assert "pip install -e '.[train]'" in capsys.readouterr().err
     assert not model.exists()
 
 

@@ -1,4 +1,5 @@
-"""Training the intent model (needs scikit-learn: `pip install 'kefu[train]'`).
+"""Training the intent model (needs scikit-learn: `pip install -e '.[train]'` in
+the checkout).
 
 Deterministic: the same examples in the same order give the same weights file. A
 linear SVM (liblinear) learns from `features`; its five-fold out-of-fold scores of
@@ -55,7 +56,7 @@ def _sklearn():
         from sklearn.svm import LinearSVC
     except ImportError as e:
         raise TrainingUnavailable(
-            "training needs scikit-learn: pip install 'kefu[train]'") from e
+            "training needs scikit-learn: pip install -e '.[train]' in kefu's checkout") from e
     return LinearSVC, StratifiedKFold, csr_matrix, LogisticRegression
 
 
@@ -208,8 +209,10 @@ def train(examples: Sequence[Example], rules: Classifier, source: str) -> dict:
 
 
 def write_model(arrays: dict, path: str | Path) -> None:
-    """Write a weights file (compressed .npz; a temporary file renamed into place)."""
+    """Write a weights file (compressed .npz; a temporary file renamed into place), and
+    the folder it goes in if that does not exist yet."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
     tmp.replace(path)
