@@ -57,6 +57,7 @@ async def _run(args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
     from services.console.users import UserError, Users, new_password
+    from services.core.redis import shown_url
 
     redis = Redis.from_url(redis_url(args))
     users = Users(redis)
@@ -83,7 +84,8 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"kefu: {bad}", file=sys.stderr)
         return 2
     except (RedisError, OSError) as down:
-        print(f"kefu: cannot reach Redis at {redis_url(args)}: {down}", file=sys.stderr)
+        print(f"kefu: cannot reach Redis at {shown_url(redis_url(args))}: {down}",
+              file=sys.stderr)
         return 1
     finally:
         await redis.aclose()

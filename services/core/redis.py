@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
@@ -91,3 +92,14 @@ def shop_key(shop_id: str, *parts: str) -> str:
     """`kefu:{shop}:part:part`: every key is scoped by shop, hash-tagged on the shop."""
     prefix = f"kefu:{{{shop_id}}}"
     return prefix + ":" + ":".join(parts) if parts else prefix
+
+
+def shown_url(url: str) -> str:
+    """A Redis URL fit for messages and logs: its password (and user) replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f":***@{host}" + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from services.console import keys
 from services.console.users import Users
+from services.core.embedded import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -49,3 +50,10 @@ def test_mistakes_exit_2_and_say_why(stack):
     assert no_shop.returncode == 2 and "--shop" in no_shop.stderr
     bad_name = kefu_users(stack.redis.url, "add", "a b", "--role", "admin")
     assert bad_name.returncode == 2 and "invalid user name" in bad_name.stderr
+
+
+def test_an_unreachable_redis_is_named_without_its_password():
+    down = kefu_users(f"redis://:s3cret-pass@127.0.0.1:{free_port()}/0", "list")
+    assert down.returncode == 1
+    assert "cannot reach Redis at redis://:***@127.0.0.1:" in down.stderr
+    assert "s3cret-pass" not in down.stderr + down.stdout
