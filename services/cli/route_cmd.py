@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "text", None) is not None:
             _emit(_result(args.text, args.stage, args.sticky_role, keywords_for(shop)))
             return 0
+    except BrokenPipeError:
+        raise  # the reader went away: main() ends quietly
     except Exception as e:  # policy file or shop keywords invalid: say so, don't trace
         print(f"kefu route: {type(e).__name__}: {e}", file=sys.stderr)
         return 2

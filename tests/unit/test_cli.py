@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from services.cli.main import main
@@ -56,7 +58,38 @@ def test_contracts_export_writes_schemas_and_asyncapi(capsys, tmp_path):
     assert "payload" in inbound["properties"]
 
 
+def test_contracts_export_warns_of_nothing(tmp_path):
+    """It builds every service to describe them, but runs none: their warnings about
+    missing run-time secrets (analytics token, console key, ingest secret) do not apply."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "services.cli.main", "contracts", "export",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("KEFU_")})
+    assert done.returncode == 0 and done.stdout.startswith("wrote ")
+    assert done.stderr == ""
+
+
 @pytest.mark.parametrize("argv", [["contracts"], ["topics"]])
 def test_missing_action(capsys, argv):
     code, out = run(capsys, *argv)
     assert code == 2 and "required" in out
+
+
+@pytest.mark.parametrize("argv", [["route", "--text", "在吗"], ["route", "--report"]])
+def test_a_reader_that_went_away_ends_the_command_quietly(argv):
+    """`kefu route --report | head`: once the pipe's reader is gone, kefu stops without a
+    traceback or a made-up error (as cat does)."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: the first write fails
+    try:
+        done = subprocess.run([sys.executable, "-m", "services.cli.main", *argv], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == ""
