@@ -107,6 +107,20 @@ def test_report_of_a_shop_file_and_its_mistakes(capsys, tmp_path):
         assert problem in capsys.readouterr().err
 
 
+def test_a_report_names_the_worst_intent_among_those_the_file_has(capsys, tmp_path):
+    """An intent with no message in the file has no F1 to judge: "worst" is one the file
+    labels, not an absent one read as 0.000."""
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text('{"text": "我要投诉你们", "intent": "complaint"}\n'
+                    '{"text": "什么时候发货", "intent": "urge_shipment", "stage": "paid"}\n',
+                    encoding="utf-8")
+    args = _parse("--report", str(mine))
+    assert args.func(args) == 0
+    combined = next(line for line in capsys.readouterr().out.splitlines()
+                    if line.startswith("combined "))
+    assert "complaint" in combined or "urge_shipment" in combined, combined
+
+
 @pytest.mark.parametrize("stage", ["created", "paid", "shipped", "delivered", "aftersale_open"])
 def test_stage_choices(stage):
     assert _parse("--text", "x", "--stage", stage).stage == stage

@@ -52,7 +52,10 @@ class Evaluation:
 
     @property
     def worst_f1(self) -> tuple[str, float]:
-        return min(((i, self.scores(i)[2]) for i in INTENTS), key=lambda x: x[1])
+        """The lowest F1 among the intents the set labels (one it lacks has none)."""
+        labelled = {expected for expected, _ in self.pairs}
+        judged = [i for i in INTENTS if i in labelled] or list(INTENTS)
+        return min(((i, self.scores(i)[2]) for i in judged), key=lambda x: x[1])
 
     def reliability(self) -> list[tuple[float, float, float, int]]:
         """(low, mean confidence, accuracy, count) per confidence bin of width 0.1."""
