@@ -87,8 +87,8 @@ def test_a_reader_that_went_away_ends_the_command_quietly(argv):
     read_end, write_end = os.pipe()
     os.close(read_end)  # nobody will read: the first write fails
     try:
-        done = subprocess.run([sys.executable, "-m", "services.cli.main", *argv], stdout=write_end, stderr=subprocess.PIPE, text=True,
-                              timeout=120)
+        done = subprocess.run([sys.executable, "-m", "services.cli.main", *argv],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write_end)
     assert done.returncode == 1
