@@ -54,15 +54,17 @@ class LocalStack:
     children: list[Child] = field(default_factory=list)
     analytics_token: str = field(init=False)
     console_secret: str = field(init=False)
+    ingest_secret: str = field(init=False)
     ports: dict[str, int] = field(default_factory=dict)
     replicas: dict[str, int] = field(default_factory=dict)  # service -> processes (default 1)
     extra_env: dict[str, str] = field(default_factory=dict)  # for every service process
 
     def __post_init__(self) -> None:
-        # The analytics API's admin token and the console's signing key: yours, else
-        # fresh ones for this run.
+        # The analytics API's admin token, the console's signing key and the gateway's
+        # ingest secret: yours, else fresh ones for this run.
         self.analytics_token = os.environ.get("KEFU_ANALYTICS_TOKEN") or secrets.token_urlsafe(24)
         self.console_secret = os.environ.get("KEFU_CONSOLE_SECRET") or secrets.token_urlsafe(32)
+        self.ingest_secret = os.environ.get("KEFU_INGEST_SECRET") or secrets.token_urlsafe(24)
         self.ports = {service: free_port() for service in self.services}
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,7 @@ class LocalStack:
             KEFU_ANALYTICS_DATA_DIR=str(self.data_dir / "analytics"),
             KEFU_ANALYTICS_TOKEN=self.analytics_token,
             KEFU_CONSOLE_SECRET=self.console_secret,
+            KEFU_INGEST_SECRET=self.ingest_secret,
         )
         env.update(self.extra_env)
         if "analytics" in self.ports:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -162,9 +161,10 @@ def _print_layout(stack, login: str | None = None) -> None:
         if child.service == "analytics":
             print(f"{'':<10}http://127.0.0.1:{child.http_port}/api/v1/report?shop=shop-demo   "
                   f"(kefu report --shop shop-demo; token in {stack.data_dir}/analytics.json)")
+        if child.service == "gateway":
+            print(f"{'':<10}ingest secret {stack.ingest_secret}   (KEFU_INGEST_SECRET: signs "
+                  "every shop without an ingest.secret_env)")
         if child.service == "console" and login:
             print(f"{'':<10}http://127.0.0.1:{child.http_port}/   supervisor console: log in as "
                   f"{login} (the demo's shops; more users: kefu users add)")
-    if "gateway" in stack.services and not os.environ.get("KEFU_INGEST_SECRET"):
-        print("gateway   no KEFU_INGEST_SECRET: it refuses shops without an ingest.secret_env")
     print("waiting for services ...", flush=True)

@@ -3,6 +3,8 @@ and on Ctrl-C stops everything, leaving nothing running."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import signal
@@ -12,6 +14,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from redis import Redis
 
@@ -57,6 +60,23 @@ def demo_report(data_dir, timeout: float) -> dict:
     raise AssertionError(f"no answered round within {timeout}s: {report}")
 
 
+def signed_post(gateway: str, secret: str) -> tuple[int, dict]:
+    """One event to the gateway, signed as the README shows: (status, its counts)."""
+    body = json.dumps({
+        "event_id": f"evt-up-{time.time_ns()}", "event_type": "buyer.message",
+        "schema_version": 1, "occurred_at": "2026-11-22T20:16:00+08:00",
+        "shop_id": "shop-demo", "platform": "taobao",
+        "payload": {"conversation_id": "conv-up", "buyer_id": "buyer-up",
+                    "message_id": "msg-up", "text": "在吗？什么时候发货"}}).encode()
+    timestamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    answer = httpx.post(f"{gateway}/v1/events", content=body, timeout=30, headers={
+        "Content-Type": "application/json", "X-Kefu-Timestamp": timestamp,
+        "X-Kefu-Signature": f"v1={digest.hexdigest()}"})
+    counts = answer.json()
+    return answer.status_code, {k: counts.get(k) for k in ("accepted", "duplicates")}
+
+
 @pytest.mark.parametrize("demo", [False, True], ids=["no-demo", "with-demo"])
 def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
     args = [sys.executable, "-m", "services.cli.main", "up", "--data-dir", str(tmp_path)]
@@ -78,6 +98,10 @@ def test_up_is_ready_then_stops_cleanly_on_ctrl_c(tmp_path, demo):
         url, name, password = login.groups()
         board = live(logged_in(url, name, password), url, "shop-demo")
         assert set(board["queues"]) == {"presale", "aftersale"}
+        gateway = re.search(r"^gateway\s+(http://127\.0\.0\.1:\d+) .*\n\s+ingest secret (\S+) ",
+                            "\n".join(lines), re.MULTILINE)
+        assert gateway, f"no gateway address and ingest secret in the banner: {lines}"
+        assert signed_post(*gateway.groups()) == (202, {"accepted": 1, "duplicates": 0})
         if demo:
             report = demo_report(tmp_path, timeout=60)
             assert report["replies"]["rounds"] > 0 and report["replies"]["answered"] > 0
