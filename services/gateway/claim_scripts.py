@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-# KEYS: (gateway mark, router mark) per event; ARGV: the pending marks' TTL in ms, then
+# KEYS: (gateway mark, router mark) per event; ARGV: the claims' lease in ms, then
 # the pending value of each event (its request's token).
 CLAIM = """
 local out = {}
@@ -51,4 +51,17 @@ end
 return n
 """
 
-SHAS = {script: hashlib.sha1(script.encode()).hexdigest() for script in (CLAIM, CONFIRM, RELEASE)}
+# KEYS: gateway marks; ARGV: the lease in ms, then each key's pending value. A claim
+# still held by its request is given a fresh lease; one settled or taken over is left.
+RENEW = """
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i + 1] then
+    n = n + redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  end
+end
+return n
+"""
+
+SHAS = {script: hashlib.sha1(script.encode()).hexdigest()
+        for script in (CLAIM, CONFIRM, RELEASE, RENEW)}

@@ -30,13 +30,14 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from services.core.redis import shop_key
-from services.gateway.claim_scripts import CLAIM, CONFIRM, RELEASE, SHAS
+from services.gateway.claim_scripts import CLAIM, CONFIRM, RELEASE, RENEW, SHAS
 from services.gateway.grouping import Grouped
 from services.router.context import RouterContext
 
-PENDING_TTL = timedelta(minutes=2)
-"""Longer than a request can wait for the broker (KEFU_GATEWAY_ACK_TIMEOUT, and the
-producer's own delivery timeout of 40 s for records still queued after the answer)."""
+CLAIM_LEASE = timedelta(seconds=15)
+"""How long a claim lasts unless renewed. The request writing the events renews it every
+third of a lease for as long as the broker keeps it waiting (`Delivery`), so a gateway
+that dies mid-request frees its events within one lease: a resend is then written."""
 
 class ClaimState(StrEnum):
     CLAIMED = "claimed"  # ours to write
@@ -55,6 +56,10 @@ class Claims(Protocol):
     async def claim(self, events: Sequence[EventRef], token: str) -> list[ClaimState]: ...
     async def confirm(self, events: Sequence[EventRef], token: str) -> None: ...
     async def release(self, events: Sequence[EventRef], token: str) -> None: ...
+    async def renew(self, events: Sequence[EventRef], token: str) -> None: ...
+
+    @property
+    def lease(self) -> timedelta: ...
 
 
 def ingest_key(shop_id: str, event_id: str) -> str:
@@ -66,12 +71,15 @@ class RedisClaims:
     """Concurrent requests' claims (and confirms, and releases) share one pipeline: one
     Lua call per shop for all of them (services.gateway.grouping)."""
 
-    def __init__(self, redis: Redis, *, dedup_window: timedelta) -> None:
+    def __init__(self, redis: Redis, *, dedup_window: timedelta,
+                 lease: timedelta = CLAIM_LEASE) -> None:
         self.redis = redis
         self.dedup_seconds = int(dedup_window.total_seconds())
+        self.lease = lease
         self._claims: Grouped[Request, list[ClaimState]] = Grouped(self._claim_all)
         self._confirms: Grouped[Request, None] = Grouped(self._confirm_all)
         self._releases: Grouped[Request, None] = Grouped(self._release_all)
+        self._renewals: Grouped[Request, None] = Grouped(self._renew_all)
 
     async def claim(self, events: Sequence[EventRef], token: str) -> list[ClaimState]:
         return await self._claims.submit((events, token))
@@ -84,8 +92,12 @@ class RedisClaims:
         if events:
             await self._releases.submit((events, token))
 
+    async def renew(self, events: Sequence[EventRef], token: str) -> None:
+        if events:
+            await self._renewals.submit((events, token))
+
     async def _claim_all(self, requests: list[Request]) -> list[list[ClaimState]]:
-        ttl_ms = int(PENDING_TTL.total_seconds() * 1000)
+        ttl_ms = self._lease_ms()
         by_shop = _by_shop(requests)
         calls = []
         for shop, where in by_shop.items():
@@ -108,6 +120,13 @@ class RedisClaims:
     async def _release_all(self, requests: list[Request]) -> list[None]:
         await self._each_shop(RELEASE, requests, [])
         return [None] * len(requests)
+
+    async def _renew_all(self, requests: list[Request]) -> list[None]:
+        await self._each_shop(RENEW, requests, [self._lease_ms()])
+        return [None] * len(requests)
+
+    def _lease_ms(self) -> int:
+        return int(self.lease.total_seconds() * 1000)
 
     async def _each_shop(self, script: str, requests: list[Request], head: list) -> None:
         calls = []

@@ -74,7 +74,11 @@ class Delivery:
             await asyncio.wait(set(self._writes), timeout=timeout)
 
     async def _write(self, claimed: list[Candidate], token: str) -> list[Outcome] | None:
-        acked = await self.writer.write([(c.key, c.raw) for c in claimed])
+        renewing = asyncio.create_task(self._renew(_refs(claimed), token))
+        try:
+            acked = await self.writer.write([(c.key, c.raw) for c in claimed])
+        finally:
+            renewing.cancel()
         if all(acked):
             await self._settle(written=claimed, lost=[], token=token)
             return [Outcome(c.index, c.event_id, "accepted") for c in claimed]
@@ -82,6 +86,19 @@ class Delivery:
         lost = [c for c, ok in zip(claimed, acked, strict=True) if not ok]
         await self._settle(written=written, lost=lost, token=token)
         return None
+
+    async def _renew(self, refs: list[EventRef], token: str) -> None:
+        """Keep the claims while their write waits on the broker: renewed every third of
+        a lease. If Redis fails here, a claim may lapse: a resend is then written again,
+        and the router drops the repeat by its own marks."""
+        every = self.claims.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.claims.renew(refs, token)
+            except Exception as exc:
+                log.warning("claims not renewed; they may lapse", error=repr(exc),
+                            events=len(refs))
 
     async def _settle(self, *, written: list[Candidate], lost: list[Candidate], token: str) -> None:
         """Confirm the written claims, release the others. If Redis fails here, the

@@ -12,7 +12,7 @@ import httpx
 import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from services.gateway.claims import ClaimState, EventRef
+from services.gateway.claims import CLAIM_LEASE, ClaimState, EventRef
 from services.gateway.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 JSON = "application/json"
@@ -72,6 +72,8 @@ async def integrator(gateway, secret: str) -> AsyncIterator[Integrator]:
 class FakeClaims:
     """The claim rules of services.gateway.claims (its Lua), in a dict."""
 
+    lease = CLAIM_LEASE
+
     def __init__(self) -> None:
         self.marks: dict[EventRef, str] = {}
         self.routed: set[EventRef] = set()
@@ -102,6 +104,9 @@ class FakeClaims:
         for ref in events:
             if self.marks.get(ref) == f"pending:{token}":
                 del self.marks[ref]
+
+    async def renew(self, events: Sequence[EventRef], token: str) -> None:
+        self._check()  # a pending mark here never lapses
 
     def _check(self) -> None:
         if self.down:
