@@ -21,7 +21,7 @@ from tests.support.gateway import FakeWriter
 from tests.support.kafka_io import wait_until
 
 pytestmark = pytest.mark.e2e
-LEASE = timedelta(seconds=1)
+LEASE = timedelta(milliseconds=500)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 
 import pytest
@@ -27,37 +29,51 @@ def _run(*argv: str) -> int:
     return args.func(args)
 
 
-@pytest.fixture
-def shop_files(tmp_path):
-    data = tmp_path / "tea.jsonl"
+def _write_shop_files(folder):
+    data = folder / "tea.jsonl"
     data.write_text("".join(json.dumps({"text": t, "intent": i, "stage": "delivered"},
                                        ensure_ascii=False) + "\n" for t, i in TEA_SHOP),
                     encoding="utf-8")
-    model = tmp_path / "models" / "tea.npz"  # a folder that does not exist yet
-    policy = tmp_path / "policy.yaml"
+    model = folder / "models" / "tea.npz"  # a folder that does not exist yet
+    policy = folder / "policy.yaml"
     policy.write_text(f"shops:\n  tea-1:\n    routing:\n      model: {model}\n", encoding="utf-8")
     return data, model, policy
 
 
-def test_a_shop_trains_its_own_model_into_the_file_its_policy_names(shop_files, capsys):
-    data, model, policy = shop_files
-    assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 0
-    out = capsys.readouterr().out
+@pytest.fixture
+def shop_files(tmp_path):
+    return _write_shop_files(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The shop's files after one `kefu route --train` (a training takes seconds): its
+    exit code, what it printed, and the model it wrote."""
+    data, model, policy = _write_shop_files(tmp_path_factory.mktemp("shop"))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1")
+    return (data, model, policy), code, printed.getvalue(), load_model(model)
+
+
+def test_a_shop_trains_its_own_model_into_the_file_its_policy_names(trained):
+    (_, model, _), code, out, model_read = trained
+    assert code == 0
     assert f"wrote {model}: 10 messages" in out and "combined" in out
-    trained = load_model(model)
-    assert trained.meta["examples"] > 3500 and "tea.jsonl" in trained.meta["trained_on"]
+    assert model_read.meta["examples"] > 3500 and "tea.jsonl" in model_read.meta["trained_on"]
     shop = classifier_for(None, str(model))
     assert shop.intent("龙井泡出来一股闷味", stage="delivered")[0] == "quality_issue"
     assert shop.intent("where is my parcel", stage="shipped")[0] == "logistics_inquiry"
 
 
-def test_training_is_deterministic(shop_files):
-    data, model, policy = shop_files
-    runs = []
-    for _ in range(2):
-        assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 0
-        runs.append(load_model(model))
-    assert runs[0].rows == runs[1].rows and runs[0].meta == runs[1].meta
+def test_training_is_deterministic(trained, tmp_path):
+    (data, _, _), _, _, first = trained
+    model = tmp_path / "again.npz"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"shops:\n  tea-1:\n    routing:\n      model: {model}\n", encoding="utf-8")
+    assert _run("--train", str(data), "--policy", str(policy), "--shop", "tea-1") == 0
+    again = load_model(model)
+    assert again.rows == first.rows and again.meta == first.meta
 
 
 @pytest.mark.parametrize(
