@@ -20,7 +20,9 @@ several keys of one shop; they get the shop's key prefix and build the rest from
                                              touched: replayed after a crash  TTL 1 day, deleted
                                              once the batch's outputs were acked
     kefu:{S}:R:clock:<kind>:<id>      HASH   order/case clocks: sla -> ClockState JSON
-                                             TTL context_ttl (*)
+                                             (partition owner), fence; ack:<sla> -> the
+                                             cause a supervisor acknowledged (any
+                                             replica)                        TTL context_ttl (*)
     kefu:{timers:R:<topic>:<p>}:...   the clocks' timers, one shard per input partition
                                              (services/core/timers/partitioned.py)
 

@@ -38,6 +38,7 @@ class MemoryRoleStore:
         self.seen: set[tuple[str, str]] = set()
         self.convs: dict[tuple[str, str], ConvState] = {}
         self.clocks: dict[tuple[str, str, str], dict[str, ClockState]] = {}
+        self.acks: dict[tuple[str, str, str], dict[str, str]] = {}  # SLA -> cause
         self.shops: dict[str, _Shop] = {}
         self.timers: dict[str, tuple[str, int, bytes]] = {}  # id -> (shard, due ms, payload)
         self.round_trips = 0
@@ -56,6 +57,7 @@ class MemoryRoleStore:
             snap.convs[key] = copy.deepcopy(self.convs.get(key, ConvState(key[1])))
         for key in request.subjects:
             snap.clocks[key] = copy.deepcopy(self.clocks.get(key, {}))
+        snap.acknowledge({k: self.acks[k] for k in request.subjects if k in self.acks})
         for shop_id, wanted in request.boards.items():
             shop = self.shop(shop_id)
             board = ShopBoard(self._board(shop))
@@ -101,6 +103,8 @@ class MemoryRoleStore:
                 setattr(stored, name, copy.deepcopy(getattr(conv, name)))
         for key, clocks in changes.clocks.items():
             self.clocks.setdefault(key, {}).update(copy.deepcopy(clocks))
+        for key, causes in changes.acks.items():
+            self.acks.setdefault(key, {}).update(causes)
         for (shop, buyer), (agent, at) in changes.served.items():
             self.shop(shop).stickies[buyer] = Sticky(agent, at)
         for shop, cause in changes.causes_done:

@@ -36,6 +36,7 @@ class Pending:
             merged = snapshot.clocks.setdefault(key, {})
             merged.update({sla: _copy(clock) for sla, clock in clocks.items()})
         snapshot.seen.update(self.changes.seen)
+        snapshot.acknowledge(self.changes.acks)
 
 
 def _copy(clock: ClockState | None) -> ClockState | None:

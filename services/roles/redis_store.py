@@ -78,9 +78,9 @@ class RedisRoleStore:
             for n, conv_id in enumerate(convs):
                 snap.convs[(shop, conv_id)] = _conv(conv_id, states[11 * n: 11 * n + 11])
             for (kind, subject), flat in zip(subjects, clocks, strict=True):
-                snap.clocks[(shop, kind, subject)] = {
-                    text(flat[j]): ClockState.decode(flat[j + 1]) for j in range(0, len(flat), 2)
-                    if flat[j] != b"fence"}
+                snap.clocks[(shop, kind, subject)], acks = _subject_clocks(flat)
+                if acks:
+                    snap.acknowledge({(shop, kind, subject): acks})
             if board:
                 snap.boards[shop], decisions = _board(board)
                 for cause, found in decisions.items():
@@ -122,6 +122,9 @@ class RedisRoleStore:
             writes[shop].causes.append(cause)
         for shop, event_id in changes.seen:
             writes[shop].seen.append(event_id)
+        for (shop, kind, subject), causes in changes.acks.items():
+            for sla, cause in causes.items():
+                writes[shop].acks += [kind, subject, sla, cause]
         if not writes:
             return
         batch = RedisBatch(self.redis)
@@ -129,7 +132,8 @@ class RedisRoleStore:
             batch.script(self._write, [self.keys.agents(shop)], [
                 self.keys.prefix(shop), self.key_ttl_ms, self.dedup_ttl_s,
                 len(w.convs) // 10, *w.convs, w.n_clocks, *w.clocks, len(w.served) // 4,
-                *w.served, len(w.causes), *w.causes, len(w.seen), *w.seen])
+                *w.served, len(w.causes), *w.causes, len(w.seen), *w.seen,
+                len(w.acks) // 4, *w.acks])
         try:
             await batch.execute()
         except ResponseError as exc:
@@ -169,6 +173,7 @@ class _ShopWrite:
     served: list = field(default_factory=list)
     causes: list = field(default_factory=list)
     seen: list = field(default_factory=list)
+    acks: list = field(default_factory=list)
 
 
 def _by_shop(request: LoadRequest) -> dict[str, tuple[list, list, list]]:
@@ -183,6 +188,22 @@ def _by_shop(request: LoadRequest) -> dict[str, tuple[list, list, list]]:
     for shop in request.boards:
         out[shop]  # noqa: B018 (a shop with only a board to read)
     return out
+
+
+ACK_FIELD = b"ack:"
+
+
+def _subject_clocks(flat: list) -> tuple[dict[str, ClockState], dict[str, str]]:
+    """A subject's clock hash: SLA -> clock, and the acknowledged causes (`ack:<sla>`);
+    `fence` is the WRITE script's."""
+    clocks, acks = {}, {}
+    for j in range(0, len(flat), 2):
+        name = flat[j]
+        if name.startswith(ACK_FIELD):
+            acks[text(name[len(ACK_FIELD):])] = text(flat[j + 1])
+        elif name != b"fence":
+            clocks[text(name)] = ClockState.decode(flat[j + 1])
+    return clocks, acks
 
 
 def _conv(conv_id: str, fields: list) -> ConvState:

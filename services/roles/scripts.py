@@ -227,6 +227,8 @@ return {answers, agents}
 #   sticky agents: buyer, agent, at ms, ttl ms
 #   causes done:   cause
 #   dedup marks:   event id
+#   acknowledged:  kind, id, sla, cause (field `ack:<sla>` of the subject's clocks, which
+#                  their owner's writes never touch)
 # A fence is "<shard>|<generation>" of the partition the change was decided from ('' for
 # none). If a conversation or clock was last written by a newer generation of the same
 # shard, nothing is written and the call fails with FENCED: its writer lost the
@@ -297,6 +299,13 @@ n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   redis.call('SET', p .. 'seen:' .. ARGV[i], 1, 'EX', dttl)
   i = i + 1
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local key = p .. 'clock:' .. ARGV[i] .. ':' .. ARGV[i + 1]
+  redis.call('HSET', key, 'ack:' .. ARGV[i + 2], ARGV[i + 3])
+  redis.call('PEXPIRE', key, kttl)
+  i = i + 4
 end
 return 1
 """

@@ -54,6 +54,15 @@ class Snapshot:
     decisions: dict[tuple[str, str], list[Decision]] = field(default_factory=dict)
     """Recorded decisions per (shop, cause); a cause with none is absent."""
 
+    def acknowledge(self, acks: dict[SubjectKey, dict[str, str]]) -> None:
+        """Mark the loaded clocks whose deadline (SLA -> cause) was acknowledged."""
+        for key, causes in acks.items():
+            clocks = self.clocks.get(key, {})
+            for sla, cause in causes.items():
+                clock = clocks.get(sla)
+                if clock is not None and clock.cause == cause:
+                    clock.acked = True
+
 
 @dataclass(slots=True)
 class TimerWrite:
@@ -78,13 +87,18 @@ class Changes:
     """(shop, buyer) -> (agent, at ms): the buyer's sticky agent."""
     causes_done: set[tuple[str, str]] = field(default_factory=set)  # decision records to drop
     seen: list[tuple[str, str]] = field(default_factory=list)
+    acks: dict[SubjectKey, dict[str, str]] = field(default_factory=dict)
+    """Order and case deadlines a supervisor acknowledged: SLA -> the clock's cause. Kept
+    beside the subject's clocks and never written by their owner (the subject's
+    `kefu.orders` partition), so neither write can undo the other; a clock loads as
+    acknowledged while its cause is the one acknowledged."""
     shards: dict[ConvKey | SubjectKey, str] = field(default_factory=dict)
     """The input partition each written conversation or subject was decided from: its
     owner's generation fences the write."""
 
     def empty(self) -> bool:
         return not (self.convs or self.clocks or self.timers or self.fired or self.served
-                    or self.causes_done or self.seen)
+                    or self.causes_done or self.seen or self.acks)
 
 
 class RoleStore(Protocol):

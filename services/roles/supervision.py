@@ -7,7 +7,9 @@
   (no deadline) changes nothing. A conversation's clock is owned by the partition the
   action arrives on, so its timer is cancelled at once; an order's or case's clock lives
   on a `kefu.orders` partition, so its timer is left to that partition's owner, which
-  finds the clock acknowledged when it fires and publishes nothing.
+  finds the clock acknowledged when it fires and publishes nothing. That owner may be
+  writing the same clocks meanwhile (another replica): the acknowledgement is stored
+  apart from them (`Changes.acks`), so neither write undoes the other.
 - `conversation.reassigned`: the conversation moves to the named agent, if that agent is
   online with free capacity (checked again by the assignment script, which moves the
   capacity: the former agent's set loses it, the new one's gains it); the former
@@ -23,7 +25,6 @@ from typing import TYPE_CHECKING
 from contracts import SubjectKind
 from services.roles.clock_state import LEVELS, NO_WARNING, ClockState
 from services.roles.escalation import RESPONSE_SLOT, Subjects, escalation_id
-from services.roles.subject_clocks import subject_clocks
 
 if TYPE_CHECKING:
     from services.roles.decider import Decider
@@ -49,9 +50,12 @@ def on_acknowledged(decider: Decider, event) -> None:
             clock.acked = True
             decider.set_timer(who, RESPONSE_SLOT, clock)
         return
-    for clock in subject_clocks(decider, who).values():
+    key = (who.shop, who.kind, who.subject_id)
+    clocks = decider.changes.clocks.get(key) or decider.snapshot.clocks.get(key, {})
+    for sla, clock in clocks.items():  # read, not taken over: the owner writes the clocks
         if not clock.acked and is_milestone_of(who, clock, p.escalation_id):
             clock.acked = True
+            decider.changes.acks.setdefault(key, {})[sla] = clock.cause
 
 
 def on_reassigned(decider: Decider, event, decided: bool) -> None:

@@ -118,3 +118,41 @@ def test_every_event_type_a_role_topic_or_kefu_orders_carries_has_one_handler() 
     from services.roles.decider import HANDLERS
 
     assert set(HANDLERS) == ROLE_EVENT_TYPES | SUPERVISOR_EVENT_TYPES | ORDER_EVENT_TYPES
+
+
+async def order_breach(owner: Role) -> dict:
+    """Order o1 paid at 0 and not shipped within its hour: its ship-by breach."""
+    await owner.send(owner.event("order.paid", 0, order_id="o1", buyer_id="b1"))
+    out = await owner.fire(3601)
+    return next(o for o in out if o.get("state") == "breached")
+
+
+async def test_an_order_acknowledged_while_its_owner_rewrites_it_stays_acknowledged() -> None:
+    """The order's clocks belong to its kefu.orders partition; the acknowledgement comes on
+    a role-topic partition, maybe another replica's. The owner's batch read the clocks
+    before the acknowledgement was stored and writes them after it: the acknowledgement
+    is not lost."""
+    store = MemoryRoleStore()
+    owner, acker = Role(store=store), Role(store=store)
+    breach = await order_breach(owner)
+    again = owner.event("order.paid", 10, order_id="o1", buyer_id="b1")  # a producer's resend
+    _, owner_write = await owner.batches.run(events=[(again, "kefu.orders:0")])
+    await acker.send(ack(acker, breach, 3700))
+    await owner_write()
+    assert escalations(await owner.fire(7300)) == []
+
+
+async def test_an_order_acknowledged_while_its_owner_stops_it_stays_stopped() -> None:
+    """The acknowledgement was decided on the running clock, and stored after the owner
+    stored the shipment that stopped it: the clock stays stopped, and its correction is
+    published once."""
+    store = MemoryRoleStore()
+    owner, acker = Role(store=store), Role(store=store)
+    breach = await order_breach(owner)
+    acknowledging = ack(acker, breach, 3700)
+    _, ack_write = await acker.batches.run(events=[(acknowledging, "kefu.role.presale:0")])
+    shipped = await owner.send(owner.event("order.shipped", 3710, order_id="o1",
+                                           carrier="SF", tracking_no="SF1"))
+    await ack_write()
+    assert escalations(shipped) == [("o1", "resolved", 2)]
+    assert not store.clocks[("s1", "order", "o1")]["ship_by"].running
