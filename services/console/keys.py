@@ -15,8 +15,9 @@ per-shop ones the shop's, like every kefu key.
     kefu:{S}:console:letters               ZSET   letter JSON (no raw bytes) -> failed_at ms,
                                                   older than an hour trimmed    TTL 1 d
     kefu:{S}:console:scripts               HASH   script id -> JSON: what the console last
-                                                  published of it, a retirement too (the
-                                                  editor merges it with the router's
+                                                  published of it, a retirement too until
+                                                  the router has read it (the editor
+                                                  merges it with the router's
                                                   kefu:{S}:reply_scripts, read only:
                                                   `listed_scripts.py`)
     kefu:{console}:letters                 ZSET   letters that name no shop (admins only)

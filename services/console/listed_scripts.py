@@ -8,7 +8,8 @@ A console copy (a publication, an edit or a retirement; its `at` is the event's
 watermark is not past it (no watermark: no router has run yet). An unread copy is listed
 as the console published it, a retirement not at all. Once read, the router's state is
 the truth: a script an integrator retired straight on `kefu.inbound` is not listed again.
-The router's version carries the `by` of the console copy that published it, else none."""
+The router's version carries the `by` of the console copy that published it, else none.
+A retirement the router has read is `settled`: the editor drops its copy."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def listed(copies: Mapping[str, dict], held: Mapping[str, list],
              for script_id in copies.keys() | held.keys())
     return sorted((s for s in found if s is not None),
                   key=lambda s: (s["intent"], s["locale"], _ms(s["at"]), s["script_id"]))
+
+
+def settled(copies: Mapping[str, dict], held: Mapping[str, list],
+            router_watermark: int | None) -> list[str]:
+    """The retirements the router has read: their copies say nothing the router's state
+    does not, and can go (a publication's copy stays: it names who published)."""
+    return [script_id for script_id, copy in copies.items() if copy.get("retired")
+            and not _unread(_ms(copy["at"]), held[script_id][3] if script_id in held else None,
+                            router_watermark)]
 
 
 def _current(script_id: str, copy: dict | None, held: list | None,

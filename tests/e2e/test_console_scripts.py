@@ -15,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from contracts import example, topics
+from services.console import keys
 from services.console.users import Users
 from services.router.reply_scripts import scripts_key
 from tests.conftest import unique
@@ -106,6 +107,13 @@ async def test_an_integrators_script_is_listed_and_retiring_it_makes_the_router_
     assert await wait_until(lambda: router_suggests(redis, supervisor.shop, script_id, None)), \
         "the router drops it"
     assert await supervisor.lists(script_id, None), "and it does not come back"
+    assert await wait_until(lambda: retirement_settled(supervisor, redis, script_id)), \
+        "once the router has read the retirement, the console keeps no copy of it"
+
+
+async def retirement_settled(supervisor: Supervisor, redis: Redis, script_id: str) -> bool:
+    await supervisor.editor()  # the editor's listing settles what the router has read
+    return not await redis.hexists(keys.scripts(supervisor.shop), script_id)
 
 
 async def test_an_integrators_script_edited_in_the_console_is_suggested_as_edited(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.console.listed_scripts import listed
+from services.console.listed_scripts import listed, settled
 
 T = 1_700_000_000_000  # ms
 
@@ -73,3 +73,13 @@ def test_listed_by_intent_then_language_then_age() -> None:
                      {"a": held("Hi", T, "greeting", "en"), "b": held("先", T + 1),
                       "z": held("你好", T, "greeting", "zh-CN")}, None)
     assert [s["script_id"] for s in scripts] == ["a", "z", "b", "c"]
+
+
+def test_only_retirements_the_router_has_read_are_settled() -> None:
+    """A read retirement says nothing the router's state does not: its copy can go. An
+    unread one still hides the script; a publication keeps its publisher's name."""
+    copies = {"read": copy("read", "旧口径", T, retired=True),
+              "unread": copy("unread", "旧口径", T + 9000, retired=True),
+              "published": copy("published", "新口径", T)}
+    assert settled(copies, {"unread": held("旧口径", T)}, T + 5000) == ["read"]
+    assert settled(copies, {}, None) == [], "no router has run: nothing is read"
