@@ -131,7 +131,8 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
                         not t.last or t.last["lag"] == 0 for t in self.targets) and (
                         # deadlines up to the end of sending fire after the grace
                         elapsed >= self.send_seconds + self.grace + 3) and (
-                        self.chaos is None or self.chaos.settled())
+                        self.chaos is None or self.chaos.settled()) and (
+                        self.sla is None or not self.sla.missing(self.horizon()))
                     finished = drain_until is not None and (
                         caught_up or loop.time() >= drain_until or self.abort.is_set())
                     self.caught_up = caught_up

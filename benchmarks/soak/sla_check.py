@@ -137,10 +137,20 @@ class SlaCheck:
                     owed[(conv, sla, deadline)] = deadline
         return owed
 
+    def missing(self, horizon: datetime) -> list[tuple[str, str, datetime]]:
+        """The owed breaches (before `horizon`) not published yet. The drain waits for
+        them: one due a moment before sending ended fires only once its service has read
+        past it plus the grace, and under chaos that can take many seconds."""
+        published = self._published()
+        return [k for k in self.owed_breaches(horizon) if k not in published]
+
+    def _published(self) -> dict[tuple[str, str, datetime], set[str]]:
+        return {(c, s, datetime.fromisoformat(d)): ids
+                for (c, s, d, level), ids in self.seen.items() if level == 2}
+
     def summary(self, horizon: datetime) -> dict[str, Any]:
         owed = self.owed_breaches(horizon)
-        published = {(c, s, datetime.fromisoformat(d)): ids
-                     for (c, s, d, level), ids in self.seen.items() if level == 2}
+        published = self._published()
         missing = [k for k in owed if k not in published]
         repeated = sum(len(ids) - 1 for k, ids in published.items() if k in owed)
         return {"false": len(self.false), "false_sample": [e["escalation_id"]

@@ -71,6 +71,14 @@ def test_unanswered_rounds_owe_one_breach_each_missing_and_repeats_are_counted()
     assert summary["repeated_breach_ids"] == 1 and summary["false"] == 0
 
 
+def test_the_drain_waits_for_owed_breaches_until_each_is_published() -> None:
+    check = check_with(event("buyer.message", "a", 0, "b1"))
+    horizon = T0 + MIN3 + timedelta(seconds=1)  # sending ended just after the deadline
+    assert [(c, s) for c, s, _ in check.missing(horizon)] == [("a", "first_response")]
+    check.observe(escalation("a", "first_response", T0 + MIN3, "breached", 2, eid="x"))
+    assert check.missing(horizon) == []
+
+
 def test_deadlines_after_the_horizon_are_not_owed_yet_and_corrections_are_counted() -> None:
     check = check_with(event("buyer.message", "a", 0, "b1"))
     assert check.summary(T0 + MIN3)["owed_breaches"] == 0
