@@ -32,14 +32,12 @@ def settled(copies: Mapping[str, dict], held: Mapping[str, list],
     """The retirements the router has read: their copies say nothing the router's state
     does not, and can go (a publication's copy stays: it names who published)."""
     return [script_id for script_id, copy in copies.items() if copy.get("retired")
-            and not _unread(_ms(copy["at"]), held[script_id][3] if script_id in held else None,
-                            router_watermark)]
+            and not _unread(copy, held.get(script_id), router_watermark)]
 
 
 def _current(script_id: str, copy: dict | None, held: list | None,
              router_watermark: int | None) -> dict | None:
-    held_ms = held[3] if held else None
-    if copy is not None and _unread(_ms(copy["at"]), held_ms, router_watermark):
+    if copy is not None and _unread(copy, held, router_watermark):
         return None if copy.get("retired") else copy
     if held is None:
         return None
@@ -49,8 +47,9 @@ def _current(script_id: str, copy: dict | None, held: list | None,
             "by": by, "at": datetime.fromtimestamp(ms / 1000, UTC).isoformat()}
 
 
-def _unread(at_ms: int, held_ms: int | None, router_watermark: int | None) -> bool:
-    newer = held_ms is None or at_ms > held_ms
+def _unread(copy: dict, held: list | None, router_watermark: int | None) -> bool:
+    at_ms = _ms(copy["at"])
+    newer = held is None or at_ms > held[3]
     return newer and (router_watermark is None or router_watermark <= at_ms)
 
 
