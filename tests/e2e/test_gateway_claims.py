@@ -53,9 +53,15 @@ async def test_a_live_write_keeps_its_claims_for_longer_than_a_lease(claims):
     started = await delivery.start(candidates, reservation)
     await writer.started.wait()
     held_until = time.monotonic() + 4 * LEASE.total_seconds()
-    while time.monotonic() < held_until:  # a concurrent resend all along
-        assert await claims.claim(events, "resend") == [ClaimState.BUSY] * 3
-        await asyncio.sleep(LEASE.total_seconds() / 4)  # the pace of the resends
+    resends: list[list[ClaimState]] = []
+
+    async def resent_past_four_leases() -> bool:  # a concurrent resend all along
+        resends.append(await claims.claim(events, "resend"))
+        return time.monotonic() >= held_until
+
+    assert await wait_until(resent_past_four_leases, timeout=20 * LEASE.total_seconds(),
+                            interval=LEASE.total_seconds() / 4)
+    assert len(resends) >= 4 and all(r == [ClaimState.BUSY] * 3 for r in resends), resends
     writer.hold.set()
     assert [o.status for o in await started.writing] == ["accepted"] * 3
     assert await claims.claim(events, "resend") == [ClaimState.ACCEPTED] * 3
