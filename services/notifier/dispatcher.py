@@ -3,7 +3,8 @@ its lane (`lanes`), so a slow or dead receiver only ever holds up its own delive
 
 - Which claimed entries the worker keeps is decided by `Admission`: per shop, per
   receiver, slow receivers together, buyer notices against supervisor alerts. The
-  others go back to the outbox for a moment, so no backlog can fill the worker.
+  others go back to the outbox for a moment, so no backlog can fill the worker; each
+  slot a delivery frees calls one of them back at once (`waiting_room`).
 - Each shop delivers at most `per_shop` at once and each receiver answers at most
   `per_receiver` requests at once.
 - Leases of every held entry are renewed while it waits or is delivered; an entry is
@@ -29,6 +30,7 @@ from services.core.timers import ClaimBatch, ClaimedTimer
 from services.core.waiting import wait_event
 from services.notifier.lanes import Admission, Lane, Limits, ReceiverHealth
 from services.notifier.outbox import Outbox
+from services.notifier.waiting_room import WaitingRoom
 
 Send = Callable[[bytes], Awaitable[None]]
 OnError = Callable[[bytes, Exception], Awaitable[None]]
@@ -67,6 +69,8 @@ class Dispatcher:
         self.retry_failed_after = retry_failed_after
         self.on_held = on_held or (lambda n: None)
         self.held: dict[str, ClaimedTimer] = {}
+        self.waiting = WaitingRoom(per_lane=limits.max_held)
+        self.called_back: list[str] = []
         self.lanes: dict[str, Lane] = {}
         self.gates: dict[str, asyncio.Semaphore] = {}
         self.tasks: set[asyncio.Task] = set()
@@ -91,6 +95,9 @@ class Dispatcher:
                 if time.monotonic() >= next_reap:
                     await self.outbox.release_expired()
                     next_reap = time.monotonic() + min(1.0, self.lease / 3)
+                if self.called_back:  # dropped if Redis fails: they come after their delay
+                    called_back, self.called_back = self.called_back, []
+                    await self.outbox.hasten(called_back)
                 batch = await self.outbox.claim(self.owner, limit=room, lease=self.lease) \
                     if room > 0 else None
                 if batch is not None:
@@ -116,9 +123,13 @@ class Dispatcher:
                 self.held[timer.timer_id] = timer
                 continue
             lane = self.lane_of(timer.payload)
+            self.waiting.forget(lane, timer.timer_id)
             if not self.admission.admits(lane):
-                delay = self.slow_delay if self.admission.is_slow(lane) else self.overflow_delay
-                overflow.setdefault(delay, []).append(timer)
+                if self.admission.is_slow(lane):
+                    overflow.setdefault(self.slow_delay, []).append(timer)
+                else:
+                    self.waiting.wait(lane, timer.timer_id)
+                    overflow.setdefault(self.overflow_delay, []).append(timer)
                 continue
             self.held[timer.timer_id], self.lanes[timer.timer_id] = timer, lane
             self.admission.hold(lane)
@@ -156,10 +167,14 @@ class Dispatcher:
 
     def _unhold(self, timer_id: str) -> ClaimedTimer:
         timer = self.held.pop(timer_id)
-        self.admission.release(self.lanes.pop(timer_id))
+        lane = self.lanes.pop(timer_id)
+        self.admission.release(lane)
         self.on_held(len(self.held))
-        if len(self.held) == self.limits.max_held - 1:
-            self.wake.set()  # the worker was full: claim more now
+        called_back = self.waiting.call_back(lane, self.admission.admits)
+        if called_back is not None:
+            self.called_back.append(called_back)
+        if called_back is not None or len(self.held) == self.limits.max_held - 1:
+            self.wake.set()  # a slot for what waits, or the worker was full: claim now
         return timer
 
     async def _ack(self, timer_id: str) -> None:

@@ -49,5 +49,9 @@ class Outbox:
         await self.store.schedule_many([(t.timer_id, due, t.payload) for t in entries])
         await self.store.ack(entries)
 
+    async def hasten(self, notification_ids: Sequence[str]) -> None:
+        """Make entries handed back earlier due now, if they still wait."""
+        await self.store.hasten(notification_ids, now=self.clock())
+
     def now(self) -> float:
         return self.clock().timestamp()

@@ -73,6 +73,26 @@ async def test_reschedule_moves_the_timer(store: TimerStore) -> None:
     assert claimed.due_at == pytest.approx(now + 60, abs=0.001)
 
 
+async def test_hasten_brings_a_waiting_timer_forward_and_nothing_else(store: TimerStore) -> None:
+    """The notifier calls back an entry it handed back: only a timer that still waits
+    moves, and only earlier; one in flight or already acked is left alone."""
+    now = time.time()
+    await store.schedule_many([("waiting", now + 60, b"w"), ("flying", now - 1, b"f"),
+                               ("done", now - 1, b"d")])
+    claimed = {c.timer_id: c for c in await store.claim_due("a", now=now - 0.5)}
+    assert set(claimed) == {"flying", "done"}
+    await store.ack([claimed["done"]])
+    await store.schedule("early", now - 5, b"e")
+
+    await store.hasten(["waiting", "early", "flying", "done", "missing"], now=now)
+
+    assert await store.count() == {"due": 2, "inflight": 1}, "nothing acked came back"
+    got = {c.timer_id: c.due_at for c in await store.claim_due("b", now=now)}
+    assert got == {"waiting": pytest.approx(now, abs=0.001),
+                   "early": pytest.approx(now - 5, abs=0.001)}, "never later than it was"
+    assert await store.ack([claimed["flying"]]) == 1, "the flying one keeps its lease"
+
+
 async def test_cancel(store: TimerStore) -> None:
     now = time.time()
     await store.schedule_many([(f"c{i}", now - 1, b"p") for i in range(10)])

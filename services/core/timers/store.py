@@ -89,6 +89,21 @@ class TimerStore:
             self.heads.scheduled(shard, due_ms)
         return int(sum(await self.lua.run(calls))) if calls else 0
 
+    async def hasten(self, timer_ids: Iterable[str], now: datetime | float | None = None) -> None:
+        """Make waiting timers due at `now` in one pipelined round trip: only a timer
+        still waiting moves (ZADD XX), and only earlier (LT); one in flight or gone
+        stays as it is."""
+        now_ms = _now_ms(now)
+        groups = self._group(timer_ids)
+        if not groups:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard, ids in groups.items():
+                pipe.zadd(self.keys.shard(shard).due, dict.fromkeys(ids, now_ms), xx=True,
+                          lt=True)
+                self.heads.scheduled(shard, now_ms)
+            await pipe.execute()
+
     async def cancel(self, timer_id: str) -> bool:
         """Remove a timer, due or in flight; True if it existed."""
         return await self.cancel_many([timer_id]) == 1
