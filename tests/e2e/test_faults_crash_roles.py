@@ -120,7 +120,8 @@ async def test_sigkill_role_services_mid_stream_loses_nothing_and_keeps_ids(stac
                                                                            tmp_path):
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY, encoding="utf-8")
-    settings = stack.settings(policy_file=policy, roles_max_records=BATCH)
+    settings = stack.settings(policy_file=policy, roles_max_records=BATCH,
+                              consumer_session_timeout_ms=3000)  # a dead member leaves sooner
     shop = unique("shop")
     redis = Redis.from_url(stack.redis.url)
     first = [ServiceProcess(role, settings, tmp_path, **LEASE).start()

@@ -65,7 +65,8 @@ async def send_wave(kafka, shop: str, spread: float) -> list[str]:
 
 async def test_sigkill_while_timers_fire_loses_none_and_never_forks_an_id(stack, kafka, tmp_path):
     policy = r.write_policy(tmp_path)
-    base = stack.settings(policy_file=policy).model_dump()
+    base = stack.settings(policy_file=policy,  # the killed replica is expelled sooner
+                          consumer_session_timeout_ms=3000).model_dump()
     settings = Settings(**{**base, "timer_lease": timedelta(seconds=2),
                                "timer_poll_interval": timedelta(milliseconds=50)})
     victim_port = free_port()

@@ -85,7 +85,8 @@ async def test_redis_outage_commits_nothing_and_loses_nothing(stack, kafka):
 
 
 async def test_sigkill_mid_stream_loses_nothing(stack, kafka, tmp_path):
-    settings = stack.settings(consumer_max_records=50)
+    settings = stack.settings(consumer_max_records=50,
+                              consumer_session_timeout_ms=3000)  # a dead member leaves sooner
     shop, total = unique("shop"), 3000
     events = [message(shop, f"conv-{i % 97}", f"第{i}条：什么时候发货？") for i in range(total)]
 

@@ -51,7 +51,8 @@ def of_shop(shop: str):
 
 
 async def test_a_replica_woken_after_losing_its_partitions_writes_nothing(stack, kafka, tmp_path):
-    settings = stack.settings(policy_file=r.write_policy(tmp_path, r.THREE_SECONDS))
+    settings = stack.settings(policy_file=r.write_policy(tmp_path, r.THREE_SECONDS),
+                              consumer_session_timeout_ms=3000)  # the zombie is expelled sooner
     port, log = free_port(), tmp_path / "zombie.log"
     env = r.replica_env(settings.model_copy(update={"http_port": port, "log_format": "json"}))
     shop, answered, control = unique("shop"), unique("ok"), unique("control")
