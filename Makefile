@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.router_bench
 	$(BIN)/python -m benchmarks.roles_bench
 	$(BIN)/python -m benchmarks.firing_bench
+	$(BIN)/python -m benchmarks.notifier_bench
 	$(BIN)/python -m benchmarks.gateway_bench
 	$(BIN)/python -m benchmarks.console_bench
 

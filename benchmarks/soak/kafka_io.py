@@ -9,7 +9,7 @@ from datetime import datetime
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from benchmarks.common.kafka_io import HEADERS, log_ends, new_producer
+from benchmarks.common.kafka_io import HEADERS, log_ends, new_producer, record_at
 from benchmarks.soak.accounting import event_key_of, expected_slots
 from benchmarks.soak.constants import ROLE_TOPICS, WATCHED_TOPICS
 from contracts import topics
@@ -94,10 +94,35 @@ class KafkaTraffic:
                     for record in records:
                         if record.offset > last.get(tp, record.offset - 1) + 1:
                             self.read_gaps[tp.topic] += record.offset - last[tp] - 1
+                            self.gaps.append((tp, last[tp] + 1, record.offset))
                         last[tp] = max(last.get(tp, -1), record.offset)
                         self._on_output(tp.topic, record.value, now)
         finally:
             await consumer.stop()
+
+    async def probe_gaps(self, most: int = 20) -> list[dict]:
+        """What the broker holds, read afresh after the run, at the first `most` offsets
+        the reader skipped: a record there was skipped by the reader (a soak bug), none
+        means the broker assigned the offset to nothing readable."""
+        if not self.gaps:
+            return []
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+                                    enable_auto_commit=False, fetch_max_wait_ms=50)
+        found = []
+        try:
+            await consumer.start()
+            for tp, start, end in self.gaps[:most]:
+                consumer.assign([tp])
+                try:
+                    first = (await record_at(consumer, tp, start)).offset
+                except RuntimeError:
+                    first = None
+                found.append({"topic": tp.topic, "partition": tp.partition, "from": start,
+                              "to": end - 1, "next_record_at": first,
+                              "broker_has_record": first is not None and first < end})
+        finally:
+            await consumer.stop()
+        return found
 
     def _on_output(self, topic: str, value: bytes, now: float) -> None:
         if topic == topics.DLQ:

@@ -56,7 +56,8 @@ class ReportBuilder:
         all_latency = self.latency["role"] + self.latency["orders"]
         loads = self.loads
         delivery = {**self.ledger.summary(), "dlq_ours": self.dlq_ours,
-                    "dlq_other": self.dlq_other, "read_gaps": dict(self.read_gaps)}
+                    "dlq_other": self.dlq_other, "read_gaps": dict(self.read_gaps),
+                    "read_gaps_probed": self.gaps_probed}
         sla = self.sla.summary(self.horizon()) if self.sla is not None else None
         chaos = (self.chaos.report(delivery, self.ledger.repeats, sla)
                  if self.chaos is not None else {})

@@ -52,6 +52,9 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
         self.read_gaps: Counter[str] = Counter()
         """Offsets skipped within a partition by the soak's reader, per topic (a record
         the broker acked but the reader never got: none expected)."""
+        self.gaps: list[tuple[Any, int, int]] = []
+        """Where: (partition, first offset skipped, the offset read next)."""
+        self.gaps_probed: list[dict] = []
         self.latency: dict[str, list[float]] = {"role": [], "orders": []}
         self.window: dict[str, Any] = self._new_window()
         self.intervals: list[dict[str, Any]] = []
@@ -167,6 +170,7 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
             drain_s = loop.time() - self.t0 - self.send_seconds
             self.abort.set()
             await asyncio.wait([consumer], timeout=10)
+            self.gaps_probed = await self.probe_gaps()
             await self.scrape(http)
             last_procs = self.sample_processes(extra_pids)
             self.redis_last = await self.redis_stats()

@@ -43,7 +43,11 @@ def format_summary(report: dict[str, Any]) -> str:
         f"lost {d['lost_outputs']:,} ({d['lost_events']:,} events), duplicated "
         f"{d['duplicated_outputs']:,}, misrouted {d['misrouted']:,}; DLQ (this run) "
         f"{d['dlq_ours']}; send failures {d['send_failures']}; offsets the reader skipped "
-        f"{sum(d.get('read_gaps', {}).values())}",
+        f"{sum(d.get('read_gaps', {}).values())}"
+        + "".join(f"; {g['topic']}:{g['partition']} {g['from']}-{g['to']} "
+                  + ("the broker has a record there" if g["broker_has_record"]
+                     else f"no record there (next at {g['next_record_at']})")
+                  for g in d.get("read_gaps_probed", [])),
         "",
         f"  {'latency, ms':<42}{'n':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}",
     ]

@@ -10,8 +10,13 @@ back after its delay. Entries of a slow receiver are not kept: they wait out the
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 
 from services.notifier.lanes import Lane
+
+LOOK_AT = 32
+"""Lanes asked, besides the freed one, whether they are admitted now: bounds the work a
+freed slot costs when many lanes wait and most are still refused."""
 
 
 class WaitingRoom:
@@ -32,8 +37,8 @@ class WaitingRoom:
 
     def call_back(self, freed: Lane, admits: Callable[[Lane], bool]) -> str | None:
         """The id to call back for the slot freed in lane `freed`: its own lane's oldest,
-        else the oldest of the first waiting lane that is admitted now."""
-        for lane in (freed, *self.lanes):
+        else the oldest of the first waiting lane (of the first LOOK_AT) admitted now."""
+        for lane in (freed, *islice(self.lanes, LOOK_AT)):
             ids = self.lanes.get(lane)
             if ids and admits(lane):
                 timer_id = next(iter(ids))
