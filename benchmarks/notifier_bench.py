@@ -4,8 +4,9 @@ receiver, which verifies each request and answers after `--receiver-ms`.
 
 The baseline, measured in the same run against the same receiver: the same notices
 posted straight from one aiohttp client, signed, with as many requests at once as the
-notifier allows one receiver (KEFU_NOTIFIER_CONCURRENCY_PER_RECEIVER). Its rate is what
-the receiver can take at that concurrency; the notifier's ratio to it says how much of
+notifier allows them (KEFU_NOTIFIER_CONCURRENCY_PER_SHOP for each shop, at most
+KEFU_NOTIFIER_CONCURRENCY_PER_RECEIVER in all). Its rate is what the receiver can take at
+that concurrency; the notifier's ratio to it says how much of
 that a shop's burst gets. kefu's rate is taken from its first delivery to its last, so
 the service's start-up is not counted.
 
@@ -118,7 +119,8 @@ def shipped_events(shops: list[str], count: int) -> list[tuple[bytes, bytes]]:
 
 
 async def run(args: argparse.Namespace) -> int:
-    concurrency = Limits().per_receiver
+    limits = Limits()  # the notifier's defaults: a shop, and a receiver, at once
+    concurrency = min(limits.per_receiver, limits.per_shop * args.shops)
     receiver = Receiver(args.receiver_ms / 1000)
     site = await receiver.start()
     try:
