@@ -185,6 +185,7 @@ async def test_a_reply_read_after_its_breach_retracts_it_and_tells_the_superviso
 async def test_a_replica_killed_behind_loses_no_breach_and_invents_none(
         stack, kafka, settings, tmp_path) -> None:
     shop = unique("shop")
+    settings = settings.model_copy(update={"consumer_session_timeout_ms": 3000})  # dies sooner
     replicas = [ServiceProcess("presale", settings, tmp_path).start() for _ in range(2)]
     try:
         for replica in replicas:
