@@ -172,7 +172,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ready-timeout", type=float, default=120)
     parser.add_argument("--timeout", type=float, default=600,
                         help="give up when not every notice arrived within this (s)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.notices < 2 or args.shops < 1 or args.shops > args.notices:
+        parser.error("--notices must be at least 2, and --shops between 1 and --notices")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
