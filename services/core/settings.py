@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         default=32, ge=1, description="held for one receiver (a webhook's origin)"
     )
     notifier_concurrency_per_shop: int = Field(
-        default=4, ge=1, description="deliveries of one shop at once"
+        default=4, ge=1, description="webhook requests of one shop open at once"
     )
     notifier_concurrency_per_receiver: int = Field(
         default=8, ge=1, description="requests to one receiver at once"

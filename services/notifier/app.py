@@ -51,7 +51,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     outbox = Outbox(runtime.redis, clock, shards=settings.timer_shards)
     limits, health = Limits.from_settings(settings), ReceiverHealth()
     webhook = WebhookChannel(secrets, stopping=runtime.stopping, log=runtime.log,
-                             connections=limits.max_held, per_receiver=limits.per_receiver,
+                             connections=limits.max_held, per_shop=limits.per_shop,
+                             per_receiver=limits.per_receiver,
                              health=health)
     webhook.on_attempt = lambda outcome: notifier_metrics.attempts.labels(outcome).inc()
     max_backoff = settings.retry_max_backoff.total_seconds()

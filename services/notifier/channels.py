@@ -79,16 +79,22 @@ class LogChannel:
 class WebhookChannel:
     """POSTs the Notification JSON, signed (see `signing`; unsigned only for a shop whose
     policy says ``unsigned: true``, and never for want of a secret), retried with backoff
-    and jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``."""
+    and jitter on timeouts, connection errors, 429 and 5xx, up to ``max_attempts``.
+
+    One shop has at most `per_shop` requests open at once and one receiver (the URL's
+    origin) at most `per_receiver`. The slots are taken per attempt, before its timeout
+    starts, and held only while the request is open: not during a backoff, nor while the
+    notification is recorded or marked sent."""
 
     def __init__(self, secrets: Mapping[str, str], *, stopping: asyncio.Event, log,
-                 connections: int = 256, per_receiver: int = 8,
+                 connections: int = 256, per_shop: int = 4, per_receiver: int = 8,
                  health: ReceiverHealth | None = None) -> None:
         self.secrets, self.stopping, self.log = secrets, stopping, log
-        self.connections, self.per_receiver = connections, per_receiver
+        self.connections, self.per_shop, self.per_receiver = connections, per_shop, per_receiver
         self.health = health or ReceiverHealth()
         self.session: aiohttp.ClientSession | None = None
         self.on_attempt: Callable[[str], None] = lambda outcome: None
+        self.gates: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> WebhookChannel:
         connector = aiohttp.TCPConnector(limit=self.connections,
@@ -107,7 +113,9 @@ class WebhookChannel:
         for attempt in range(1, cfg.max_attempts + 1):
             headers = (unsigned_headers(n.notification_id, attempt) if cfg.unsigned
                        else signed_headers(secret, body, n.notification_id, attempt))
-            outcome, detail, retry_after = await self._post(cfg, body, headers)
+            async with (self._gate(f"shop:{n.shop_id}", self.per_shop),
+                        self._gate(f"receiver:{receiver_of(cfg.url)}", self.per_receiver)):
+                outcome, detail, retry_after = await self._post(cfg, body, headers)
             self.on_attempt(outcome)
             report = self.log.debug if outcome == "ok" else self.log.warning
             report("webhook attempt", shop_id=n.shop_id, notification_id=n.notification_id,
@@ -119,6 +127,9 @@ class WebhookChannel:
             base = cfg.backoff_base.total_seconds()
             await self._sleep(backoff_delay(attempt, base, retry_after=retry_after))
         return Delivery(False, cfg.max_attempts, detail)
+
+    def _gate(self, key: str, size: int) -> asyncio.Semaphore:
+        return self.gates.setdefault(key, asyncio.Semaphore(size))
 
     async def _post(self, cfg: WebhookPolicy, body: bytes, headers: dict[str, str]):
         assert self.session is not None, "WebhookChannel used outside `async with`"

@@ -5,8 +5,8 @@ its lane (`lanes`), so a slow or dead receiver only ever holds up its own delive
   receiver, slow receivers together, buyer notices against supervisor alerts. The
   others go back to the outbox for a moment, so no backlog can fill the worker; each
   slot a delivery frees calls one of them back at once (`waiting_room`).
-- Each shop delivers at most `per_shop` at once and each receiver answers at most
-  `per_receiver` requests at once.
+- How many requests one shop and one receiver have open at once is the webhook
+  channel's to bound (`channels.WebhookChannel`).
 - Leases of every held entry are renewed while it waits or is delivered; an entry is
   acked only after `send` returned (recorded, delivered or dead-lettered, marked sent).
 - An entry whose failure cannot even be recorded (`on_error` raised) is released: back
@@ -72,7 +72,6 @@ class Dispatcher:
         self.waiting = WaitingRoom(per_lane=limits.max_held)
         self.called_back: list[str] = []
         self.lanes: dict[str, Lane] = {}
-        self.gates: dict[str, asyncio.Semaphore] = {}
         self.tasks: set[asyncio.Task] = set()
 
     async def run(self) -> None:
@@ -140,14 +139,9 @@ class Dispatcher:
         for delay, timers in overflow.items():
             await self.outbox.put_back(timers, delay=delay)
 
-    def _gate(self, key: str, size: int) -> asyncio.Semaphore:
-        return self.gates.setdefault(key, asyncio.Semaphore(size))
-
     async def _deliver(self, lane: Lane, timer_id: str, payload: bytes) -> None:
         try:
-            async with (self._gate(f"shop:{lane.shop}", self.limits.per_shop),
-                        self._gate(f"receiver:{lane.receiver}", self.limits.per_receiver)):
-                await self.send(payload)
+            await self.send(payload)
         except ShuttingDown:
             return  # stays held: handed back at shutdown
         except Exception as exc:

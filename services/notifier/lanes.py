@@ -69,8 +69,8 @@ class Limits:
     max_held: int = 256
     queue_per_shop: int = 16
     queue_per_receiver: int = 32
-    per_shop: int = 4  # deliveries at once, per shop
-    per_receiver: int = 8  # requests at once, per receiver
+    per_shop: int = 4  # webhook requests open at once, per shop (WebhookChannel)
+    per_receiver: int = 8  # webhook requests open at once, per receiver (WebhookChannel)
     slow_share: float = 0.25
     alert_reserve: float = 0.25
 

@@ -115,11 +115,12 @@ def test_the_lane_limits_reach_the_worker_and_the_webhook_from_the_settings(
     monkeypatch.setattr(app_module, "Dispatcher", Recorded(app_module.Dispatcher))
     monkeypatch.setattr(app_module, "WebhookChannel", Recorded(app_module.WebhookChannel))
     for name, value in {"MAX_HELD": "600", "QUEUE_PER_RECEIVER": "500",
-                        "CONCURRENCY_PER_RECEIVER": "50", "ALERT_RESERVE": "0.1"}.items():
+                        "CONCURRENCY_PER_RECEIVER": "50", "CONCURRENCY_PER_SHOP": "7",
+                        "ALERT_RESERVE": "0.1"}.items():
         monkeypatch.setenv(f"KEFU_NOTIFIER_{name}", value)
     create_app(settings(tmp_path, "shops: {}\n"), environ={})
     limits = built["Dispatcher"].limits
     assert (limits.max_held, limits.queue_per_receiver, limits.per_receiver,
             limits.alert_reserve) == (600, 500, 50, 0.1)
     webhook = built["WebhookChannel"]
-    assert (webhook.connections, webhook.per_receiver) == (600, 50)
+    assert (webhook.connections, webhook.per_shop, webhook.per_receiver) == (600, 7, 50)
