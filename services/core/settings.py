@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         default=4, ge=1, description="webhook requests of one shop open at once"
     )
     notifier_concurrency_per_receiver: int = Field(
-        default=8, ge=1, description="requests to one receiver at once"
+        default=8, ge=1, description="webhook requests to one receiver open at once"
     )
     notifier_slow_share: float = Field(
         default=0.25, gt=0, lt=1, description="share of the held slots slow receivers hold "

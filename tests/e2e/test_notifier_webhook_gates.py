@@ -1,7 +1,9 @@
 """How many webhook requests are open at once, seen from a real HTTP receiver: one shop
 never more than KEFU_NOTIFIER_CONCURRENCY_PER_SHOP, one receiver never more than
 KEFU_NOTIFIER_CONCURRENCY_PER_RECEIVER, and both limits are reached (they bound the
-requests, nothing else)."""
+requests, nothing else). The receiver answers only once every request the limits allow
+is open, so a limit that held fewer would never be answered and the test fails on its
+timeout."""
 
 from __future__ import annotations
 
@@ -24,23 +26,32 @@ PER_SHOP, PER_RECEIVER, SHOPS, EACH = 2, 3, ("a", "b", "c"), 4
 
 
 class CountingReceiver:
-    """Answers 200 after `work` seconds, and keeps the most requests it had open at once,
-    per shop (the path) and in all."""
+    """Keeps the most requests it had open at once, per shop (the path) and in all, and
+    answers one request each time every request the limits allow is open: as many as
+    the receiver's limit, or as the shops' limits let the requests still to come."""
 
-    def __init__(self, work: float) -> None:
-        self.work, self.port = work, free_port()
+    def __init__(self) -> None:
+        self.port = free_port()
         self.open: Counter[str] = Counter()
         self.most: Counter[str] = Counter()
-        self.answered = 0
+        self.answered: Counter[str] = Counter()
+        self.changed = asyncio.Condition()
+
+    def _all_allowed_are_open(self) -> bool:
+        allowed = sum(min(PER_SHOP, EACH - self.answered[shop]) for shop in SHOPS)
+        return sum(self.open.values()) >= min(PER_RECEIVER, allowed)
 
     async def handle(self, request: web.Request) -> web.Response:
         shop = request.match_info["shop"]
-        self.open[shop] += 1
-        self.most[shop] = max(self.most[shop], self.open[shop])
-        self.most["all"] = max(self.most["all"], sum(self.open.values()))
-        await asyncio.sleep(self.work)  # the receiver's own work, not a synchronisation
-        self.open[shop] -= 1
-        self.answered += 1
+        async with self.changed:
+            self.open[shop] += 1
+            self.most[shop] = max(self.most[shop], self.open[shop])
+            self.most["all"] = max(self.most["all"], sum(self.open.values()))
+            self.changed.notify_all()
+            await self.changed.wait_for(self._all_allowed_are_open)
+            self.open[shop] -= 1
+            self.answered[shop] += 1
+            self.changed.notify_all()
         return web.Response(status=200)
 
     def url(self, shop: str) -> str:
@@ -54,7 +65,7 @@ def notification(shop: str, i: int) -> Notification:
 
 
 async def test_a_shop_and_a_receiver_never_have_more_requests_open_than_their_limits():
-    receiver = CountingReceiver(work=0.05)
+    receiver = CountingReceiver()
     app = web.Application()
     app.router.add_post("/hook/{shop}", receiver.handle)
     runner = web.AppRunner(app, access_log=None)
@@ -74,6 +85,6 @@ async def test_a_shop_and_a_receiver_never_have_more_requests_open_than_their_li
                 timeout=30)
     finally:
         await runner.cleanup()
-    assert all(r.ok for r in results) and receiver.answered == len(SHOPS) * EACH
+    assert all(r.ok for r in results) and sum(receiver.answered.values()) == len(SHOPS) * EACH
     assert max(receiver.most[shop] for shop in SHOPS) == PER_SHOP, receiver.most
     assert receiver.most["all"] == PER_RECEIVER, receiver.most
