@@ -20,6 +20,15 @@ MINUTES_PER_DAY = 24 * 60
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 _DAYS_CACHED = 4096  # about 11 years of days per calendar
+_SPANS_REMEMBERED = 8
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def epoch_us(at: datetime) -> int:
+    """Epoch microseconds of an aware datetime, exactly."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _minutes(value: time | int, *, end: bool) -> int:
@@ -76,6 +85,10 @@ class BusinessCalendar:
         self.weekly: tuple[tuple[tuple[int, int], ...], ...] = tuple(map(tuple, days))
         self.holidays: frozenset[date] = frozenset(holidays)
         self._days: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
+        self._spans: list[tuple[int, int, int]] = []
+        """Recently found opening intervals in epoch µs, newest first, as (end of the
+        opening before, start, end): every instant from the first to the last finds
+        its next business time in this interval (`add_business_us`)."""
 
     def __repr__(self) -> str:
         return f"BusinessCalendar(tz={self.tz!r}, weekly={self.weekly!r}, holidays=...)"
@@ -172,6 +185,38 @@ class BusinessCalendar:
             used += span
             cursor = hi
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def add_business_us(self, start_us: int, durations_us: Sequence[int]) -> list[int]:
+        """`add_business_times` in epoch microseconds, for the role services' clocks:
+        a start whose budgets end within the opening interval it falls in (or the next
+        one, from a closed hour) is answered from the intervals found before, in integer
+        arithmetic, without converting a datetime."""
+        last = durations_us[-1] if durations_us else 0
+        for before, lo, hi in self._spans:
+            if before <= start_us < hi:
+                begin = lo if start_us < lo else start_us
+                if begin + last <= hi:
+                    return [begin + d if d else start_us for d in durations_us]
+                break
+        else:
+            self._remember(start_us)
+        start = _EPOCH + start_us * _US
+        return [epoch_us(at) for at in self.add_business_times(
+            start, [d * _US for d in durations_us])]
+
+    def _remember(self, start_us: int) -> None:
+        """Find the opening interval the business time after `start_us` begins in, and
+        the end of the opening before it (unknown for the walk's first: its start)."""
+        before = None
+        for lo, hi in self._from(_EPOCH + start_us * _US):
+            lo_us, hi_us = epoch_us(lo), epoch_us(hi)
+            if hi_us > start_us:
+                span = (lo_us if before is None else before, lo_us, hi_us)
+                if span[0] <= start_us:
+                    self._spans.insert(0, span)
+                    del self._spans[_SPANS_REMEMBERED:]
+                return
+            before = hi_us
 
     def _open_through(self, lo: datetime, hi: datetime) -> bool:
         """Whether one opening interval of `lo`'s local day covers [lo, hi] (UTC): the

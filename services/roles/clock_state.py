@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from contracts import EscalationState
+from services.core.business_hours import epoch_us
 
 LEVELS = ((EscalationState.WARNING, 1), (EscalationState.BREACHED, 2),
           (EscalationState.BREACHED, 3))
@@ -35,10 +36,8 @@ NO_WARNING = 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def to_us(at: datetime) -> int:
-    """Epoch microseconds, exactly (a float timestamp would round some of them)."""
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+to_us = epoch_us
+"""Epoch microseconds, exactly (a float timestamp would round some of them)."""
 
 
 def from_us(us: int, tz=UTC) -> datetime:

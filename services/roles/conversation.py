@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from contracts import Intent, Priority, SlaKind
 from services.roles.assignment import QUEUED
 from services.roles.clock_state import ClockState, Notice, stop, to_us
-from services.roles.clocks import business_milestones, due_times
+from services.roles.clocks import business_due_times
 
 
 @dataclass(slots=True)
@@ -95,7 +95,7 @@ def _stop(conv: ConvState, event) -> Change:
 def response_clock(sla: SlaKind, event, role: str, policy, shard: str) -> ClockState:
     """The response clock a buyer message starts (business time of the shop's calendar)."""
     budget = getattr(getattr(policy.sla, role), sla.value)
-    milestones = business_milestones(policy.calendar, event.occurred_at, budget,
-                                     policy.warn_at, policy.level3_after)
-    return ClockState(sla.value, event.event_id, to_us(event.occurred_at),
-                      due_times(milestones), shard, trace=event.trace_id or "")
+    start = to_us(event.occurred_at)
+    due = business_due_times(policy.calendar, start, budget, policy.warn_at,
+                             policy.level3_after)
+    return ClockState(sla.value, event.event_id, start, due, shard, trace=event.trace_id or "")

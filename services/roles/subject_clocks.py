@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from services.roles.clock_state import ClockState, stop, to_us
-from services.roles.clocks import calendar_milestones, due_times
+from services.roles.clocks import calendar_due_times
 from services.roles.escalation import Subjects, timer_id
 from services.roles.rules import Raise, Start, Stop, record_of
 
@@ -57,9 +57,9 @@ def on_order_event(decider: Decider, event, shard: str) -> None:
                 continue
             if old is not None and old.running:
                 decider.notices(who, old, stop(old, at_us), event.occurred_at)
-            milestones = calendar_milestones(cmd.start, cmd.deadline, policy.warn_at,
-                                             policy.level3_after)
-            clocks[sla] = ClockState(sla, cause, to_us(cmd.start), due_times(milestones), shard,
+            due = calendar_due_times(cmd.start, cmd.deadline, policy.warn_at,
+                                     policy.level3_after)
+            clocks[sla] = ClockState(sla, cause, to_us(cmd.start), due, shard,
                                      trace=event.trace_id or "",
                                      action=str(cmd.extra.get("action", "")))
         elif isinstance(cmd, Stop):

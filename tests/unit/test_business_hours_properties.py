@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.core.business_hours import BusinessCalendar
+from services.core.business_hours import BusinessCalendar, epoch_us
 
 CALENDARS = [
     # contract default
@@ -90,3 +90,22 @@ def test_short_budgets_in_one_walk_equal_one_walk_each(
     found = cal.add_business_times(start, budgets)
     assert found == [cal.add_business_time(start, b) for b in budgets]
     assert all(due.tzinfo is cal.tz for due in found)
+
+
+US = timedelta(microseconds=1)
+nearby = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(calendars, instants, st.lists(nearby, min_size=1, max_size=8),
+       st.lists(st.one_of(short, durations), min_size=1, max_size=3))
+def test_budgets_in_microseconds_equal_the_datetime_walk(
+    cal: BusinessCalendar, first: datetime, offsets: list[timedelta], budgets: list[timedelta]
+) -> None:
+    """Starts close together, as a stream's are: later ones are answered from the
+    intervals earlier ones found, and must still equal the walk of the calendar."""
+    budgets.sort()
+    for offset in offsets:
+        start = first + offset
+        assert cal.add_business_us(epoch_us(start), [b // US for b in budgets]) == [
+            epoch_us(due) for due in cal.add_business_times(start, budgets)]

@@ -20,7 +20,8 @@ from services.core.watermark import (
     parse_stamp,
     record_watermark,
 )
-from services.roles.clocks import business_milestones, due_times
+from services.roles.clock_state import to_us
+from services.roles.clocks import business_due_times
 
 GRACE = 5_000
 T = 1_800_000_000_000  # an epoch ms "now"
@@ -184,8 +185,8 @@ def test_business_hours_that_end_between_the_deadline_and_the_watermark() -> Non
     sh = ZoneInfo("Asia/Shanghai")
     calendar = BusinessCalendar(sh, {d: [(480, 1320)] for d in range(7)})  # 08:00-22:00
     start = datetime(2026, 12, 7, 21, 57, tzinfo=sh)
-    _, deadline_us, level3_us = due_times(business_milestones(
-        calendar, start, timedelta(minutes=3), 0.8, 2.0))
+    _, deadline_us, level3_us = business_due_times(
+        calendar, to_us(start), timedelta(minutes=3), 0.8, 2.0)
     deadline_ms, level3_ms = deadline_us // 1000, level3_us // 1000
     closing = datetime(2026, 12, 7, 22, 0, tzinfo=sh)
     assert deadline_ms == round(closing.timestamp() * 1000)
