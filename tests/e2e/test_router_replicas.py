@@ -16,7 +16,7 @@ from services.core.embedded import free_port
 from services.core.kafka import murmur2
 from services.router.context import RouterContext
 from tests.conftest import TEST_PARTITIONS, unique
-from tests.support.faults import FirstSeen
+from tests.support.faults import FirstSeen, committed_offsets
 from tests.support.kafka_io import wait_until
 from tests.support.services import running
 
@@ -57,9 +57,26 @@ async def test_copies_on_two_routers_at_once_are_routed_once(stack, kafka) -> No
                            lambda body: body["event_id"])
         await kafka.collect((topics.ROLE_PRESALE, topics.ROLE_AFTERSALE), routed,
                             count=EVENTS, timeout=60, settle=3)
-    assert len(routed.ids) == EVENTS, "every event routed"
+        missing = [e for e in events if e["event_id"] not in routed.ids]
+        why = await _why_missing(stack, settings, missing) if missing else ""
+    assert len(routed.ids) == EVENTS, f"every event routed; {why}"
     twice = len(routed.all) - len(routed.ids)
     assert twice == 0, f"{twice} of {EVENTS} events routed twice"
+
+
+async def _why_missing(stack, settings, missing: list[dict]) -> str:
+    """What a failure needs to be explained: how far the routers committed, and what the
+    missing events' dedup marks hold (a claim `<partition>:<offset>`, `|r:`, `|done`)."""
+    committed = await committed_offsets(stack.broker.bootstrap, settings.group_id("router"),
+                                        topics.INBOUND)
+    redis = Redis.from_url(stack.redis.url)
+    try:
+        marks = [await redis.get(RouterContext.seen_key(e["shop_id"], e["event_id"]))
+                 for e in missing[:20]]
+    finally:
+        await redis.aclose()
+    return (f"{len(missing)} missing; router group committed {committed} on {topics.INBOUND}; "
+            f"marks of the first missing: {marks}")
 
 
 async def test_context_that_is_read_is_kept_as_long_as_the_context_ttl(stack, kafka) -> None:
