@@ -180,6 +180,9 @@ class ServiceRuntime:
         self.trackers.append(tracker)
 
         async def on_batch(msg):  # the KafkaMessage itself (_undecoded)
+            # FastStream cached the decoded body, the message itself, in the message: a
+            # cycle that only the collector frees, the whole batch with it.
+            msg.clear_cache()
             await consumer(msg)
 
         on_batch.__name__ = f"{self.name}_consume"

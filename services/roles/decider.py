@@ -83,10 +83,18 @@ class Decider:
     def placer(self, shop: str) -> Placer:
         placer = self.placers.get(shop)
         if placer is None:
-            policy = self.policy_for(shop)
+            # The placer's callbacks must not hold the decider: a cycle through it would
+            # keep the batch's whole state alive until the garbage collector walked it.
+            outputs, convs = self.outputs, self.changes.convs
+
+            def slot() -> int:
+                outputs.append(None)
+                return len(outputs) - 1
+
             placer = self.placers[shop] = Placer(
-                self.snapshot.boards[shop], self.now, policy.assignment.sticky_window,
-                self._slot, lambda conv_id: self.changes.convs.get((shop, conv_id)))
+                self.snapshot.boards[shop], self.now,
+                self.policy_for(shop).assignment.sticky_window, slot,
+                lambda conv_id: convs.get((shop, conv_id)))
         return placer
 
     def reserve(self, shop: str, ops: list[Reservation], trace: str | None) -> None:
@@ -96,10 +104,6 @@ class Decider:
                 self.traces[op.slot] = trace
         if ops:
             self.reservations.setdefault(shop, []).extend(ops)
-
-    def _slot(self) -> int:
-        self.outputs.append(None)
-        return len(self.outputs) - 1
 
     def replay(self, shop: str, cause: str, trace: str | None) -> bool:
         """Republish what `cause` decided before (its outputs may not have been acked);

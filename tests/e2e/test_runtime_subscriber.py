@@ -5,6 +5,9 @@ latency per batch)."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import anyio.to_thread
 import pytest
 
@@ -41,3 +44,35 @@ async def test_batches_reach_the_handler_without_a_thread_hop(stack, kafka, monk
             await kafka.send(topics.DLQ, value, key="k")
         assert await wait_until(lambda: set(mine) <= set(seen), timeout=30)
     assert hops == [], f"{len(hops)} thread hops for {len(seen)} records"
+
+
+@pytest.fixture
+def no_collector():
+    """Only reference counting frees memory while the test runs."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    yield
+    if was_enabled:
+        gc.enable()
+
+
+async def test_a_handled_batch_is_freed_without_the_garbage_collector(stack, kafka,
+                                                                      no_collector):
+    """A batch's records must not wait for a collection to be freed: a reference cycle
+    around each batch kept a presale process's whole backlog alive until the collector
+    walked it (60,000 records: 400 MB, and young collections of 35-170 ms)."""
+    batches: list[list[weakref.ref]] = []
+
+    async def handler(records) -> BatchOutcome:
+        batches.append([weakref.ref(r) for r in records])
+        return BatchOutcome()
+
+    runtime = ServiceRuntime(unique("probe"), stack.settings(), configure_logs=False)
+    runtime.batch_subscriber(topics.DLQ, handler=handler, description="probe")
+    async with started(runtime):
+        for n in (1, 2, 3):
+            await kafka.send(topics.DLQ, unique("record").encode(), key="k")
+            assert await wait_until(lambda n=n: len(batches) >= n, timeout=30)
+    alive = [ref for batch in batches for ref in batch if ref() is not None]
+    assert alive == [], f"{len(alive)} records of {len(batches)} handled batches still alive"
