@@ -21,10 +21,12 @@ from typing import Any
 from contracts import EventType, SlaKind
 from services.analytics.facts import Row
 from services.analytics.memo import Seen
-from services.analytics.timefmt import ch_time, from_ms, local_fields, to_ms
+from services.analytics.timefmt import ch_time, ch_time_us, local_fields, to_ms
+from services.core.business_hours import epoch_us
 from services.core.policy import ShopPolicy
 
-THREE_MINUTES = timedelta(seconds=180)
+_US = timedelta(microseconds=1)
+THREE_MINUTES_US = 180_000_000
 OPEN, REPLY, CLOSED = "", "reply", "closed"
 
 
@@ -67,13 +69,17 @@ def apply_chat(memo: ConversationMemo, event, role: str, policy: ShopPolicy) -> 
 
 def _open(memo: ConversationMemo, event, role: str, policy: ShopPolicy) -> Row:
     sla = SlaKind.NEXT_RESPONSE if memo.answered else SlaKind.FIRST_RESPONSE
-    start, calendar = event.occurred_at, policy.calendar
-    budget = getattr(getattr(policy.sla, role), sla.value)
-    deadline = calendar.add_business_time(start, budget)  # business_milestones' level 2
+    start = event.occurred_at
+    start_us, budget_us = epoch_us(start), getattr(getattr(policy.sla, role), sla.value) // _US
+    # the role clock's deadline (services/roles/clocks.py) and 180 business seconds
+    if budget_us <= THREE_MINUTES_US:
+        deadline, due_3m = policy.calendar.add_business_us(start_us, (budget_us, THREE_MINUTES_US))
+    else:
+        due_3m, deadline = policy.calendar.add_business_us(start_us, (THREE_MINUTES_US, budget_us))
     routing = getattr(event, "routing", None)
     return {
         "shop_id": event.shop_id,
-        "started_at": ch_time(start),
+        "started_at": ch_time_us(start_us),
         "round_id": event.event_id,
         "conversation_id": event.payload.conversation_id,
         "role": role,
@@ -86,8 +92,8 @@ def _open(memo: ConversationMemo, event, role: str, policy: ShopPolicy) -> Row:
         "ended_at": None,
         "response_ms": None,
         "business_ms": None,
-        "deadline": ch_time(deadline),
-        "due_3m_at": ch_time(calendar.add_business_time(start, THREE_MINUTES)),
+        "deadline": ch_time_us(deadline),
+        "due_3m_at": ch_time_us(due_3m),
         **local_fields(start, policy.timezone),
         "version": 1,
     }
@@ -97,11 +103,11 @@ def _end(memo: ConversationMemo, event, reason: str, policy: ShopPolicy) -> Row 
     opened, memo.round = memo.round, None
     if opened is None:
         return None
-    start, end = from_ms(memo.start_ms), event.occurred_at
+    end = event.occurred_at
     row = {**opened, "end_reason": reason, "ended_at": ch_time(end), "version": 2}
     if reason == REPLY:
-        business = policy.calendar.business_time_between(start, end)
+        business = policy.calendar.business_us_between(memo.start_ms * 1000, epoch_us(end))
         row.update(agent_id=event.payload.agent_id,
                    response_ms=max(0, to_ms(end) - memo.start_ms),
-                   business_ms=max(0, round(business.total_seconds() * 1000)))
+                   business_ms=max(0, round((business * _US).total_seconds() * 1000)))
     return row

@@ -204,6 +204,21 @@ class BusinessCalendar:
         return [epoch_us(at) for at in self.add_business_times(
             start, [d * _US for d in durations_us])]
 
+    def business_us_between(self, a_us: int, b_us: int) -> int:
+        """`business_time_between` in epoch microseconds: two instants within one
+        opening interval found before (or `a_us` in the closed hours before it) are
+        answered in integer arithmetic."""
+        if b_us < a_us:
+            return -self.business_us_between(b_us, a_us)
+        for before, lo, hi in self._spans:
+            if before <= a_us < hi:
+                if b_us <= hi:
+                    return max(0, b_us - max(a_us, lo))
+                break
+        else:
+            self._remember(a_us)
+        return self.business_time_between(_EPOCH + a_us * _US, _EPOCH + b_us * _US) // _US
+
     def _remember(self, start_us: int) -> None:
         """Find the opening interval the business time after `start_us` begins in, and
         the end of the opening before it (unknown for the walk's first: its start)."""

@@ -109,3 +109,16 @@ def test_budgets_in_microseconds_equal_the_datetime_walk(
         start = first + offset
         assert cal.add_business_us(epoch_us(start), [b // US for b in budgets]) == [
             epoch_us(due) for due in cal.add_business_times(start, budgets)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(calendars, instants, st.lists(st.tuples(nearby, st.one_of(short, durations)),
+                                     min_size=1, max_size=8))
+def test_business_time_in_microseconds_equals_the_datetime_walk(
+    cal: BusinessCalendar, first: datetime, pairs: list[tuple[timedelta, timedelta]]
+) -> None:
+    for offset, length in pairs:
+        a, b = first + offset, first + offset + length
+        expected = cal.business_time_between(a, b) // US
+        assert cal.business_us_between(epoch_us(a), epoch_us(b)) == expected
+        assert cal.business_us_between(epoch_us(b), epoch_us(a)) == -expected
