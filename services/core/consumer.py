@@ -346,5 +346,8 @@ def _records_of(msg: KafkaMessage) -> tuple[ConsumerRecord, ...]:
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
     """Per partition, the offset after the batch's last record."""
-    # Offsets grow within a partition: the last record of each partition wins.
-    return {TopicPartition(r.topic, r.partition): r.offset + 1 for r in records}
+    # Offsets grow within a partition: the last record of each partition wins. Keyed
+    # by plain tuples first: a TopicPartition per record costs more than the rest.
+    last = {(r.topic, r.partition): r.offset for r in records}
+    return {TopicPartition(topic, partition): offset + 1
+            for (topic, partition), offset in last.items()}

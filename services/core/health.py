@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.core.logging import get_logger
@@ -60,8 +60,9 @@ class AssignmentTracker(ConsumerRebalanceListener):
         """Are these records' partitions this consumer's now? aiokafka hands out records
         of newly assigned partitions while `on_assigned` still runs, and of revoked ones
         while the revocation waits: neither is this consumer's to handle."""
-        return self.settled.is_set() and all(
-            TopicPartition(r.topic, r.partition) in self.partitions for r in records)
+        # (topic, partition) tuples equal the TopicPartitions they name
+        return self.settled.is_set() and {
+            (r.topic, r.partition) for r in records} <= self.partitions
 
     async def on_partitions_revoked(self, revoked) -> None:
         self.joined = False  # until the group's next generation gives us our partitions

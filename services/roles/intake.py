@@ -36,14 +36,15 @@ class Intake:
 def read_records(records: Sequence[ConsumerRecord], stage: InputStage, *,
                  read_ms: int, grace_ms: int) -> Intake:
     """`read_ms`: the reader's clock now (an event time ahead of it counts as it)."""
-    intake, marks = Intake(), []
+    intake, marks, partitions = Intake(), [], {}
     for record in records:
         parse = parse_order_event if record.topic == ORDERS else parse_routed
         event = stage.read(record, parse, intake.letters)
         stamp = parse_stamp(record.headers)
         occurred = to_us(event.occurred_at) // 1000 if event is not None else None
         if stamp is not None or occurred is not None:
-            tp = TopicPartition(record.topic, record.partition)
+            key = (record.topic, record.partition)
+            tp = partitions.get(key) or partitions.setdefault(key, TopicPartition(*key))
             marks.append((tp, record_watermark(stamp, occurred or 0, read_ms, grace_ms)))
             if stamp is not None:
                 intake.stamped.add(tp)

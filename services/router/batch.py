@@ -39,14 +39,14 @@ def route_batch(parsed: Sequence[tuple[ConsumerRecord, Parsed]], state: RouterSt
     `now`, less the grace), then dropped as a duplicate or routed (`route_event`)."""
     routed_at, read_ms = now.isoformat(), round(now.timestamp() * 1000)
     outputs: list[Outgoing] = []
-    marks: dict[TopicPartition, int] = {}
+    marks: dict[tuple[str, int], int] = {}
     for record, (event, raw, data) in parsed:
         mark = min(round(event.occurred_at.timestamp() * 1000), read_ms) - grace_ms
-        tp = TopicPartition(record.topic, record.partition)
-        if mark > marks.get(tp, UNKNOWN):
-            marks[tp] = mark
+        key = (record.topic, record.partition)
+        if mark > marks.get(key, UNKNOWN):
+            marks[key] = mark
         if state.is_duplicate(event.shop_id, event.event_id):
             log.debug("duplicate dropped", event_id=event.event_id, shop_id=event.shop_id)
             continue
         outputs.extend(route_event(event, raw, data, state, classifier_for, routed_at))
-    return RoutedBatch(outputs, marks)
+    return RoutedBatch(outputs, {TopicPartition(*key): mark for key, mark in marks.items()})
