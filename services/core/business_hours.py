@@ -190,19 +190,20 @@ class BusinessCalendar:
         """`add_business_times` in epoch microseconds, for the role services' clocks:
         a start whose budgets end within the opening interval it falls in (or the next
         one, from a closed hour) is answered from the intervals found before, in integer
-        arithmetic, without converting a datetime."""
-        last = durations_us[-1] if durations_us else 0
-        for before, lo, hi in self._spans:
-            if before <= start_us < hi:
-                begin = lo if start_us < lo else start_us
-                if begin + last <= hi:
-                    return [begin + d if d else start_us for d in durations_us]
-                break
-        else:
-            self._remember(start_us)
-        start = _EPOCH + start_us * _US
+        arithmetic, without converting a datetime. Durations as `add_business_times`
+        takes them: ascending, none negative (else ValueError)."""
+        if durations_us and durations_us[0] >= 0 and list(durations_us) == sorted(durations_us):
+            last = durations_us[-1]
+            for before, lo, hi in self._spans:
+                if before <= start_us < hi:
+                    begin = lo if start_us < lo else start_us
+                    if begin + last <= hi:
+                        return [begin + d if d else start_us for d in durations_us]
+                    break
+            else:
+                self._remember(start_us)
         return [epoch_us(at) for at in self.add_business_times(
-            start, [d * _US for d in durations_us])]
+            _EPOCH + start_us * _US, [d * _US for d in durations_us])]
 
     def business_us_between(self, a_us: int, b_us: int) -> int:
         """`business_time_between` in epoch microseconds: two instants within one

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,3 +123,13 @@ def test_business_time_in_microseconds_equals_the_datetime_walk(
         expected = cal.business_time_between(a, b) // US
         assert cal.business_us_between(epoch_us(a), epoch_us(b)) == expected
         assert cal.business_us_between(epoch_us(b), epoch_us(a)) == -expected
+
+
+def test_budgets_in_microseconds_are_refused_as_the_datetime_ones_are() -> None:
+    """Out of order or negative: a ValueError, also when the start's interval is known."""
+    cal = CALENDARS[0]
+    start = epoch_us(datetime(2026, 11, 23, 10, tzinfo=UTC))
+    assert cal.add_business_us(start, [1, 2]) == [start + 1, start + 2]  # now remembered
+    for budgets in ([2, 1], [-1, 2]):
+        with pytest.raises(ValueError, match="ascending"):
+            cal.add_business_us(start, budgets)
