@@ -31,6 +31,10 @@ def epoch_us(at: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def _instant(us: int) -> datetime:
+    return _EPOCH + us * _US
+
+
 def _minutes(value: time | int, *, end: bool) -> int:
     """Minutes since local midnight; an end of ``time(0, 0)`` means 24:00."""
     if isinstance(value, time):
@@ -193,17 +197,12 @@ class BusinessCalendar:
         arithmetic, without converting a datetime. Durations as `add_business_times`
         takes them: ascending, none negative (else ValueError)."""
         if durations_us and durations_us[0] >= 0 and list(durations_us) == sorted(durations_us):
-            last = durations_us[-1]
-            for before, lo, hi in self._spans:
-                if before <= start_us < hi:
-                    begin = lo if start_us < lo else start_us
-                    if begin + last <= hi:
-                        return [begin + d if d else start_us for d in durations_us]
-                    break
-            else:
-                self._remember(start_us)
+            _, lo, hi = self._span(start_us)
+            begin = lo if start_us < lo else start_us
+            if begin + durations_us[-1] <= hi:
+                return [begin + d if d else start_us for d in durations_us]
         return [epoch_us(at) for at in self.add_business_times(
-            _EPOCH + start_us * _US, [d * _US for d in durations_us])]
+            _instant(start_us), [d * _US for d in durations_us])]
 
     def business_us_between(self, a_us: int, b_us: int) -> int:
         """`business_time_between` in epoch microseconds: two instants within one
@@ -211,28 +210,29 @@ class BusinessCalendar:
         answered in integer arithmetic."""
         if b_us < a_us:
             return -self.business_us_between(b_us, a_us)
-        for before, lo, hi in self._spans:
-            if before <= a_us < hi:
-                if b_us <= hi:
-                    return max(0, b_us - max(a_us, lo))
-                break
-        else:
-            self._remember(a_us)
-        return self.business_time_between(_EPOCH + a_us * _US, _EPOCH + b_us * _US) // _US
+        _, lo, hi = self._span(a_us)
+        if b_us <= hi:
+            return max(0, b_us - max(a_us, lo))
+        return self.business_time_between(_instant(a_us), _instant(b_us)) // _US
 
-    def _remember(self, start_us: int) -> None:
-        """Find the opening interval the business time after `start_us` begins in, and
-        the end of the opening before it (unknown for the walk's first: its start)."""
+    def _span(self, at_us: int) -> tuple[int, int, int]:
+        """The opening interval the business time after `at_us` begins in, as (a time
+        from which nothing is open until it, its start, its end): remembered, or found
+        by a walk of the calendar (which starts a day early, so an interval without one
+        before it has nothing open between `at_us` and its start)."""
+        for span in self._spans:
+            if span[0] <= at_us < span[2]:
+                return span
         before = None
-        for lo, hi in self._from(_EPOCH + start_us * _US):
+        for lo, hi in self._from(_instant(at_us)):
             lo_us, hi_us = epoch_us(lo), epoch_us(hi)
-            if hi_us > start_us:
-                span = (lo_us if before is None else before, lo_us, hi_us)
-                if span[0] <= start_us:
-                    self._spans.insert(0, span)
-                    del self._spans[_SPANS_REMEMBERED:]
-                return
+            if hi_us > at_us:
+                span = (min(at_us, lo_us) if before is None else before, lo_us, hi_us)
+                self._spans.insert(0, span)
+                del self._spans[_SPANS_REMEMBERED:]
+                return span
             before = hi_us
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _open_through(self, lo: datetime, hi: datetime) -> bool:
         """Whether one opening interval of `lo`'s local day covers [lo, hi] (UTC): the
