@@ -26,7 +26,6 @@ from services.roles.rules import Rules
 from services.roles.store import RoleStore
 
 Now = Callable[[], datetime]
-APPLY_ROUND_TRIPS = 2  # timers, then state
 
 
 class RoleBatches:
@@ -78,7 +77,7 @@ class RoleBatches:
                     self.forget()  # decided on state a newer owner has overtaken
                     raise
             self._pending.remove(pending)
-            self.round_trips(trips + (APPLY_ROUND_TRIPS if not changes.empty() else 0))
+            self.round_trips(trips + changes.write_round_trips())
 
         return outputs, write
 

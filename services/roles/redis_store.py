@@ -1,6 +1,7 @@
 """The role store on Redis: a batch's reads in one pipelined round trip, its capacity
 reservations in one script call per shop (one round trip), its changes in two (timers,
-then state), whatever the batch's size. Layout in `keys.py`, scripts in `scripts.py`."""
+then state) and a third for the acks of the timers it fired, whatever the batch's size.
+Layout in `keys.py`, scripts in `scripts.py`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from redis.exceptions import ResponseError
 
 from services.core.redis_batch import RedisBatch
 from services.core.retry import Fenced
+from services.core.timers import ClaimedTimer
 from services.core.timers.partitioned import PartitionTimers
 from services.roles import scripts
 from services.roles.assignment import AgentView, Sticky, queue_score
@@ -103,7 +105,18 @@ class RedisRoleStore:
 
     # --- apply --------------------------------------------------------------------------
     async def apply(self, changes: Changes) -> None:
+        """Three round trips: the timers' schedules and cancels, the state, then the acks
+        of the timers this batch fired. A claim is let go only once what its firing
+        changed is written: Redis refusing writes (OOM) still runs a script that begins
+        by deleting, such as an ack, while it refuses the schedule of the clock's next
+        milestone and the clock's own write. A process that died then, its write
+        refused, would have left a running clock without a timer."""
         await self.timers.run(self._timer_calls(changes))
+        await self._write_state(changes)
+        await self.timers.run([self.timers.ack(shard, claimed)
+                               for shard, claimed in _by_shard(changes.fired).items()])
+
+    async def _write_state(self, changes: Changes) -> None:
         writes: dict[str, _ShopWrite] = defaultdict(_ShopWrite)
         for (shop, conv_id), conv in changes.convs.items():
             clock = conv.clock.encode() if conv.clock is not None else b""
@@ -155,12 +168,15 @@ class RedisRoleStore:
                 cancels[write.shard].append(tid)
             else:
                 schedules[write.shard].append((tid, write.due_ms, write.payload))
-        acks: dict[str, list] = defaultdict(list)
-        for claimed in changes.fired:
-            acks[claimed.shard].append(claimed)
         return ([self.timers.schedule(s, t) for s, t in schedules.items()]
-                + [self.timers.cancel(s, ids) for s, ids in cancels.items()]
-                + [self.timers.ack(s, c) for s, c in acks.items()])
+                + [self.timers.cancel(s, ids) for s, ids in cancels.items()])
+
+
+def _by_shard(claimed: list[ClaimedTimer]) -> dict[str, list[ClaimedTimer]]:
+    shards: dict[str, list[ClaimedTimer]] = defaultdict(list)
+    for timer in claimed:
+        shards[timer.shard].append(timer)
+    return shards
 
 
 @dataclass(slots=True)
