@@ -59,6 +59,8 @@ class ReportBuilder:
                     "dlq_other": self.dlq_other, "read_gaps": dict(self.read_gaps),
                     "read_gaps_probed": self.gaps_probed}
         sla = self.sla.summary(self.horizon()) if self.sla is not None else None
+        if sla is not None:
+            sla["missing_probed"] = self.missing_probed
         chaos = (self.chaos.report(delivery, self.ledger.repeats, sla)
                  if self.chaos is not None else {})
         return {

@@ -16,6 +16,7 @@ from benchmarks.soak.accounting import EscalationLog, Ledger
 from benchmarks.soak.console import say
 from benchmarks.soak.constants import MAX_DRAIN, SCRAPE_EVERY
 from benchmarks.soak.kafka_io import KafkaTraffic
+from benchmarks.soak.missing_probe import probe_missing
 from benchmarks.soak.pauses import Pauses, grace_of
 from benchmarks.soak.processes import load_average
 from benchmarks.soak.progress import Progress
@@ -68,6 +69,7 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
         self.send_end: datetime | None = None
         self.last_line = 0.0
         self.caught_up = False
+        self.missing_probed: list[dict[str, Any]] = []
 
     @staticmethod
     def _new_window() -> dict[str, Any]:
@@ -175,6 +177,9 @@ class Soak(KafkaTraffic, Sampling, Progress, ReportBuilder):
             last_procs = self.sample_processes(extra_pids)
             self.redis_last = await self.redis_stats()
         census = await self.key_census() if self.redis is not None else None
+        if self.redis is not None and self.sla is not None:
+            self.missing_probed = await probe_missing(
+                self.redis, self.sla.missing(self.horizon()), self.sla.shops)
         return self.build_report(started_at, load_start, first_procs, last_procs, drain_s,
                                  census)
 

@@ -1,0 +1,71 @@
+"""What Redis holds, after the run, for each owed breach that was never published: the
+conversation's stored state in each role (its response clock) and where its timer is
+(waiting, in flight, or gone), with the shard's fence. It tells a clock that never
+started from a timer that never fired, and a timer stuck in flight from one waiting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from services.roles.escalation import RESPONSE_SLOT, timer_id
+from services.roles.keys import RoleKeys
+
+ROLES = ("presale", "aftersale")
+CONVERSATION = "conversation"
+
+
+def _text(value) -> str | None:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+async def _shards(redis: Redis, role: str) -> list[str]:
+    """The hash-tag bases of a role's timer shards, `kefu:{timers:<role>:<shard>}`."""
+    bases, cursor = set(), 0
+    while True:
+        cursor, keys = await redis.scan(cursor, match=f"kefu:{{timers:{role}:*}}:*", count=1000)
+        bases.update(_text(k).rsplit("}:", 1)[0] + "}" for k in keys)
+        if cursor == 0:
+            return sorted(bases)
+
+
+async def _timer(redis: Redis, bases: list[str], tid: str) -> list[dict[str, Any]]:
+    """Every shard that knows the timer, with its due score, lease and owner."""
+    pipe = redis.pipeline(transaction=False)
+    for base in bases:
+        pipe.zscore(f"{base}:due", tid)
+        pipe.zscore(f"{base}:inflight", tid)
+        pipe.hget(f"{base}:owner", tid)
+        pipe.hexists(f"{base}:data", tid)
+        pipe.get(f"{base}:fence")
+    replies = await pipe.execute()
+    found = []
+    for i, base in enumerate(bases):
+        due, lease, owner, data, fence = replies[5 * i: 5 * i + 5]
+        if due is not None or lease is not None or owner is not None or data:
+            found.append({"shard": base, "due_ms": due, "lease_ms": lease,
+                          "owner": _text(owner), "payload": bool(data),
+                          "fence": _text(fence)})
+    return found
+
+
+async def probe_missing(redis: Redis, missing: list[tuple[str, str, Any]],
+                        shops: dict[str, str], most: int = 10) -> list[dict[str, Any]]:
+    """One entry per missing breach (the first `most`)."""
+    if not missing:
+        return []
+    bases = {role: await _shards(redis, role) for role in ROLES}
+    out = []
+    for conv, sla, deadline in missing[:most]:
+        shop = shops.get(conv) or None
+        entry: dict[str, Any] = {"conversation": conv, "sla": sla,
+                                 "deadline": deadline.isoformat(), "shop": shop}
+        if shop is not None:
+            for role in ROLES:
+                state = await redis.hgetall(RoleKeys(role).conv(shop, conv))
+                tid = timer_id(shop, role, CONVERSATION, conv, RESPONSE_SLOT)
+                entry[role] = {"conv": {_text(k): _text(v) for k, v in state.items()},
+                               "timer": await _timer(redis, bases[role], tid)}
+        out.append(entry)
+    return out
