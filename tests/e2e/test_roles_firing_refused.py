@@ -1,11 +1,12 @@
-"""A firing cut short while Redis refuses writes, on the real Valkey.
+"""A firing or a batch cut short while Redis refuses writes, on the real Valkey.
 
 Under `maxmemory` with `noeviction` Redis refuses a script whose first write could grow
 memory (ZADD, HSET) but runs one that begins by deleting (HDEL, ZREM): a timer's ack
 goes through while the schedule of the clock's next milestone and the clock's own write
 are refused. A replica that dies before its retries get through (the retry backoff
 reaches 30 s) must leave the clock to the partition's next owner, not lose it: the
-chaos soak of 2026-12-06 (seed 11) lost three breaches exactly so."""
+chaos soak of 2026-12-06 (seed 11) lost three breaches exactly so. A batch of events
+cut short the same way is redelivered, and decided again from the state as it was."""
 
 from __future__ import annotations
 
@@ -62,14 +63,38 @@ class Replica:
         items = [(t, TimerPayload.decode(t.payload)) for t in claimed]
         return await self.role.batches.run(timers=items)
 
-    async def fire(self, watermark_seconds: float) -> list[tuple[str, str, int]]:
-        outputs, write = await self.claim_and_decide(watermark_seconds)
-        if write is not None:
+    async def fire_outputs(self, watermark_seconds: float) -> list:
+        """Every output of the timers the watermark allows, round after round."""
+        fired = []
+        while True:
+            outputs, write = await self.claim_and_decide(watermark_seconds)
+            if write is None:
+                return fired
             await write()
-        return published(outputs)
+            fired += outputs
+
+    async def fire(self, watermark_seconds: float) -> list[tuple[str, str, int]]:
+        return published(await self.fire_outputs(watermark_seconds))
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def refused(url: str, write) -> None:
+    """`write` while Redis refuses writes: it fails, and the replica dies before its
+    retries get through."""
+    refusing = RefusingWrites(url)
+    await refusing.begin()
+    try:
+        with pytest.raises(ResponseError, match="OOM|maxmemory"):
+            await write()
+    finally:
+        await refusing.end()
+
+
+def ids(outputs) -> list[str]:
+    return [orjson.loads(o.value)["escalation_id"] for o in outputs
+            if o.topic == "kefu.escalations"]
 
 
 async def test_a_replica_dying_while_its_firing_write_is_refused_leaves_the_clock_to_the_next_owner(
@@ -81,19 +106,40 @@ async def test_a_replica_dying_while_its_firing_write_is_refused_leaves_the_cloc
 
     outputs, write = await first.claim_and_decide(150)  # the warning (80% of 3 min)
     assert published(outputs) == [("c1", "warning", 1)]
-    refusing = RefusingWrites(stack.redis.url)
-    await refusing.begin()
-    try:
-        with pytest.raises(ResponseError, match="OOM|maxmemory"):
-            await write()
-    finally:
-        await refusing.end()
-    await first.close()  # dies before its retries get through
+    await refused(stack.redis.url, write)
+    await first.close()
 
     second = Replica(stack.redis.url, namespace)
     try:
         await second.take()
-        assert await second.fire(150) == [("c1", "warning", 1)]  # the same id again
+        again = await second.fire_outputs(150)
+        assert published(again) == [("c1", "warning", 1)]
+        assert ids(again) == ids(outputs)  # the same escalation: a consumer drops it
         assert await second.fire(200) == [("c1", "breached", 2)]
+    finally:
+        await second.close()
+
+
+async def test_a_replica_dying_while_its_batch_write_is_refused_leaves_the_batch_to_redelivery(
+        stack):
+    """The batch's cancel (a stopped clock) goes through, its schedule (a new clock) and
+    state do not; the redelivered batch is decided again from the state as it was."""
+    namespace, shop = unique("presale"), unique("shop")
+    first = Replica(stack.redis.url, namespace)
+    await first.take()
+    await first.role.send(first.role.buyer("c1", 0, shop=shop))
+    reply = first.role.event("agent.message", 10, shop=shop, conversation_id="c1",
+                             agent_id="a1", message_id="m-reply", text="在的")
+    batch = [reply, first.role.buyer("c2", 20, shop=shop)]
+    _outputs, write = await first.role.batches.run(events=[(e, SHARD) for e in batch])
+    await refused(stack.redis.url, write)
+    await first.close()
+
+    second = Replica(stack.redis.url, namespace)
+    try:
+        await second.take()
+        await second.role.send(*batch)  # redelivered: nothing of it was committed
+        assert await second.fire(150) == []  # c1 answered in time; c2's warning is at 164 s
+        assert await second.fire(210) == [("c2", "warning", 1), ("c2", "breached", 2)]
     finally:
         await second.close()
