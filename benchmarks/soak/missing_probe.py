@@ -51,14 +51,14 @@ async def _timer(redis: Redis, bases: list[str], tid: str) -> list[dict[str, Any
 
 
 async def probe_missing(redis: Redis, missing: list[tuple[str, str, Any]],
-                        shops: dict[str, str], most: int = 10) -> list[dict[str, Any]]:
+                        shops: dict[str, str | None], most: int = 10) -> list[dict[str, Any]]:
     """One entry per missing breach (the first `most`)."""
     if not missing:
         return []
     bases = {role: await _shards(redis, role) for role in ROLES}
     out = []
     for conv, sla, deadline in missing[:most]:
-        shop = shops.get(conv) or None
+        shop = shops.get(conv)
         entry: dict[str, Any] = {"conversation": conv, "sla": sla,
                                  "deadline": deadline.isoformat(), "shop": shop}
         if shop is not None:

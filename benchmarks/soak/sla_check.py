@@ -51,13 +51,13 @@ class SlaCheck:
         self.false: list[dict[str, Any]] = []
         self.unexplained: list[dict[str, Any]] = []
         self.corrections: dict[str, int] = defaultdict(int)
-        self.shops: dict[str, str] = {}  # conversation -> shop
+        self.shops: dict[str, str | None] = {}  # conversation -> shop
 
     def sent(self, event: dict[str, Any]) -> None:
         kind = event["event_type"]
         if kind == "buyer.message" or kind in STOPS:
             conv = event["payload"]["conversation_id"]
-            self.shops[conv] = event.get("shop_id", "")
+            self.shops[conv] = event.get("shop_id")
             at = datetime.fromisoformat(event["occurred_at"])
             self.convs[conv].events.append((at, kind, event["event_id"]))
 

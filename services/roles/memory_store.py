@@ -87,7 +87,7 @@ class MemoryRoleStore:
         return out
 
     async def apply(self, changes: Changes) -> None:
-        self.round_trips += changes.write_round_trips() or 2
+        self.round_trips += changes.write_round_trips()
         for tid, write in changes.timers.items():
             if write.due_ms is None:
                 self.timers.pop(tid, None)

@@ -105,12 +105,12 @@ class RedisRoleStore:
 
     # --- apply --------------------------------------------------------------------------
     async def apply(self, changes: Changes) -> None:
-        """Three round trips: the timers' schedules and cancels, the state, then the acks
-        of the timers this batch fired. A claim is let go only once what its firing
-        changed is written: Redis refusing writes (OOM) still runs a script that begins
-        by deleting, such as an ack, while it refuses the schedule of the clock's next
-        milestone and the clock's own write. A process that died then, its write
-        refused, would have left a running clock without a timer."""
+        """The timers' schedules and cancels, the state, then the acks of the timers this
+        batch fired: a round trip each (`Changes.write_round_trips`). A claim is let go
+        only once what its firing changed is written: Redis refusing writes (OOM) still
+        runs a script that begins by deleting, such as an ack, while it refuses the
+        schedule of the clock's next milestone and the clock's own write. A process that
+        died then, its write refused, would have left a running clock without a timer."""
         await self.timers.run(self._timer_calls(changes))
         await self._write_state(changes)
         await self.timers.run([self.timers.ack(shard, claimed)
