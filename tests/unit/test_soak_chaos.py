@@ -10,7 +10,14 @@ import pytest
 from benchmarks.soak.accounting import Ledger
 from benchmarks.soak.chaos import invariants
 from benchmarks.soak.chaos.history import ChaosHistory
-from benchmarks.soak.chaos.plan import BROKER_RESTART, KILL, STOP, most_down_at_once, plan_faults
+from benchmarks.soak.chaos.plan import (
+    BROKER_RESTART,
+    KILL,
+    REDIS_REFUSE_WRITES,
+    STOP,
+    most_down_at_once,
+    plan_faults,
+)
 from benchmarks.soak.chaos.receiver import WebhookReceiver
 from benchmarks.soak.sla_check import SlaCheck, SlaPolicy
 from contracts import topics
@@ -38,6 +45,15 @@ def test_never_more_than_one_replica_of_a_service_is_down(seed: int) -> None:
     assert sum(f.kind in (KILL, STOP) for f in plan) >= 5
     assert all(f.at + f.seconds <= 600 for f in plan)
     assert [f.kind for f in plan].count(BROKER_RESTART) == 1
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_every_write_refusal_kills_a_replica_halfway_and_waits_for_it(seed: int) -> None:
+    refusals = [f for f in plan_faults(seed, 600, REPLICAS) if f.kind == REDIS_REFUSE_WRITES]
+    assert all(f.also_kill in REPLICAS for f in refusals)
+    assert all(f.window > f.seconds for f in refusals)  # the restart is in its window
+    assert all(f.also_kill is None for f in plan_faults(seed, 600, REPLICAS)
+               if f.kind != REDIS_REFUSE_WRITES)
 
 
 def test_faults_never_overlap_in_time() -> None:

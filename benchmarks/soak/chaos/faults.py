@@ -73,10 +73,17 @@ class FaultRunner:
 
     async def _kill(self, fault: Fault, entry: dict[str, Any]) -> None:
         child = self.children[fault.target]
-        entry["pid"] = child.proc.pid
-        os.kill(child.proc.pid, signal.SIGKILL)
-        await asyncio.to_thread(child.proc.wait)
+        entry["pid"] = await self._sigkill(child)
         await self._wait(fault.seconds)
+        await self._restart(child, entry)
+
+    async def _sigkill(self, child) -> int:
+        pid = child.proc.pid
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.to_thread(child.proc.wait)
+        return pid
+
+    async def _restart(self, child, entry: dict[str, Any]) -> None:
         self.stack.restart(child)
         entry["new_pid"] = self.targets[child.name].pid = child.proc.pid
         entry["ready_after_s"] = await _ready_after(child)
@@ -106,13 +113,23 @@ class FaultRunner:
             entry["restored"] = before
             await client.config_set("maxmemory-policy", "noeviction")
             await client.config_set("maxmemory", TINY_MAXMEMORY)
+            killed = None
             try:
-                await self._wait(fault.seconds)
+                if fault.also_kill is None:
+                    await self._wait(fault.seconds)
+                else:  # a replica dies while its writes are refused
+                    await self._wait(fault.seconds / 2)
+                    killed = self.children[fault.also_kill]
+                    entry["killed"] = {"target": killed.name, "wall": time.time(),
+                                       "pid": await self._sigkill(killed)}
+                    await self._wait(fault.seconds / 2)
             finally:
                 await client.config_set("maxmemory", before["maxmemory"])
                 await client.config_set("maxmemory-policy", before["maxmemory-policy"])
         finally:
             await client.aclose()
+        if killed is not None:
+            await self._restart(killed, entry["killed"])
 
     async def _broker_restart(self, fault: Fault, entry: dict[str, Any]) -> None:
         entry["pid"] = self.stack.broker.proc.pid
@@ -140,6 +157,11 @@ def describe(entry: dict[str, Any]) -> str:
     """One fault log line: offset, fault, target, pid, duration, outcome."""
     line = (f"t={entry['at']:.0f}s {entry['fault']} {entry['target']} (pid {entry['pid']}) "
             f"for {entry['duration']:.1f} s")
+    if "killed" in entry:
+        killed = entry["killed"]
+        line += f"; SIGKILLed {killed['target']} (pid {killed['pid']}) halfway"
+        if "new_pid" in killed:
+            line += f", back as pid {killed['new_pid']}"
     if "new_pid" in entry:
         line += f"; back as pid {entry['new_pid']}"
     if "ready_after_s" in entry:

@@ -3,7 +3,10 @@
 Faults come one at a time from a seeded RNG, so one seed gives one plan. A fault owns
 a window (its duration plus the time a killed replica needs to be ready again) and the
 next one starts after that window and a gap: at most one replica of a service is ever
-down (each runs two), and a Redis fault never meets a replica fault.
+down (each runs two), and a Redis fault never meets another fault, but for the replica
+each write refusal SIGKILLs halfway through it (restarted once Redis takes writes
+again): a replica dying while its writes are refused must leave nothing half done.
+(Plans drawn before 2026-12-06 had no such kill; a seed gives another plan since.)
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ class Fault:
     kind: str
     target: str  # a replica (`router`, `router-2`), `redis` or `broker`
     seconds: float
+    also_kill: str | None = None
+    """A write refusal's replica, SIGKILLed halfway through it."""
 
     @property
     def window(self) -> float:
         """How long the fault may keep its target down, recovery included."""
-        return self.seconds + (READY_ALLOWANCE if self.kind == KILL else 0.0)
+        return self.seconds + (READY_ALLOWANCE if self.kind == KILL or self.also_kill else 0.0)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,7 +59,8 @@ def plan_faults(seed: int, seconds: float, replicas: list[str]) -> list[Fault]:
     while True:
         kind = rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
         target = rng.choice(replicas) if kind in (KILL, STOP) else "redis"
-        fault = Fault(round(at, 1), kind, target, round(rng.uniform(*SECONDS[kind]), 1))
+        fault = Fault(round(at, 1), kind, target, round(rng.uniform(*SECONDS[kind]), 1),
+                      rng.choice(replicas) if kind == REDIS_REFUSE_WRITES else None)
         if fault.at + fault.seconds > seconds:
             break
         plan.append(fault)
@@ -74,6 +80,8 @@ def most_down_at_once(plan: list[Fault]) -> dict[str, int]:
     """Per service, the most of its replicas whose fault windows overlap."""
     windows = [(f.at, f.at + f.window, service_of(f.target)) for f in plan
                if f.kind in (KILL, STOP)]
+    windows += [(f.at + f.seconds / 2, f.at + f.window, service_of(f.also_kill)) for f in plan
+                if f.also_kill]
     most: dict[str, int] = {}
     for start, _, service in windows:
         down = sum(1 for s, e, svc in windows if svc == service and s <= start < e)

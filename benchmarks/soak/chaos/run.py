@@ -37,6 +37,12 @@ def chaos_policy(webhook_url: str) -> str:
 """
 
 
+def _kind(entry: dict[str, Any]) -> str:
+    if "skipped" in entry:
+        return f"{entry['fault']} (skipped)"
+    return f"{entry['fault']} + kill" if "killed" in entry else entry["fault"]
+
+
 class ChaosRun:
     topics = (topics.ASSIGNMENTS, topics.NOTIFICATIONS)
     """Watched by the soak's consumer on top of its own topics, for the history only."""
@@ -105,6 +111,7 @@ class ChaosRun:
                ) -> dict[str, Any]:
         log = self.runner.log
         starts = [f["wall_start"] for f in log if "skipped" not in f]
+        starts += [f["killed"]["wall"] for f in log if "killed" in f]
         self.freeze()
         final = self.final
         checks = {
@@ -116,8 +123,7 @@ class ChaosRun:
                 final["webhook_ids"], final["deliveries"], final["acted"], final["rejected"]),
         }
         return {"faults": log,
-                "fault_counts": dict(Counter(f["fault"] + (" (skipped)" if "skipped" in f
-                                                           else "") for f in log)),
+                "fault_counts": dict(Counter(_kind(f) for f in log)),
                 "chaos": {"seed": self.seed, "replicas": dict.fromkeys(REPLICATED, REPLICAS),
                           "left_out": LEFT_OUT, "webhook": self.receiver.url},
                 "invariants": checks}
