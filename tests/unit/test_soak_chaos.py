@@ -47,13 +47,13 @@ def test_never_more_than_one_replica_of_a_service_is_down(seed: int) -> None:
     assert [f.kind for f in plan].count(BROKER_RESTART) == 1
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_every_write_refusal_kills_a_replica_halfway_and_waits_for_it(seed: int) -> None:
-    refusals = [f for f in plan_faults(seed, 600, REPLICAS) if f.kind == REDIS_REFUSE_WRITES]
+def test_every_write_refusal_kills_a_replica_halfway_and_waits_for_it() -> None:
+    faults = [f for seed in range(10) for f in plan_faults(seed, 600, REPLICAS)]
+    refusals = [f for f in faults if f.kind == REDIS_REFUSE_WRITES]
+    assert len(refusals) >= 10
     assert all(f.also_kill in REPLICAS for f in refusals)
     assert all(f.window > f.seconds for f in refusals)  # the restart is in its window
-    assert all(f.also_kill is None for f in plan_faults(seed, 600, REPLICAS)
-               if f.kind != REDIS_REFUSE_WRITES)
+    assert all(f.also_kill is None for f in faults if f.kind != REDIS_REFUSE_WRITES)
 
 
 def test_faults_never_overlap_in_time() -> None:
