@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from services.roles.clock_state import ClockState
 from services.roles.escalation import RESPONSE_SLOT, timer_id
 from services.roles.keys import RoleKeys
 
@@ -69,3 +70,38 @@ async def probe_missing(redis: Redis, missing: list[tuple[str, str, Any]],
                                "timer": await _timer(redis, bases[role], tid)}
         out.append(entry)
     return out
+
+
+def describe_probe(entry: dict[str, Any]) -> str:
+    """One line for a missing breach: its stored clock and where its timer is."""
+    head = f"{entry['conversation']} {entry['sla']} due {entry['deadline']}"
+    if entry.get("shop") is None:
+        return f"{head}: shop unknown"
+    parts = []
+    for role in ROLES:
+        found = entry[role]
+        stored = found["conv"].get("clock")
+        if not stored and not found["timer"]:
+            continue
+        where = "; ".join(_where(t) for t in found["timer"]) or "no timer"
+        parts.append(f"{role} {_clock(stored)}, {where}")
+    return f"{head}: {'; '.join(parts) or 'nothing in Redis'}"
+
+
+def _clock(stored: str | None) -> str:
+    if not stored:
+        return "no clock"
+    try:
+        clock = ClockState.decode(stored)
+    except (ValueError, TypeError):
+        return "an unreadable clock"
+    state = "running" if clock.running else "stopped"
+    return f"clock {clock.sla} {state}, milestones fired {clock.fired:#b}"
+
+
+def _where(timer: dict[str, Any]) -> str:
+    if timer["lease_ms"] is not None:
+        return f"timer in flight in {timer['shard']} (lease to {int(timer['lease_ms'])} ms)"
+    if timer["due_ms"] is not None:
+        return f"timer waiting in {timer['shard']} (due {int(timer['due_ms'])} ms)"
+    return f"only a timer payload in {timer['shard']}"

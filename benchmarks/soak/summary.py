@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.soak.chaos.verdict import chaos_lines
+from benchmarks.soak.missing_probe import describe_probe
 
 
 def _process_delta(p0: dict[str, Any], p1: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +74,8 @@ def format_summary(report: dict[str, Any]) -> str:
             f"{check['missing_breaches']}, repeated ids {check['repeated_breach_ids']}, "
             f"unexplained {check['unexplained']}; retracted {check['retracted']}, resolved "
             f"{check['resolved']}")
+        lines += [f"    missing: {describe_probe(entry)}"
+                  for entry in check.get("missing_probed") or ()]
     if "invariants" in report:
         lines += chaos_lines(report)
     for pause in report.get("pauses") or ():
