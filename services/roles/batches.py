@@ -1,13 +1,14 @@
-"""One batch of a role service, start to end: read what it needs (one round trip),
-decide it (pure, `decider.py`), reserve the capacity its assignments take (one script
-per shop, a second and third round only for decisions another replica overtook), and
-hand back the outputs with the write of its changes, to run once they were acked.
+"""One batch of a role service, start to end: read what it needs (`reads.py`: up to
+four round trips, all but the last sent while the batch is still being parsed), decide
+it (pure, `decider.py`), reserve the capacity its assignments take (one script per
+shop, a second and third round only for decisions another replica overtook), and hand
+back the outputs with the write of its changes, to run once they were acked.
 
 Batches are pipelined (services.core.consumer): a batch may be decided while the
 previous one's changes are still on their way to Redis. Those changes are kept here
 until written, and laid over what the next batch reads (`pending.py`): every batch
-unwritten when the read is sent, as the read may be answered before a write that ends
-meanwhile (another connection)."""
+unwritten when its first read is sent, as a read may be answered before a write that
+ends meanwhile (another connection)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from services.core.timers import ClaimedTimer
 from services.roles.decider import Decider
 from services.roles.escalation import TimerPayload
 from services.roles.pending import Pending
-from services.roles.requests import request_for
+from services.roles.reads import BatchReads
 from services.roles.rules import Rules
 from services.roles.store import RoleStore
 
@@ -40,19 +41,26 @@ class RoleBatches:
         self._pending: list[Pending] = []
         """Changes of batches decided but not yet written, oldest first."""
 
+    def reads(self) -> BatchReads:
+        """The reads of the next batch; its events' may be sent as they are parsed."""
+        return BatchReads(self.store, self.role, self._pending)
+
     async def run(
         self, events: Sequence[tuple[object, str]] = (),
         timers: Sequence[tuple[ClaimedTimer, TimerPayload]] = (),
+        reads: BatchReads | None = None,
     ) -> tuple[list[Outgoing], Callable[[], Awaitable[None]]]:
-        """`events`: (event, shard of its partition), in order; `timers`: due timers.
-        Returns the outputs, in order, and the write to run after they were acked."""
-        request = request_for(self.role, (e for e, _ in events), (p for _, p in timers))
-        # Every batch unwritten as the read is sent: a write that ends meanwhile may be
-        # missing from the read's answer.
-        unwritten = list(self._pending)
-        snapshot = await self.store.load(request)
-        for pending in unwritten:
-            pending.lay_over(snapshot)
+        """`events`: (event, shard of its partition), in order; `timers`: due timers;
+        `reads`: those sent for the events so far (else all are read here). Returns the
+        outputs, in order, and the write to run after they were acked."""
+        if reads is None:
+            reads = self.reads()
+            reads.need(e for e, _ in events)
+        reads.need(timers=(p for _, p in timers))
+        try:
+            snapshot = await reads.snapshot()
+        finally:
+            reads.close()
         now = self.now()
         decider = Decider(role=self.role, snapshot=snapshot, rules=self.rules,
                           policy_for=self.policy_for, now=now)
@@ -61,7 +69,7 @@ class RoleBatches:
         for claimed, payload in timers:
             decider.timer(claimed, payload)
         now_ms = round(now.timestamp() * 1000)
-        trips = 1
+        trips = reads.round_trips
         while reservations := decider.take_reservations():
             decider.resolve(await self.store.reserve(reservations, now_ms))
             trips += 1

@@ -32,6 +32,14 @@ class Intake:
     stamped: set[TopicPartition] = field(default_factory=set)
     """Partitions on which a record stamped by an upstream stage (the router) was read."""
 
+    def extend(self, later: Intake) -> None:
+        """Add what the records read after these gave."""
+        self.events += later.events
+        self.letters += later.letters
+        self.counts.update(later.counts)
+        self.watermarks = candidates_of([*self.watermarks.items(), *later.watermarks.items()])
+        self.stamped |= later.stamped
+
 
 def read_records(records: Sequence[ConsumerRecord], stage: InputStage, *,
                  read_ms: int, grace_ms: int) -> Intake:
