@@ -9,8 +9,9 @@ shops x 20 agents (benchmarks/roles_workload.py). Prints events/s and the ratio 
 baseline, CPU per event, Redis round trips per batch and cores; asserts nothing.
 
 The service starts, joins and reports /readyz 200; it is frozen (SIGSTOP) while the
-backlog is produced, and the clock runs from thawing it (SIGCONT) until its /metrics
-count every record consumed (polled every 0.25 s)."""
+backlog is produced, and the clock runs from thawing it (SIGCONT) until its group has
+committed the whole backlog (offsets polled every 50 ms), as the baseline runs to its
+last commit."""
 
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ from aiokafka import TopicPartition
 from redis.asyncio import Redis
 
 from benchmarks.common.baseline import RAW_IN, RAW_OUT, Baseline, baseline
-from benchmarks.common.kafka_io import HEADERS, commit_group_at, new_producer, track_ends
+from benchmarks.common.kafka_io import (
+    HEADERS,
+    commit_group_at,
+    new_producer,
+    track_ends,
+    wait_committed,
+)
 from benchmarks.common.procs import (
-    ServiceProc,
     check_alive,
     cpu_seconds,
     embedded_stack,
@@ -107,13 +113,18 @@ class RoleBench:
                 resumed = time.monotonic()
                 for p in procs:
                     p.signal(signal.SIGCONT)
-                counts = await self._wait_consumed(http, procs, n)
-                seconds = time.monotonic() - resumed
+                done = await wait_committed(bootstrap, f"{prefix}-{role}", self.ends,
+                                            check=lambda: check_alive(procs),
+                                            timeout=max(180, n / 100))
+                seconds = done - resumed
                 if spy is not None:
                     stop_py_spy(spy)
                 cpu = sum(p.cpu_seconds() for p in procs) - cpu0
                 servers = self.servers_cpu() - servers0
                 samples = [await metrics(http, p) for p in procs]
+                counts = [int(summed(s, "kefu_events_in_total")) for s in samples]
+                if sum(counts) < n:
+                    raise RuntimeError(f"only {sum(counts)} of {n} records consumed")
         finally:
             for p in procs:
                 p.stop()
@@ -121,21 +132,6 @@ class RoleBench:
         batches = sum(summed(s, "kefu_role_batch_redis_round_trips_count") for s in samples)
         return RoleRun(processes, n / seconds, cpu / n * 1e6, seconds, cpu / seconds,
                        servers / seconds, trips / max(1, batches), int(batches), counts)
-
-    async def _wait_consumed(self, http, procs: list[ServiceProc], n: int) -> list[int]:
-        deadline = time.monotonic() + max(180, n / 100)
-        counts = [0]
-        while sum(counts) < n and time.monotonic() < deadline:
-            await asyncio.sleep(0.25)
-            check_alive(procs)
-            try:
-                counts = [int(summed(await metrics(http, p), "kefu_events_in_total"))
-                          for p in procs]
-            except (aiohttp.ClientError, TimeoutError):
-                continue
-        if sum(counts) < n:
-            raise RuntimeError(f"only {sum(counts)} of {n} records consumed in time")
-        return counts
 
 
 def report(args, workload: RoleWorkload, base: Baseline, batched: Baseline, one: RoleRun,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 HEADERS = [("content-type", b"application/json")]
 
@@ -109,3 +110,26 @@ async def commit_group_at(bootstrap: str, group: str, offsets: dict[TopicPartiti
         await consumer.commit(offsets)
     finally:
         await consumer.stop()
+
+
+async def wait_committed(bootstrap: str, group: str, ends: dict[TopicPartition, int], *,
+                         check: Callable[[], None], timeout: float,
+                         every: float = 0.05) -> float:
+    """Poll the group's committed offsets every `every` seconds until they reach `ends`
+    (the end of the backlog); returns that moment (time.monotonic()). Measures a service
+    the way the passthrough baseline is measured: up to its last commit. `check` raises
+    if a service died."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            check()
+            offsets = await admin.list_consumer_group_offsets(group, partitions=list(ends))
+            if all(offsets.get(tp) is not None and offsets[tp].offset >= end
+                   for tp, end in ends.items()):
+                return time.monotonic()
+            await asyncio.sleep(every)
+    finally:
+        await admin.close()
+    raise RuntimeError(f"group {group} did not commit the backlog in {timeout:.0f}s")
