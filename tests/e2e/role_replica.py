@@ -183,8 +183,8 @@ def main(argv: list[str]) -> int:
     if holds:
         run = RoleBatches.run
 
-        async def slow(self, events=(), timers=()):
-            outputs, write = await run(self, events, timers)
+        async def slow(self, events=(), timers=(), reads=None):
+            outputs, write = await run(self, events, timers, reads)
             delay = holds.get("--slow-fire" if timers else "--slow-write")
             if delay is None:
                 return outputs, write
