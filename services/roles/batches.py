@@ -1,8 +1,9 @@
 """One batch of a role service, start to end: read what it needs (`reads.py`: up to
 four round trips, all but the last sent while the batch is still being parsed), decide
 it (pure, `decider.py`), reserve the capacity its assignments take (one script per
-shop, a second and third round only for decisions another replica overtook), and hand
-back the outputs with the write of its changes, to run once they were acked.
+shop; a big batch's first half is reserved while its second half is decided; another
+round only for decisions another replica overtook), and hand back the outputs with the
+write of its changes, to run once they were acked.
 
 Batches are pipelined (services.core.consumer): a batch may be decided while the
 previous one's changes are still on their way to Redis. Those changes are kept here
@@ -12,6 +13,7 @@ ends meanwhile (another connection)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -27,6 +29,9 @@ from services.roles.rules import Rules
 from services.roles.store import RoleStore
 
 Now = Callable[[], datetime]
+EARLY_RESERVE_FROM = 500
+"""Events in a batch from which the first half's capacity reservations go to Redis
+while the second half is decided (one more round trip, hidden behind the deciding)."""
 
 
 class RoleBatches:
@@ -62,14 +67,27 @@ class RoleBatches:
         finally:
             reads.close()
         now = self.now()
+        now_ms = round(now.timestamp() * 1000)
         decider = Decider(role=self.role, snapshot=snapshot, rules=self.rules,
                           policy_for=self.policy_for, now=now)
-        for event, shard in events:
+        half = len(events) // 2 if len(events) >= EARLY_RESERVE_FROM else len(events)
+        for event, shard in events[:half]:
             decider.event(event, shard)
-        for claimed, payload in timers:
-            decider.timer(claimed, payload)
-        now_ms = round(now.timestamp() * 1000)
-        trips = reads.round_trips
+        early = None
+        if half < len(events) and (first := decider.take_reservations()):
+            early = asyncio.ensure_future(self.store.reserve(first, now_ms))
+            await asyncio.sleep(0)  # let it out while the second half is decided
+        try:
+            for event, shard in events[half:]:
+                decider.event(event, shard)
+            for claimed, payload in timers:
+                decider.timer(claimed, payload)
+            if early is not None:
+                decider.resolve(await early, counted=False)
+        finally:
+            if early is not None and not early.done():
+                early.cancel()
+        trips = reads.round_trips + (early is not None)
         while reservations := decider.take_reservations():
             decider.resolve(await self.store.reserve(reservations, now_ms))
             trips += 1

@@ -236,10 +236,12 @@ class Decider:
         self._sent = sent
         return sent
 
-    def resolve(self, results: dict[str, ShopResult]) -> None:
+    def resolve(self, results: dict[str, ShopResult], *, counted: bool = True) -> None:
         """Fill the assignment outputs from the store's answers; decide again what came
-        back `full` and hand back the conversations of agents who left (next round)."""
-        self.rounds += 1
+        back `full` and hand back the conversations of agents who left (next round).
+        `counted`: False for a batch's first half, reserved early (`batches.py`): its
+        second half has not had its first round yet."""
+        self.rounds += counted
         for shop, result in results.items():
             placer = self.placer(shop)
             if result.board is not None:

@@ -1,6 +1,8 @@
 """A big batch is read in parts, each part's reads sent to the store before the next
-part is parsed (services/roles/reads.py): the batch must decide exactly what one read of
-the whole batch decides, ask for no key twice, and leave no read behind when it fails."""
+part is parsed (services/roles/reads.py), and the first half's capacity reservations
+are sent before the second half is decided (services/roles/batches.py): the batch must
+decide exactly what one read and one reservation round decide, ask for no key twice,
+and leave no read behind when it fails."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from aiokafka import ConsumerRecord
 from contracts import example
 from services.core.metrics import Metrics
 from services.presale.rules import presale_rules
+from services.roles import batches as batches_module
 from services.roles import handler as handler_module
 from services.roles.batches import RoleBatches
+from services.roles.decider import Decider
 from services.roles.handler import RoleHandler
 from services.roles.memory_store import MemoryRoleStore
 from services.roles.reads import PARTS, part_size
@@ -83,6 +87,10 @@ class Recording(MemoryRoleStore):
         self.log.append(("read", len(request.seen) + len(request.convs) + len(request.subjects)))
         return await super().load(request)
 
+    async def reserve(self, reservations, now_ms):
+        self.log.append(("reserve", sum(map(len, reservations.values()))))
+        return await super().reserve(reservations, now_ms)
+
 
 def handler(store: MemoryRoleStore) -> RoleHandler:
     batches = RoleBatches(role="presale", store=store, rules=presale_rules,
@@ -132,6 +140,7 @@ async def test_a_batch_read_in_parts_decides_what_one_read_after_the_last_write_
     in_parts = Recording()
     parted = await two_batches(in_parts, pipelined=True)
     monkeypatch.setattr(handler_module, "part_size", lambda n: n)
+    monkeypatch.setattr(batches_module, "EARLY_RESERVE_FROM", 10**9)
     at_once = Recording()
     whole = await two_batches(at_once, pipelined=False)
 
@@ -166,9 +175,36 @@ async def test_each_part_is_sent_before_the_next_is_parsed(monkeypatch) -> None:
     records = busy_day()
     await handle(Recording(log), records)
     size = part_size(len(records))
-    assert [step for step, _ in log] == ["parse", "read"] * (PARTS - 1) + ["parse", "read"]
+    assert [step for step, _ in log if step != "reserve"] == ["parse", "read"] * PARTS
     assert [n for step, n in log if step == "parse"] == [size] * (PARTS - 1) + [
         len(records) - size * (PARTS - 1)]
+
+
+async def test_the_first_half_is_reserved_while_the_second_is_decided(monkeypatch) -> None:
+    log: list = []
+    decide = Decider.event
+
+    def logged(self, event, shard):
+        log.append(("decide", event.event_id))
+        return decide(self, event, shard)
+
+    monkeypatch.setattr(Decider, "event", logged)
+    records = busy_day()
+    await handle(Recording(log), records)
+    steps = [step for step, _ in log if step != "read"]
+    half = len(records) // 2
+    assert steps[:half + 1] == ["decide"] * half + ["reserve"]
+    assert steps[half + 1:] == ["decide"] * (len(records) - half) + ["reserve"]
+    assert [n for step, n in log if step == "reserve"][0] > 0
+
+
+async def test_a_failed_early_reservation_fails_the_batch() -> None:
+    class Refusing(Recording):
+        async def reserve(self, reservations, now_ms):
+            raise ConnectionError("Redis refused")
+
+    with pytest.raises(ConnectionError, match="refused"):
+        await handle(Refusing(), busy_day())
 
 
 async def test_a_small_batch_is_one_read() -> None:
