@@ -242,7 +242,7 @@ end
 local function stale(key, fence)
   if fence == '' then return false end
   local stored = redis.call('HGET', key, 'fence')
-  if not stored then return false end
+  if not stored or stored == fence then return false end
   local shard, gen = split(fence)
   local stored_shard, stored_gen = split(stored)
   return stored_shard == shard and stored_gen > gen
@@ -264,10 +264,15 @@ end
 i = 5
 for _ = 1, n do
   local key = p .. 'conv:' .. ARGV[i]
-  redis.call('HSET', key, 'buyer', ARGV[i + 2], 'priority', ARGV[i + 3], 'opened', ARGV[i + 4],
-             'answered', ARGV[i + 5], 'trace', ARGV[i + 6], 'complained', ARGV[i + 7],
-             'clock', ARGV[i + 8])
-  if ARGV[i + 1] ~= '' then redis.call('HSET', key, 'fence', ARGV[i + 1]) end
+  if ARGV[i + 1] ~= '' then
+    redis.call('HSET', key, 'buyer', ARGV[i + 2], 'priority', ARGV[i + 3], 'opened',
+               ARGV[i + 4], 'answered', ARGV[i + 5], 'trace', ARGV[i + 6], 'complained',
+               ARGV[i + 7], 'clock', ARGV[i + 8], 'fence', ARGV[i + 1])
+  else
+    redis.call('HSET', key, 'buyer', ARGV[i + 2], 'priority', ARGV[i + 3], 'opened',
+               ARGV[i + 4], 'answered', ARGV[i + 5], 'trace', ARGV[i + 6], 'complained',
+               ARGV[i + 7], 'clock', ARGV[i + 8])
+  end
   redis.call('PEXPIRE', key, kttl)
   if ARGV[i + 9] ~= '' then
     redis.call('ZADD', p .. 'queue', 'XX', 'LT', ARGV[i + 9], ARGV[i])
