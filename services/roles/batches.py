@@ -87,6 +87,8 @@ class RoleBatches:
         finally:
             if early is not None and not early.done():
                 early.cancel()
+            elif early is not None and not early.cancelled():
+                early.exception()  # retrieved: a failed batch is redelivered whole
         trips = reads.round_trips + (early is not None)
         while reservations := decider.take_reservations():
             decider.resolve(await self.store.reserve(reservations, now_ms))

@@ -7,6 +7,7 @@ and leave no read behind when it fails."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 
 import orjson
@@ -231,3 +232,33 @@ async def test_a_failed_read_fails_the_batch_and_leaves_no_read_running() -> Non
         await handle(store, busy_day())
     await asyncio.sleep(0)
     assert store.hanging and store.hanging[0].cancelled()
+
+
+async def test_a_batch_that_breaks_after_its_early_reservation_failed_leaves_no_stray_error(
+        monkeypatch) -> None:
+    """The record that breaks the batch is what the consumer isolates; the refused early
+    reservation is not reported again as an error nobody retrieved."""
+    class Refusing(Recording):
+        async def reserve(self, reservations, now_ms):
+            raise ConnectionError("Redis refused")
+
+    records = busy_day()
+    breaking = orjson.loads(records[-50].value)["event_id"]
+    decide = Decider.event
+
+    def breaks(self, event, shard):
+        if event.event_id == breaking:
+            raise ValueError("a record that breaks the decider")
+        return decide(self, event, shard)
+
+    monkeypatch.setattr(Decider, "event", breaks)
+    loop, stray = asyncio.get_running_loop(), []
+    loop.set_exception_handler(lambda _loop, context: stray.append(context["message"]))
+    try:
+        with pytest.raises(ValueError, match="breaks the decider"):
+            await handle(Refusing(), records)
+        await asyncio.sleep(0)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(None)
+    assert stray == []
