@@ -154,8 +154,12 @@ local function assign(c, target, cause, reason, expect, score, buyer)
   if agent ~= '' and agent ~= target then
     redis.call('SREM', p .. 'agent:' .. agent .. ':convs', c)
   end
-  redis.call('HSET', conv, 'agent', target, 'reason', reason, 'acause', cause, 'at', now)
-  if buyer ~= '' then redis.call('HSET', conv, 'buyer', buyer) end
+  if buyer ~= '' then
+    redis.call('HSET', conv, 'agent', target, 'reason', reason, 'acause', cause, 'at', now,
+               'buyer', buyer)
+  else
+    redis.call('HSET', conv, 'agent', target, 'reason', reason, 'acause', cause, 'at', now)
+  end
   redis.call('PEXPIRE', conv, kttl)
   local rec = p .. 'cause:' .. cause
   redis.call('SADD', rec, c)
