@@ -41,14 +41,19 @@ shops:
 """
 
 
-THREE_SECONDS = """
+def around_the_clock(budget: str) -> str:
+    """A policy: pre-sale answers within `budget` around the clock, no quiet hours."""
+    return f"""
 shops:
   default:
-    business_hours: {mon-sun: [["00:00", "24:00"]]}
+    business_hours: {{mon-sun: [["00:00", "24:00"]]}}
     sla:
-      presale: {first_response: 3s, next_response: 3s}
-    notify: {quiet_hours: []}
+      presale: {{first_response: {budget}, next_response: {budget}}}
+    notify: {{quiet_hours: []}}
 """
+
+
+THREE_SECONDS = around_the_clock("3s")
 """Pre-sale answers within 3 s around the clock (warning at 2.4 s, level 3 at 6 s)."""
 
 

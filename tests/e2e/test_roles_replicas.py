@@ -62,13 +62,7 @@ async def test_two_replicas_never_over_assign_an_agent(stack, kafka, tmp_path) -
         True}
 
 
-LONG_SLA = """
-shops:
-  default:
-    business_hours: {mon-sun: [["00:00", "24:00"]]}
-    sla:
-      presale: {first_response: 1h, next_response: 1h}
-"""
+LONG_SLA = r.around_the_clock("1h")
 """Nothing falls due while the test runs: every assignment is a first decision."""
 
 
