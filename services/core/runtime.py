@@ -32,6 +32,7 @@ from services.core.outputs import Outgoing
 from services.core.progress import PartitionProgress
 from services.core.redis import create_redis
 from services.core.settings import Settings
+from services.core.waiting import retrieve
 from services.core.watermark import WATERMARK_HEADER
 
 Background = Callable[[], Awaitable[None]]
@@ -300,10 +301,5 @@ async def all_acked(futures: Sequence[asyncio.Future]) -> None:
             await future
     except BaseException:
         for future in futures:
-            future.add_done_callback(_retrieve)
+            future.add_done_callback(retrieve)
         raise
-
-
-def _retrieve(future: asyncio.Future) -> None:
-    if not future.cancelled():
-        future.exception()

@@ -1,4 +1,5 @@
-"""Waiting for an asyncio.Event with a time limit."""
+"""Waiting for an asyncio.Event with a time limit, and letting go of a task nobody will
+await."""
 
 from __future__ import annotations
 
@@ -19,3 +20,16 @@ async def wait_event(event: asyncio.Event, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def let_go(task: asyncio.Future) -> None:
+    """Cancel `task` if it still runs, and retrieve whatever it ends with: a failure
+    nobody awaits is then not reported as "exception never retrieved"."""
+    task.cancel()
+    task.add_done_callback(retrieve)
+
+
+def retrieve(future: asyncio.Future) -> None:
+    """Mark the outcome of a finished future as seen."""
+    if not future.cancelled():
+        future.exception()

@@ -21,6 +21,7 @@ from services.core.outputs import Outgoing
 from services.core.policy import ShopPolicy
 from services.core.retry import Fenced
 from services.core.timers import ClaimedTimer
+from services.core.waiting import let_go
 from services.roles.decider import Decider
 from services.roles.escalation import TimerPayload
 from services.roles.pending import Pending
@@ -85,10 +86,8 @@ class RoleBatches:
             if early is not None:
                 decider.resolve(await early, counted=False)
         finally:
-            if early is not None and not early.done():
-                early.cancel()
-            elif early is not None and not early.cancelled():
-                early.exception()  # retrieved: a failed batch is redelivered whole
+            if early is not None:
+                let_go(early)  # a failed batch is redelivered whole
         trips = reads.round_trips + (early is not None)
         while reservations := decider.take_reservations():
             decider.resolve(await self.store.reserve(reservations, now_ms))

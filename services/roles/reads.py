@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
+from services.core.waiting import let_go
 from services.roles.escalation import TimerPayload
 from services.roles.pending import Pending
 from services.roles.requests import request_for
@@ -40,7 +41,6 @@ class BatchReads:
         self.asked = LoadRequest()
         """What the reads sent so far asked for (boards aside)."""
         self.parts: list[asyncio.Task[Snapshot]] = []
-        self.round_trips = 0
 
     def need(self, events: Iterable = (), timers: Iterable[TimerPayload] = ()) -> None:
         """Add what `events` and `timers` need to the next read."""
@@ -60,13 +60,16 @@ class BatchReads:
         if not (wanted.seen or wanted.convs or wanted.subjects):
             return
         self.parts.append(asyncio.ensure_future(self.store.load(self._take(boards={}))))
-        self.round_trips += 1
+
+    @property
+    def round_trips(self) -> int:
+        """The reads of the batch: the parts sent while it was parsed, and the last."""
+        return len(self.parts) + 1
 
     async def snapshot(self) -> Snapshot:
         """The last read (the rest, and the boards), then the merge of every read's
         answer, with the unwritten changes laid over it."""
         last = self.store.load(self._take(boards=self.wanted.boards))
-        self.round_trips += 1
         answers = await asyncio.gather(*self.parts, last)
         snapshot = Snapshot()
         for answer in answers:
@@ -82,10 +85,7 @@ class BatchReads:
     def close(self) -> None:
         """Stop the reads nobody will wait for (the batch failed before its snapshot)."""
         for part in self.parts:
-            if not part.done():
-                part.cancel()
-            elif not part.cancelled():
-                part.exception()  # retrieved: its failure is the batch's, already raised
+            let_go(part)  # a failure of its own is the batch's, already raised
 
     def _take(self, *, boards: dict[str, BoardRequest]) -> LoadRequest:
         wanted = self.wanted

@@ -1,7 +1,7 @@
-"""The role store on Redis: a batch's reads in one pipelined round trip, its capacity
-reservations in one script call per shop (one round trip), its changes in two (timers,
-then state) and a third for the acks of the timers it fired, whatever the batch's size.
-Layout in `keys.py`, scripts in `scripts.py`."""
+"""The role store on Redis: each read of a batch in one pipelined round trip (`reads.py`
+sends up to four), its capacity reservations in one script call per shop and round,
+its changes in two (timers, then state) and a third for the acks of the timers it
+fired, whatever the batch's size. Layout in `keys.py`, scripts in `scripts.py`."""
 
 from __future__ import annotations
 
