@@ -55,8 +55,28 @@ local function list()
 end
 local ids, convs, subjects, buyers, causes = list(), list(), list(), list(), list()
 local extra = ARGV[i]
-local seen, states, clocks = {}, {}, {}
-for j, id in ipairs(ids) do seen[j] = redis.call('EXISTS', p .. 'seen:' .. id) end
+local function prefixed(prefix, names)
+  local out = {}
+  for j, name in ipairs(names) do out[j] = prefix .. name end
+  return out
+end
+-- 1 or 0 per key; a chunk of keys none (or all) of which exist costs one call: most
+-- event ids are new, most causes have decided nothing yet
+local function exist_each(keys)
+  local out = {}
+  for from = 1, #keys, 1000 do
+    local to = math.min(from + 999, #keys)
+    local found = redis.call('EXISTS', unpack(keys, from, to))
+    for j = from, to do
+      if found == 0 then out[j] = 0
+      elseif found == to - from + 1 then out[j] = 1
+      else out[j] = redis.call('EXISTS', keys[j]) end
+    end
+  end
+  return out
+end
+local states, clocks = {}, {}
+local seen = exist_each(prefixed(p .. 'seen:', ids))
 for _, c in ipairs(convs) do
   local f = redis.call('HMGET', p .. 'conv:' .. c, 'agent', 'reason', 'acause', 'at', 'buyer',
                        'priority', 'opened', 'answered', 'trace', 'complained', 'clock')
@@ -89,8 +109,10 @@ for _, buyer in ipairs(buyers) do
     for _, v in ipairs({buyer, agent, at}) do stickies[#stickies + 1] = v end
   end
 end
-for _, cause in ipairs(causes) do
-  for _, c in ipairs(redis.call('SMEMBERS', p .. 'cause:' .. cause)) do
+local recorded = prefixed(p .. 'cause:', causes)
+for j, exists in ipairs(exist_each(recorded)) do
+  local cause = causes[j]
+  for _, c in ipairs(exists == 1 and redis.call('SMEMBERS', recorded[j]) or {}) do
     local d = redis.call('HMGET', p .. 'conv:' .. c, 'agent', 'reason', 'acause', 'at')
     if d[3] == cause and d[2] and d[2] ~= '' then
       for _, v in ipairs({cause, c, d[1] or '', d[2], d[4] or '0'}) do

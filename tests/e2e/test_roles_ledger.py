@@ -119,3 +119,26 @@ async def test_agents_whose_presence_expired_are_pruned(stores) -> None:
     found, _ = await board(store, shop)
     assert set(found.agents) == {"here"}
     assert await store.redis.smembers(KEYS.agents(shop)) == {b"here"}
+
+
+async def test_dedup_marks_and_recorded_decisions_read_exactly_in_any_mix(stores) -> None:
+    """A load answers each event id and cause on its own, whether none, some or all of
+    a chunk of them were seen (chunks of 1,000 keys are checked at once)."""
+    shop, redis = unique("shop"), stores[0].redis
+    ids = [f"e{n:04d}" for n in range(2_500)]
+    marked = {*ids[:1_000], *ids[1_000:2_000:7], ids[-1]}  # all, some, then one in three chunks
+    await redis.mset({KEYS.seen(shop, event_id): 1 for event_id in marked})
+    await one(stores[0], shop, Presence("a1", "online", 9, unique("e")), now_ms=0)
+    decided = [unique("e") for _ in range(3)]
+    for n, cause in enumerate(decided):
+        assert (await one(stores[0], shop, assign(f"c{n}", "a1", cause))).status == "ok"
+    causes = [*decided, *(unique("e") for _ in range(1_200))]
+
+    snap = await stores[1].load(LoadRequest(
+        seen={(shop, event_id) for event_id in ids},
+        boards={shop: BoardRequest(causes=set(causes))}))
+
+    assert snap.seen == {(shop, event_id) for event_id in marked}
+    assert {cause: [(d.conv, d.agent) for d in found]
+            for (_, cause), found in snap.decisions.items()} == {
+        cause: [(f"c{n}", "a1")] for n, cause in enumerate(decided)}
