@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from services.core.redis import reply_text
 from services.roles.clock_state import ClockState
 from services.roles.escalation import RESPONSE_SLOT, timer_id
 from services.roles.keys import RoleKeys
@@ -17,16 +18,12 @@ ROLES = ("presale", "aftersale")
 CONVERSATION = "conversation"
 
 
-def _text(value) -> str | None:
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
-
-
 async def _shards(redis: Redis, role: str) -> list[str]:
     """The hash-tag bases of a role's timer shards, `kefu:{timers:<role>:<shard>}`."""
     bases, cursor = set(), 0
     while True:
         cursor, keys = await redis.scan(cursor, match=f"kefu:{{timers:{role}:*}}:*", count=1000)
-        bases.update(_text(k).rsplit("}:", 1)[0] + "}" for k in keys)
+        bases.update(reply_text(k).rsplit("}:", 1)[0] + "}" for k in keys)
         if cursor == 0:
             return sorted(bases)
 
@@ -46,8 +43,8 @@ async def _timer(redis: Redis, bases: list[str], tid: str) -> list[dict[str, Any
         due, lease, owner, data, fence = replies[5 * i: 5 * i + 5]
         if due is not None or lease is not None or owner is not None or data:
             found.append({"shard": base, "due_ms": due, "lease_ms": lease,
-                          "owner": _text(owner), "payload": bool(data),
-                          "fence": _text(fence)})
+                          "owner": reply_text(owner), "payload": bool(data),
+                          "fence": reply_text(fence)})
     return found
 
 
@@ -66,7 +63,7 @@ async def probe_missing(redis: Redis, missing: list[tuple[str, str, Any]],
             for role in ROLES:
                 state = await redis.hgetall(RoleKeys(role).conv(shop, conv))
                 tid = timer_id(shop, role, CONVERSATION, conv, RESPONSE_SLOT)
-                entry[role] = {"conv": {_text(k): _text(v) for k, v in state.items()},
+                entry[role] = {"conv": {reply_text(k): reply_text(v) for k, v in state.items()},
                                "timer": await _timer(redis, bases[role], tid)}
         out.append(entry)
     return out

@@ -15,17 +15,15 @@ clocks (`services/roles/conversation.py`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from contracts import EventType, SlaKind
 from services.analytics.facts import Row
 from services.analytics.memo import Seen
 from services.analytics.timefmt import ch_time, ch_time_us, local_fields, to_ms
-from services.core.business_hours import epoch_us
+from services.core.business_hours import MICROSECOND, epoch_us
 from services.core.policy import ShopPolicy
 
-_US = timedelta(microseconds=1)
 THREE_MINUTES_US = 180_000_000
 OPEN, REPLY, CLOSED = "", "reply", "closed"
 
@@ -70,7 +68,8 @@ def apply_chat(memo: ConversationMemo, event, role: str, policy: ShopPolicy) -> 
 def _open(memo: ConversationMemo, event, role: str, policy: ShopPolicy) -> Row:
     sla = SlaKind.NEXT_RESPONSE if memo.answered else SlaKind.FIRST_RESPONSE
     start = event.occurred_at
-    start_us, budget_us = epoch_us(start), getattr(getattr(policy.sla, role), sla.value) // _US
+    budget_us = getattr(getattr(policy.sla, role), sla.value) // MICROSECOND
+    start_us = epoch_us(start)
     # the role clock's deadline (services/roles/clocks.py) and 180 business seconds
     if budget_us <= THREE_MINUTES_US:
         deadline, due_3m = policy.calendar.add_business_us(start_us, (budget_us, THREE_MINUTES_US))
@@ -109,5 +108,5 @@ def _end(memo: ConversationMemo, event, reason: str, policy: ShopPolicy) -> Row 
         business = policy.calendar.business_us_between(memo.start_ms * 1000, epoch_us(end))
         row.update(agent_id=event.payload.agent_id,
                    response_ms=max(0, to_ms(end) - memo.start_ms),
-                   business_ms=max(0, round((business * _US).total_seconds() * 1000)))
+                   business_ms=max(0, round((business * MICROSECOND).total_seconds() * 1000)))
     return row

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from services.console import keys
 from services.console.access import ConsoleRole, User
+from services.core.redis import reply_text
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _hasher = PasswordHasher()
@@ -62,21 +63,17 @@ class Users:
         role, shops = await self.redis.hmget(keys.user(name), "role", "shops")
         if role is None:
             return None
-        return User(name, ConsoleRole(_text(role)), frozenset(orjson.loads(shops or b"[]")))
+        return User(name, ConsoleRole(reply_text(role)), frozenset(orjson.loads(shops or b"[]")))
 
     async def verify(self, name: str, password: str) -> User | None:
         """The user, if the password is theirs; None otherwise (same work either way)."""
         stored = await self.redis.hget(keys.user(name), "hash") if NAME.match(name or "") \
             else None
         try:
-            _hasher.verify(_text(stored) if stored else _DUMMY, password)
+            _hasher.verify(reply_text(stored) if stored else _DUMMY, password)
         except (VerificationError, InvalidHashError):
             return None
         return await self.get(name) if stored else None
 
     async def names(self) -> list[str]:
-        return sorted(_text(n) for n in await self.redis.smembers(keys.USERS))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+        return sorted(reply_text(n) for n in await self.redis.smembers(keys.USERS))

@@ -22,7 +22,8 @@ _ZERO = timedelta(0)
 _DAYS_CACHED = 4096  # about 11 years of days per calendar
 _SPANS_REMEMBERED = 8
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
+MICROSECOND = timedelta(microseconds=1)
+"""The unit of the epoch-microsecond times (`epoch_us`) clocks compute with."""
 
 
 def epoch_us(at: datetime) -> int:
@@ -32,7 +33,7 @@ def epoch_us(at: datetime) -> int:
 
 
 def _instant(us: int) -> datetime:
-    return _EPOCH + us * _US
+    return _EPOCH + us * MICROSECOND
 
 
 def _minutes(value: time | int, *, end: bool) -> int:
@@ -202,7 +203,7 @@ class BusinessCalendar:
             if begin + durations_us[-1] <= hi:
                 return [begin + d if d else start_us for d in durations_us]
         return [epoch_us(at) for at in self.add_business_times(
-            _instant(start_us), [d * _US for d in durations_us])]
+            _instant(start_us), [d * MICROSECOND for d in durations_us])]
 
     def business_us_between(self, a_us: int, b_us: int) -> int:
         """`business_time_between` in epoch microseconds: two instants within one
@@ -213,7 +214,7 @@ class BusinessCalendar:
         _, lo, hi = self._span(a_us)
         if b_us <= hi:
             return max(0, b_us - max(a_us, lo))
-        return self.business_time_between(_instant(a_us), _instant(b_us)) // _US
+        return self.business_time_between(_instant(a_us), _instant(b_us)) // MICROSECOND
 
     def _span(self, at_us: int) -> tuple[int, int, int]:
         """The opening interval the business time after `at_us` begins in, as (a time

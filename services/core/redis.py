@@ -29,6 +29,12 @@ return n
 hash tag: one slot in a cluster; group them with `by_hash_tag`)."""
 
 
+def reply_text(value: bytes | str | None) -> str | None:
+    """A Redis reply value as text (None stays None), from a client with or without
+    decode_responses."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def by_hash_tag(keys: Iterable[str]) -> Iterable[list[str]]:
     """Keys grouped by their hash tag ("kefu:{shop}:..."): one Lua call per group."""
     groups: dict[str, list[str]] = defaultdict(list)

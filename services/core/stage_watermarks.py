@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from redis.asyncio import Redis
 
+from services.core.redis import reply_text
 from services.core.redis_batch import RedisBatch
 from services.core.watermark import UNKNOWN
 
@@ -35,17 +36,13 @@ def lowest(fields: Mapping) -> int | None:
     """The router's watermark from the hash's fields; None when no router ever wrote
     (nothing to wait for, unless the partition already holds the router's records:
     `PartitionProgress.fed_by_upstream`)."""
-    values = {_text(k): int(v) for k, v in fields.items()}
+    values = {reply_text(k): int(v) for k, v in fields.items()}
     count = values.pop(PARTITIONS, None)
     if count is None:
         return None
     if len(values) < count or any(str(p) not in values for p in range(count)):
         return UNKNOWN
     return min(values[str(p)] for p in range(count))
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class StageWatermarks:

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from services.core.redis import reply_text
 from services.notifier import keys
 from services.notifier.state import NotifierState
-
-
-def _text(value: bytes | str | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class NotifierContext(NotifierState):
@@ -37,10 +34,10 @@ class NotifierContext(NotifierState):
             pipe.exists(key)
         results = iter(await pipe.execute())
         self.loaded(
-            orders={key: {_text(k): _text(v) for k, v in (next(results) or {}).items()}
+            orders={key: {reply_text(k): reply_text(v) for k, v in (next(results) or {}).items()}
                     for key in orders},
-            convs={key: _text(next(results)) for key in convs},
-            logistics={key: {_text(m): int(s) for m, s in next(results)} for key in logistics},
+            convs={key: reply_text(next(results)) for key in convs},
+            logistics={key: {reply_text(m): int(s) for m, s in next(results)} for key in logistics},
             known={key: bool(next(results)) for key in ids},
         )
 

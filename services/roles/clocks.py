@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from services.core.business_hours import BusinessCalendar
+from services.core.business_hours import MICROSECOND, BusinessCalendar
 from services.roles.clock_state import NO_WARNING, to_us
 
 _ZERO = timedelta(0)
-_US = timedelta(microseconds=1)
 
 
 DueTimes = tuple[int, int, int]
@@ -31,7 +30,7 @@ def business_due_times(calendar: BusinessCalendar, start_us: int, budget: timede
 
 @lru_cache(maxsize=256)
 def _shares_us(budget: timedelta, warn_at: float, level3_after: float) -> tuple[int, ...]:
-    return tuple(budget * share // _US for share in (warn_at, 1, level3_after))
+    return tuple(budget * share // MICROSECOND for share in (warn_at, 1, level3_after))
 
 
 def calendar_due_times(start: datetime, deadline: datetime, warn_at: float,

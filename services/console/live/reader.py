@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from contracts import Role
 from services.console import keys
+from services.core.redis import reply_text
 from services.core.redis_batch import RedisBatch
 from services.roles.assignment import queued_at
 from services.roles.clock_state import ClockState
@@ -90,7 +91,7 @@ class BoardReader:
             {role: _role_board(role, reply) for role, reply in zip(self.roles, boards,
                                                                     strict=True)},
             [orjson.loads(bodies[eid]) for eid in order if eid in bodies],
-            {_text(k): orjson.loads(v) for k, v in acks.items()},
+            {reply_text(k): orjson.loads(v) for k, v in acks.items()},
             [orjson.loads(raw) for raw in letters])
 
 
@@ -101,15 +102,11 @@ def _role_board(role: str, reply: list) -> RoleBoard:
         if clock:
             state = ClockState.decode(clock)
             if state.running:
-                clocks.append((_text(conv), _text(agent), state))
+                clocks.append((reply_text(conv), reply_text(agent), state))
     return RoleBoard(
         role,
-        [AgentRow(_text(a), _text(status), int(cap), int(load), [role])
+        [AgentRow(reply_text(a), reply_text(status), int(cap), int(load), [role])
          for a, status, cap, load in agents],
         int(waiting),
         [queued_at(int(float(queue[j + 1]))) for j in range(0, len(queue), 2)],
         clocks)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from services.core.redis import reply_text
 from services.core.timers.codec import pack_timer, unpack_claimed
 from services.core.timers.heads import ShardHeads
 from services.core.timers.keys import TimerKeys, to_epoch_ms
@@ -21,10 +22,6 @@ from services.core.timers.model import ClaimBatch, ClaimedTimer
 # Items per Lua call in batch operations: bounds how long one script blocks Redis.
 CHUNK = 1000
 RELEASE_LIMIT = 1000
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _bytes(value: bytes | str) -> bytes:
@@ -174,7 +171,7 @@ class TimerStore:
             for shard, alloc, (head, packed) in zip(
                 visit, allocs, await self.lua.run(calls), strict=True
             ):
-                head = _text(head)
+                head = reply_text(head)
                 self.heads.seen(shard, int(float(head)) if head else None)
                 claimed = unpack_claimed(_bytes(packed), token)
                 batch.timers += claimed
