@@ -10,6 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from services.core.redis import reply_text
+from services.core.timers.keys import TimerKeys
 from services.roles.clock_state import ClockState
 from services.roles.escalation import RESPONSE_SLOT, timer_id
 from services.roles.keys import RoleKeys
@@ -19,30 +20,31 @@ CONVERSATION = "conversation"
 
 
 async def _shards(redis: Redis, role: str) -> list[str]:
-    """The hash-tag bases of a role's timer shards, `kefu:{timers:<role>:<shard>}`."""
-    bases, cursor = set(), 0
+    """The names of a role's timer shards (its input partitions, `kefu.role.presale:3`)."""
+    layout, names, cursor = TimerKeys(role), set(), 0
     while True:
-        cursor, keys = await redis.scan(cursor, match=f"kefu:{{timers:{role}:*}}:*", count=1000)
-        bases.update(reply_text(k).rsplit("}:", 1)[0] + "}" for k in keys)
+        cursor, keys = await redis.scan(cursor, match=layout.scan_pattern(), count=1000)
+        names.update(layout.shard_name(reply_text(k)) for k in keys)
         if cursor == 0:
-            return sorted(bases)
+            return sorted(names)
 
 
-async def _timer(redis: Redis, bases: list[str], tid: str) -> list[dict[str, Any]]:
+async def _timer(redis: Redis, role: str, shards: list[str], tid: str) -> list[dict[str, Any]]:
     """Every shard that knows the timer, with its due score, lease and owner."""
-    pipe = redis.pipeline(transaction=False)
-    for base in bases:
-        pipe.zscore(f"{base}:due", tid)
-        pipe.zscore(f"{base}:inflight", tid)
-        pipe.hget(f"{base}:owner", tid)
-        pipe.hexists(f"{base}:data", tid)
-        pipe.get(f"{base}:fence")
+    layout, pipe = TimerKeys(role), redis.pipeline(transaction=False)
+    for shard in shards:
+        keys = layout.named(shard)
+        pipe.zscore(keys.due, tid)
+        pipe.zscore(keys.inflight, tid)
+        pipe.hget(keys.owner, tid)
+        pipe.hexists(keys.data, tid)
+        pipe.get(keys.fence)
     replies = await pipe.execute()
     found = []
-    for i, base in enumerate(bases):
+    for i, shard in enumerate(shards):
         due, lease, owner, data, fence = replies[5 * i: 5 * i + 5]
         if due is not None or lease is not None or owner is not None or data:
-            found.append({"shard": base, "due_ms": due, "lease_ms": lease,
+            found.append({"shard": shard, "due_ms": due, "lease_ms": lease,
                           "owner": reply_text(owner), "payload": bool(data),
                           "fence": reply_text(fence)})
     return found
@@ -53,7 +55,7 @@ async def probe_missing(redis: Redis, missing: list[tuple[str, str, Any]],
     """One entry per missing breach (the first `most`)."""
     if not missing:
         return []
-    bases = {role: await _shards(redis, role) for role in ROLES}
+    shards = {role: await _shards(redis, role) for role in ROLES}
     out = []
     for conv, sla, deadline in missing[:most]:
         shop = shops.get(conv)
@@ -64,7 +66,7 @@ async def probe_missing(redis: Redis, missing: list[tuple[str, str, Any]],
                 state = await redis.hgetall(RoleKeys(role).conv(shop, conv))
                 tid = timer_id(shop, role, CONVERSATION, conv, RESPONSE_SLOT)
                 entry[role] = {"conv": {reply_text(k): reply_text(v) for k, v in state.items()},
-                               "timer": await _timer(redis, bases[role], tid)}
+                               "timer": await _timer(redis, role, shards[role], tid)}
         out.append(entry)
     return out
 

@@ -34,6 +34,16 @@ def test_key_layout_shares_one_hash_tag_per_shard() -> None:
     assert len(TimerKeys("presale", shards=16).all()) == 16
 
 
+def test_a_key_tells_its_shard_and_the_scan_pattern_finds_only_its_namespace() -> None:
+    from fnmatch import fnmatchcase
+
+    layout = TimerKeys("presale", shards=16)
+    keys = [layout.named("kefu.role.presale:3").inflight, layout.shard(7).fence]
+    assert [layout.shard_name(key) for key in keys] == ["kefu.role.presale:3", "7"]
+    assert all(fnmatchcase(key, layout.scan_pattern()) for key in keys)
+    assert not fnmatchcase(TimerKeys("aftersale").shard(7).due, layout.scan_pattern())
+
+
 @pytest.mark.parametrize("namespace", ["", "a{b", "a}b"])
 def test_namespace_must_not_break_the_hash_tag(namespace: str) -> None:
     with pytest.raises(ValueError):

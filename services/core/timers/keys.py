@@ -68,8 +68,11 @@ class TimerKeys:
         self.shards = shards
         self._by_shard = [self._make(i) for i in range(shards)]
 
+    def _base(self, shard: int | str) -> str:
+        return f"kefu:{{timers:{self.namespace}:{shard}}}"
+
     def _make(self, shard: int | str) -> ShardKeys:
-        base = f"kefu:{{timers:{self.namespace}:{shard}}}"
+        base = self._base(shard)
         return ShardKeys(f"{base}:due", f"{base}:inflight", f"{base}:data", f"{base}:owner",
                          f"{base}:fence", f"{base}:group")
 
@@ -79,6 +82,14 @@ class TimerKeys:
         if not name or any(c in name for c in "{}"):
             raise ValueError(f"shard name must be non-empty without braces: {name!r}")
         return self._make(name)
+
+    def scan_pattern(self) -> str:
+        """A SCAN pattern matching every key of every shard of the namespace."""
+        return f"{self._base('*')}:*"
+
+    def shard_name(self, key: str) -> str:
+        """The shard (number or name) a key of this namespace belongs to."""
+        return key[len(self._base("")) - 1:key.rindex("}:")]
 
     def shard(self, shard: int) -> ShardKeys:
         return self._by_shard[shard]
