@@ -32,7 +32,9 @@ from tests.support.inbound_oracle import judge
 
 async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     """The group's committed offset per partition of `topic`, read without joining the
-    group (the admin client's offset fetch does not work on the embedded broker)."""
+    group. The partitions come from the metadata: the embedded broker does not answer an
+    admin offset fetch that names no partitions (`benchmarks.common.kafka_io.
+    wait_committed` names them)."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
                               enable_auto_commit=False)
     await reader.start()
