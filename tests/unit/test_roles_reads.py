@@ -199,6 +199,35 @@ async def test_the_first_half_is_reserved_while_the_second_is_decided(monkeypatc
     assert [n for step, n in log if step == "reserve"][0] > 0
 
 
+async def test_deciding_a_big_batch_lets_the_event_loop_turn(monkeypatch) -> None:
+    """The previous batch's write (and the rest of the process) goes on while a big
+    batch is decided: at most YIELD_EVERY events are decided between two turns."""
+    decided, run, longest = 0, 0, 0
+    decide = Decider.event
+
+    def counted(self, event, shard):
+        nonlocal decided, run, longest
+        decided, run = decided + 1, run + 1
+        longest = max(longest, run)
+        return decide(self, event, shard)
+
+    async def turns() -> None:
+        nonlocal run
+        while True:
+            run = 0  # the loop turned: a run of decisions ends
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(Decider, "event", counted)
+    records, ticking = busy_day(), asyncio.ensure_future(turns())
+    try:
+        await handle(Recording(), records)
+    finally:
+        ticking.cancel()
+    assert decided == len(records)
+    assert len(records) // 2 > batches_module.YIELD_EVERY
+    assert longest == batches_module.YIELD_EVERY
+
+
 async def test_a_failed_early_reservation_fails_the_batch() -> None:
     class Refusing(Recording):
         async def reserve(self, reservations, now_ms):
