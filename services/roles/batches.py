@@ -21,7 +21,7 @@ from services.core.outputs import Outgoing
 from services.core.policy import ShopPolicy
 from services.core.retry import Fenced
 from services.core.timers import ClaimedTimer
-from services.core.waiting import let_go
+from services.core.waiting import let_go, taking_turns
 from services.roles.decider import Decider
 from services.roles.escalation import TimerPayload
 from services.roles.pending import Pending
@@ -36,18 +36,16 @@ while the second half is decided (one more round trip, hidden behind the decidin
 
 
 YIELD_EVERY = 250
-"""Events decided between two turns of the event loop. Deciding is CPU only; a batch
-that did not let the loop turn held up the previous batch's write (its timers' answer
-waits for a turn before the state write goes out), which then reached Redis just ahead
-of this batch's reservations and delayed them by its whole run (roles_bench: 10-35 ms
-of a ~120 ms batch)."""
+"""Events decided between two turns of the event loop (`taking_turns`). Decided in one
+go, a batch held up the previous batch's write (its timers' answer waits for a turn
+before the state write goes out), which then reached Redis just ahead of this batch's
+reservations and delayed them by its whole run (roles_bench: 10-35 ms of a ~120 ms
+batch)."""
 
 
 async def _decide(decider: Decider, events: Sequence[tuple[object, str]]) -> None:
-    for start in range(0, len(events), YIELD_EVERY):
-        if start:
-            await asyncio.sleep(0)  # let other work go on (see YIELD_EVERY)
-        for event, shard in events[start:start + YIELD_EVERY]:
+    async for part in taking_turns(events, YIELD_EVERY):
+        for event, shard in part:
             decider.event(event, shard)
 
 

@@ -24,6 +24,7 @@ from services.roles.decider import Decider
 from services.roles.handler import RoleHandler
 from services.roles.memory_store import MemoryRoleStore
 from services.roles.reads import PARTS, part_size
+from tests.support.loop_turns import LoopTurns
 from tests.unit.role_harness import POLICY, T0, at
 
 ROLE, ORDERS = "kefu.role.presale", "kefu.orders"
@@ -211,18 +212,14 @@ async def test_deciding_a_big_batch_lets_the_event_loop_turn(monkeypatch) -> Non
         longest = max(longest, run)
         return decide(self, event, shard)
 
-    async def turns() -> None:
+    def turned() -> None:
         nonlocal run
-        while True:
-            run = 0  # the loop turned: a run of decisions ends
-            await asyncio.sleep(0)
+        run = 0  # a run of decisions ends
 
     monkeypatch.setattr(Decider, "event", counted)
-    records, ticking = busy_day(), asyncio.ensure_future(turns())
-    try:
+    records = busy_day()
+    with LoopTurns(turned):
         await handle(Recording(), records)
-    finally:
-        ticking.cancel()
     assert decided == len(records)
     assert len(records) // 2 > batches_module.YIELD_EVERY
     assert longest == batches_module.YIELD_EVERY
