@@ -42,8 +42,8 @@ def retrieve(future: asyncio.Future) -> None:
 async def taking_turns(items: Sequence[T], size: int) -> AsyncIterator[Sequence[T]]:
     """`items` in slices of `size`, the event loop turning between two slices. Work on a
     big batch is CPU only; done in one go it holds up every other task's I/O for its
-    whole length, such as the previous batch's write, which then reaches Redis (or the
-    store) later than it could and delays this batch's own round trips behind it."""
+    whole length, such as the previous batch's write, which then reaches Redis later
+    than it could and delays this batch's own round trips behind it."""
     for start in range(0, len(items), size):
         if start:
             await asyncio.sleep(0)
