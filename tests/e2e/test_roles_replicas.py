@@ -16,6 +16,7 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
+from benchmarks.common.procs import metrics, summed
 from contracts import topics
 from services.core.embedded import free_port
 from services.roles.keys import RoleKeys
@@ -66,23 +67,19 @@ LONG_SLA = r.around_the_clock("1h")
 """Nothing falls due while the test runs: every assignment is a first decision."""
 
 
-async def samples(replica: ServiceProcess) -> list[tuple[str, float]]:
-    async with aiohttp.ClientSession() as http, http.get(
-            f"http://127.0.0.1:{replica.port}/metrics") as resp:
-        text = await resp.text()
-    return [(name, float(value)) for name, value in (
-        line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#")]
+async def samples(replica: ServiceProcess) -> dict[str, float]:
+    async with aiohttp.ClientSession() as http:
+        return await metrics(http, replica)
 
 
 async def consumed(replica: ServiceProcess) -> float:
-    return sum(v for name, v in await samples(replica)
-               if name.startswith("kefu_events_in_total{"))
+    return summed(await samples(replica), "kefu_events_in_total")
 
 
 async def batches_read_in_parts(replica: ServiceProcess) -> float:
     """Batches of more than six Redis round trips: read in parts (up to four reads)
     and reserved in two rounds; a batch read in one go costs four or five."""
-    found = dict(await samples(replica))
+    found = await samples(replica)
     return (found["kefu_role_batch_redis_round_trips_count"]
             - found['kefu_role_batch_redis_round_trips_bucket{le="6.0"}'])
 
