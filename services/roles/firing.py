@@ -26,7 +26,7 @@ from services.core.stage_watermarks import StageWatermarks
 from services.core.timers import ClaimedTimer
 from services.core.timers.partitioned import RELEASE_ALL_MS, PartitionTimers, partition_shard
 from services.core.waiting import wait_event
-from services.core.watermark import FETCH_MARGIN_MS, UNKNOWN, UpstreamReadings
+from services.core.watermark import FETCH_MARGIN_MS, UpstreamReadings
 from services.roles.batches import RoleBatches
 from services.roles.escalation import TimerPayload
 
@@ -93,11 +93,11 @@ class Firing:
                 self.progress.caught_up(consumer, self.readings.before, self.lag.recent_ms())
             now_ms = round(time.time() * 1000)
             await self._return_leases(now_ms)
-            bounds = {}
-            for tp in self.progress.owned():
-                mark = self.progress.watermark(tp)
-                if mark != UNKNOWN:
-                    bounds[partition_shard(tp)] = min(mark - 1, now_ms)
+            # A partition whose watermark is unknown claims nothing, but its shard is
+            # asked all the same: the claim learns its earliest timer, so a later round
+            # can tell it has nothing due without the lock (`_may_find_work`).
+            bounds = {partition_shard(tp): min(self.progress.watermark(tp) - 1, now_ms)
+                      for tp in self.progress.owned()}
             claimed, more = await self.timers.claim(bounds, owner=self.owner, now_ms=now_ms,
                                                     limit=self.batch, lease_ms=self.lease_ms)
             if claimed:

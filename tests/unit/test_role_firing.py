@@ -12,6 +12,7 @@ from aiokafka import TopicPartition
 from services.core.loop_lag import LoopLag
 from services.core.progress import PartitionProgress
 from services.core.timers import ClaimedTimer
+from services.core.timers.heads import ShardHeads
 from services.roles.escalation import TimerPayload
 from services.roles.firing import Firing
 from tests.support.kafka_io import wait_until
@@ -109,7 +110,7 @@ async def test_nothing_is_claimed_before_the_watermark_and_then_only_up_to_it() 
     timers = FakeTimers([])
     loop, progress, _ = firing(timers, FakeBatches(), [])
     await loop.round()
-    assert timers.bounds == [{}], "a partition read by nobody yet fires nothing"
+    assert timers.bounds[0][SHARD] < 0, "a partition read by nobody yet fires nothing"
     progress.completed({TP: 1}, {TP: 5_000})
     await loop.round()
     assert timers.bounds[-1] == {SHARD: 4_999}
@@ -165,6 +166,40 @@ async def test_a_round_with_nothing_due_does_not_wait_for_the_batch_being_writte
     timers.earliest = 2**60  # the first timer is due long after the wall clock
     assert await asyncio.wait_for(loop.round(), 5) is False
     assert not waiting.is_set() and len(timers.bounds) == 1, "no wait, no claim"
+
+
+async def test_a_partition_read_by_nobody_yet_does_not_make_a_later_round_wait() -> None:
+    """The first round learns the earliest timer of every partition given, read yet or
+    not: once a batch makes the watermark known, a round with nothing due still skips
+    the wait for the batch in flight (at the start of a backlog, each wait held up the
+    next batch)."""
+    timers, waits = HeadsTimers({SHARD: 2**60}), []
+
+    async def in_flight() -> None:
+        waits.append(1)
+
+    loop, progress, _ = firing(timers, FakeBatches(), [], quiesce=in_flight)
+    await loop.round()  # a partition new to this process: its leases are returned
+    progress.completed({TP: 1}, {TP: 5_000})
+    assert await loop.round() is False
+    assert len(waits) == 1
+
+
+class HeadsTimers(FakeTimers):
+    """Knows each shard's earliest timer only once a claim looked at it, as
+    PartitionTimers does (`ShardHeads`)."""
+
+    def __init__(self, earliest: dict[str, int]) -> None:
+        super().__init__([])
+        self.in_store, self.heads = earliest, ShardHeads()
+
+    def may_be_due(self, bounds) -> bool:
+        return any(self.heads.may_be_due(shard, b) for shard, b in bounds.items())
+
+    async def claim(self, bounds, **kwargs):
+        for shard in bounds:
+            self.heads.seen(shard, self.in_store.get(shard))
+        return await super().claim(bounds, **kwargs)
 
 
 async def test_a_lagging_partition_is_bounded_by_its_watermark_a_caught_up_one_by_the_clock():
