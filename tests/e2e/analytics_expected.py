@@ -24,6 +24,14 @@ Rounds (start -> end: business seconds; within 3 min = strictly under 180 s):
 Percentiles interpolate linearly between closest ranks: h = (n - 1) * q.
 """
 
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.support.analytics_week import SHOP, Week
+
 # Every round: answered R1-R6, R8, R10-R14 = 12; within = 9 of 14 decided rounds.
 # sorted: 20 30 50 60 70 120 120 160 160 180 240 240, sum 1450
 #   p50: h = 5.5 -> 120; p90: h = 9.9 -> 180 + 0.9 * 60 = 234; mean 1450 / 12
@@ -101,3 +109,33 @@ BY_ROLE = [
 ]
 MESSAGES_PER_DAY = [5, 3, 1, 4, 2, 1, 0]
 WITHIN_3M_PER_DAY = [0.5, 0.6667, 1.0, 1.0, 0.5, 0.0, None]
+
+
+# --- the check of a report against these figures -------------------------------------
+
+
+def week_params(week: Week, **extra) -> dict:
+    return {"shop": SHOP, "from": week.monday.isoformat(),
+            "to": week.at("sun", "00:00:00").date().isoformat(), **extra}
+
+
+def assert_week(report: dict, week: Week) -> None:
+    assert report["shop_id"] == SHOP
+    assert datetime.fromisoformat(report["from"]) == week.at("mon", "00:00:00")
+    assert datetime.fromisoformat(report["to"]) == week.at("next-mon", "00:00:00")
+    assert report["replies"] == pytest.approx(REPLIES, abs=1e-3)
+    assert report["first_response"] == pytest.approx(FIRST_RESPONSE, abs=1e-3)
+    assert report["sla"] == SLA
+    assert report["escalations"] == ESCALATIONS
+    assert report["escalation_levels"] == ESCALATION_LEVELS
+    assert report["near_misses"] == NEAR_MISSES
+    assert report["intents"] == INTENTS
+    cells = {(c["weekday"], c["hour"]): c["messages"] for c in report["heatmap"]}
+    assert len(cells) == 7 * 24
+    assert {k: v for k, v in cells.items() if v} == HEATMAP
+    assert [pytest.approx(a, abs=1e-3) for a in AGENTS] == report["agents"]
+    assert report["items"] == ITEMS
+    assert report["aftersale"] == AFTERSALE
+    assert report["reviews"] == REVIEWS
+    assert report["conversion"] == CONVERSION
+    assert report["pipe"] == PIPE

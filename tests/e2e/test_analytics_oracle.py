@@ -20,6 +20,7 @@ import pytest
 from services.cli.main import main
 from tests.conftest import unique
 from tests.e2e import analytics_expected as x
+from tests.e2e.analytics_expected import assert_week, week_params
 from tests.support.analytics_script import scripted_week
 from tests.support.analytics_week import OTHER, SHOP, TZ, Week, past_monday
 from tests.support.clickhouse_http import ClickHouseHttp
@@ -89,33 +90,6 @@ async def get(app, path: str, token: str | None = ADMIN, **params) -> tuple[int,
             app.base_url + path, params=params, headers=headers) as resp:
         body = await resp.json(content_type=None)
         return resp.status, body
-
-
-def week_params(week: Week, **extra) -> dict:
-    return {"shop": SHOP, "from": week.monday.isoformat(),
-            "to": week.at("sun", "00:00:00").date().isoformat(), **extra}
-
-
-def assert_week(report: dict, week: Week) -> None:
-    assert report["shop_id"] == SHOP
-    assert datetime.fromisoformat(report["from"]) == week.at("mon", "00:00:00")
-    assert datetime.fromisoformat(report["to"]) == week.at("next-mon", "00:00:00")
-    assert report["replies"] == pytest.approx(x.REPLIES, abs=1e-3)
-    assert report["first_response"] == pytest.approx(x.FIRST_RESPONSE, abs=1e-3)
-    assert report["sla"] == x.SLA
-    assert report["escalations"] == x.ESCALATIONS
-    assert report["escalation_levels"] == x.ESCALATION_LEVELS
-    assert report["near_misses"] == x.NEAR_MISSES
-    assert report["intents"] == x.INTENTS
-    cells = {(c["weekday"], c["hour"]): c["messages"] for c in report["heatmap"]}
-    assert len(cells) == 7 * 24
-    assert {k: v for k, v in cells.items() if v} == x.HEATMAP
-    assert [pytest.approx(a, abs=1e-3) for a in x.AGENTS] == report["agents"]
-    assert report["items"] == x.ITEMS
-    assert report["aftersale"] == x.AFTERSALE
-    assert report["reviews"] == x.REVIEWS
-    assert report["conversion"] == x.CONVERSION
-    assert report["pipe"] == x.PIPE
 
 
 async def test_every_figure_is_the_hand_computed_one_and_a_replay_changes_nothing(
