@@ -1,0 +1,169 @@
+"""Faults that try to make the analytics service count an event twice or lose one; each
+time the scripted week's report is still the hand-computed one
+(tests/e2e/analytics_expected.py).
+
+- SIGKILLed mid-stream and restarted, twice: a real `kefu run analytics` child on the
+  embedded chDB store, restarted on the same data directory. A batch inserted but not
+  committed when the process died is read again and counts once, and the store opens
+  again after a crash.
+- Redis down, or refusing writes, while half the week arrives: the memos cannot be
+  saved, so nothing is committed until Redis is back, then nothing is missing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiohttp
+import orjson
+import pytest
+
+from benchmarks.common.procs import metrics, summed
+from tests.conftest import unique
+from tests.e2e import analytics_expected as x
+from tests.e2e.analytics_expected import assert_week, week_params
+from tests.support.analytics_script import scripted_week
+from tests.support.analytics_week import TZ, Week, past_monday
+from tests.support.faults import committed_offsets, ends_of
+from tests.support.kafka_io import wait_until
+from tests.support.processes import ServiceProcess
+from tests.support.redis_faults import redis_fault
+from tests.support.services import running
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "crash-admin-secret"
+BATCH = 4
+"""Records per analytics batch: the week's 81 records are ~20 batches, each inserted and
+committed on its own, so a kill lands between an insert and its commit."""
+KILL_AFTER = 12
+"""Records a process has handled (its `kefu_events_in_total`) when it is killed."""
+
+
+async def handled(http: aiohttp.ClientSession, process: ServiceProcess) -> float:
+    """The records `process` has read (valid or dead-lettered) so far."""
+    try:
+        return summed(await metrics(http, process), "kefu_events_in_total")
+    except aiohttp.ClientError:
+        return 0.0
+
+
+def committed_through(stack, settings, ends: dict[tuple[str, int], int]):
+    """A predicate: the analytics group has committed up to `ends` on every partition."""
+    group = settings.group_id("analytics")
+
+    async def check() -> bool:
+        for topic in {t for t, _ in ends}:
+            done = await committed_offsets(stack.broker.bootstrap, group, topic)
+            if any(done.get(p, 0) < end for (t, p), end in ends.items() if t == topic):
+                return False
+        return True
+
+    return check
+
+
+async def test_sigkill_mid_stream_counts_every_event_once(stack, kafka, tmp_path):
+    week = scripted_week(Week(past_monday(datetime.now(TZ).date())))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(week.policy(), encoding="utf-8")
+    settings = stack.settings(policy_file=policy)
+    env = {"KEFU_ANALYTICS_DATA_DIR": str(tmp_path / "chdb"), "KEFU_ANALYTICS_TOKEN": ADMIN,
+           "KEFU_ANALYTICS_RETENTION": "3650d", "KEFU_ANALYTICS_MAX_RECORDS": str(BATCH),
+           "KEFU_ANALYTICS_FETCH_MAX_WAIT_MS": "50",
+           "KEFU_TEST_ORACLE_TOKEN": "oracle", "KEFU_TEST_OTHER_TOKEN": "other"}
+    producer, produced = await kafka.producer(), []
+    third = -(-len(week.records) // 3)
+    thirds = [week.records[i:i + third] for i in range(0, len(week.records), third)]
+    processes: list[ServiceProcess] = []
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            for third in thirds:
+                process = ServiceProcess("analytics", settings, tmp_path, **env).start()
+                processes.append(process)
+                assert await process.ready(), "analytics did not become ready"
+                for topic, key, body in third:
+                    produced.append(await producer.send_and_wait(
+                        topic, orjson.dumps(body), key=key.encode()))
+                if third is thirds[-1]:
+                    break
+
+                async def busy(process=process) -> bool:
+                    return await handled(http, process) >= KILL_AFTER
+
+                assert await wait_until(busy, timeout=60, interval=0.05), "nothing handled"
+                process.kill()
+            committed = committed_through(stack, settings, ends_of(produced))
+            assert await wait_until(committed, timeout=90, interval=0.3), "input left over"
+            async with http.get(f"http://127.0.0.1:{processes[-1].port}/api/v1/report",
+                                params=week_params(week, by="role"),
+                                headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
+                assert resp.status == 200, await resp.text()
+                report = await resp.json()
+    finally:
+        for process in processes[:-1]:
+            process.kill()
+        if processes:
+            assert processes[-1].terminate() == 0, "a graceful stop exits 0"
+
+    assert len(processes) == 3 and all(p.proc.returncode == -9 for p in processes[:-1])
+    assert_week(report, week)
+    assert report["groups"] == [pytest.approx(g, abs=1e-3) for g in x.BY_ROLE]
+
+
+async def ingested(app, produced: int) -> bool:
+    """True once the in-process service has handled `produced` records and committed."""
+    def done() -> bool:
+        seen = sum(s.value for m in app.metrics.events_in.collect() for s in m.samples
+                   if s.name.endswith("_total"))
+        return seen >= produced and all(c.idle.is_set() for _, c in app.consumers)
+
+    return await wait_until(done, timeout=60)
+
+
+def retries(app) -> float:
+    registry = app.metrics.registry
+    return sum(registry.get_sample_value("kefu_transient_retries_total", {"step": step}) or 0
+               for step in ("handle", "after_ack"))
+
+
+@pytest.mark.parametrize("fault", ["down", "refusing_writes"])
+async def test_redis_down_or_refusing_writes_commits_nothing_and_loses_nothing(
+        stack, kafka, chdb_dir, tmp_path, monkeypatch, fault):
+    """The memos (open rounds, running clocks) cannot be saved: the batch is retried, not
+    committed, and once Redis is back the week is exactly what it would have been."""
+    week = scripted_week(Week(past_monday(datetime.now(TZ).date())))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(week.policy(), encoding="utf-8")
+    monkeypatch.setenv("KEFU_TEST_ORACLE_TOKEN", "oracle")
+    monkeypatch.setenv("KEFU_TEST_OTHER_TOKEN", "other")
+    settings = stack.settings(policy_file=policy, analytics_data_dir=chdb_dir,
+                              analytics_database=unique("faults").replace("-", "_"),
+                              analytics_token=ADMIN, analytics_retention="3650d",
+                              analytics_max_records=BATCH, analytics_fetch_max_wait_ms=50)
+    half = len(week.records) // 2
+    trouble, producer = redis_fault(fault, stack), await kafka.producer()
+
+    async def produce(records) -> list:
+        return [await producer.send_and_wait(topic, orjson.dumps(body), key=key.encode())
+                for topic, key, body in records]
+
+    async with running("analytics", settings) as app:
+        await produce(week.records[:half])
+        assert await ingested(app, half), "the first half was not ingested"
+        before = retries(app)
+        await trouble.begin()
+        try:
+            committed = committed_through(stack, settings, ends_of(
+                await produce(week.records[half:])))
+            assert await wait_until(lambda: retries(app) > before, timeout=30), "never tried"
+            assert not await wait_until(committed, timeout=5), f"committed with Redis {fault}"
+        finally:
+            await trouble.end()
+        assert await wait_until(committed, timeout=60), "not committed once Redis was back"
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{settings.http_port}/api/v1/report",
+                params=week_params(week, by="role"),
+                headers={"Authorization": f"Bearer {ADMIN}"}) as resp:
+            assert resp.status == 200, await resp.text()
+            report = await resp.json()
+    assert_week(report, week)
+    assert report["groups"] == [pytest.approx(g, abs=1e-3) for g in x.BY_ROLE]
