@@ -97,7 +97,7 @@ async def test_rows_are_inserted_before_the_memos_are_saved_and_bad_records_dead
     assert [(r["round_id"], r["end_reason"]) for r in rounds] == [("e1", "reply"), ("e3", "")]
     assert len(store.tables()["messages"]) == 3
     assert memos.generation == "generation1"  # the UUID without dashes
-    assert list(memos.saved) == [("s1", "conversation", "c1")]
+    assert list(memos.saved) == [("s1", "conversation", "presale:c1")]
 
 
 async def test_the_next_batch_sees_memos_its_predecessor_has_not_saved_yet():
@@ -191,3 +191,28 @@ async def test_supervisor_actions_on_a_role_topic_are_read_but_make_no_rows():
     assert outcome.outputs == [], "valid actions are no dead letters"
     await completed(outcome)
     assert store.tables().get("messages", []) == []
+
+
+def handoff(order: str) -> list[ConsumerRecord]:
+    """A pre-sale round left open, then a buyer message that moves the conversation to
+    after-sale: the router sends it to after-sale and pre-sale a `conversation.closed` at
+    its time (README, "The router"). The two topics are read in no fixed order."""
+    closed = orjson.loads(chat("conversation.closed", 5, 120))
+    closed["payload"]["closed_by"] = "handoff:aftersale"
+    moved = [record(topics.ROLE_PRESALE, 1, orjson.dumps(closed)),
+             record(topics.ROLE_AFTERSALE, 0, chat("buyer.message", 6, 120))]
+    return moved if order == "closed first" else moved[::-1]
+
+
+@pytest.mark.parametrize("order", ["closed first", "message first"])
+async def test_a_handoff_ends_the_old_roles_round_and_opens_one_in_the_new_role(order):
+    """As the role services do (each keeps its own clock): the after-sale message starts
+    an after-sale round whichever topic is read first, and the pre-sale round ends."""
+    store, memos = RecordingStore(), DictMemos()
+    ingest = handler(store, memos)
+    await completed(await ingest([record(topics.ROLE_PRESALE, 0, chat("buyer.message", 1, 0))]))
+    await completed(await ingest(handoff(order)))
+    rounds = {(r["round_id"], r["version"]): r for r in store.tables()["rounds"]}
+    assert (rounds[("e1", 2)]["role"], rounds[("e1", 2)]["end_reason"]) == ("presale", "closed")
+    assert (rounds[("e6", 1)]["role"], rounds[("e6", 1)]["sla"]) == ("aftersale",
+                                                                   "first_response")

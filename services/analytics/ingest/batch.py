@@ -38,15 +38,21 @@ OUTPUT_ROWS: dict[str, tuple[str, Callable]] = {
 }
 
 MemoKey = tuple[str, str, str]
-"""(shop_id, "conversation" | "order" | "case", id)"""
+"""(shop_id, "conversation" | "order" | "case", id); a conversation's id is
+`<role>:<conversation_id>`."""
 
 
 def memo_key(parsed: Parsed) -> MemoKey | None:
-    """The memo an event may change: its conversation, or its order or case."""
+    """The memo an event may change: its conversation in the role whose topic carried
+    it, or its order or case. A conversation handed over to the other role has a round
+    in each (the old role's ends with the router's `conversation.closed`, the new role's
+    opens with the buyer message), whichever of the two topics is read first; and the
+    two topics' partitions, which may belong to two replicas, never share a memo."""
     event = parsed.model
     if parsed.topic in ROLE_TOPICS:
-        if event.event_type in CHAT:
-            return event.shop_id, "conversation", event.payload.conversation_id
+        if event.event_type in CHAT:  # one per role, as each role service keeps its own
+            role = ROLE_TOPICS[parsed.topic]
+            return event.shop_id, "conversation", f"{role}:{event.payload.conversation_id}"
         return None
     if parsed.topic == topics.ORDERS:
         kind, subject = subject_of(event)
