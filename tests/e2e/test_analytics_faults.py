@@ -23,11 +23,11 @@ from tests.e2e import analytics_expected as x
 from tests.e2e.analytics_expected import assert_week, week_params
 from tests.support.analytics_script import scripted_week
 from tests.support.analytics_week import TZ, Week, past_monday
-from tests.support.faults import committed_offsets, ends_of
+from tests.support.faults import ends_of, group_committed_through, transient_retries
 from tests.support.kafka_io import wait_until
 from tests.support.processes import ServiceProcess
 from tests.support.redis_faults import redis_fault
-from tests.support.services import running
+from tests.support.services import all_handled, running
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +36,9 @@ BATCH = 4
 """Records per analytics batch: the week's 81 records are ~20 batches, each inserted and
 committed on its own, so a kill is likely to land between an insert and its commit (a
 trial run: 12 records handled, 8 committed, at the first kill)."""
+RETRIED = ("handle", "after_ack")
+"""The steps a memo that cannot be read or saved retries (analytics publishes nothing
+but dead letters)."""
 KILL_AFTER = 12
 """Records a process has handled (its `kefu_events_in_total`) when it is killed."""
 
@@ -50,16 +53,8 @@ async def handled(http: aiohttp.ClientSession, process: ServiceProcess) -> float
 
 def committed_through(stack, settings, ends: dict[tuple[str, int], int]):
     """A predicate: the analytics group has committed up to `ends` on every partition."""
-    group = settings.group_id("analytics")
-
-    async def check() -> bool:
-        for topic in {t for t, _ in ends}:
-            done = await committed_offsets(stack.broker.bootstrap, group, topic)
-            if any(done.get(p, 0) < end for (t, p), end in ends.items() if t == topic):
-                return False
-        return True
-
-    return check
+    return lambda: group_committed_through(stack.broker.bootstrap,
+                                           settings.group_id("analytics"), ends)
 
 
 async def test_sigkill_mid_stream_counts_every_event_once(stack, kafka, tmp_path):
@@ -110,22 +105,6 @@ async def test_sigkill_mid_stream_counts_every_event_once(stack, kafka, tmp_path
     assert report["groups"] == [pytest.approx(g, abs=1e-3) for g in x.BY_ROLE]
 
 
-async def ingested(app, produced: int) -> bool:
-    """True once the in-process service has handled `produced` records and committed."""
-    def done() -> bool:
-        seen = sum(s.value for m in app.metrics.events_in.collect() for s in m.samples
-                   if s.name.endswith("_total"))
-        return seen >= produced and all(c.idle.is_set() for _, c in app.consumers)
-
-    return await wait_until(done, timeout=60)
-
-
-def retries(app) -> float:
-    registry = app.metrics.registry
-    return sum(registry.get_sample_value("kefu_transient_retries_total", {"step": step}) or 0
-               for step in ("handle", "after_ack"))
-
-
 @pytest.mark.parametrize("fault", ["down", "refusing_writes"])
 async def test_redis_down_or_refusing_writes_commits_nothing_and_loses_nothing(
         stack, kafka, chdb_dir, tmp_path, monkeypatch, fault):
@@ -149,13 +128,14 @@ async def test_redis_down_or_refusing_writes_commits_nothing_and_loses_nothing(
 
     async with running("analytics", settings) as app:
         await produce(week.records[:half])
-        assert await ingested(app, half), "the first half was not ingested"
-        before = retries(app)
+        assert await all_handled(app, half), "the first half was not ingested"
+        before = transient_retries(app, RETRIED)
         await trouble.begin()
         try:
             committed = committed_through(stack, settings, ends_of(
                 await produce(week.records[half:])))
-            assert await wait_until(lambda: retries(app) > before, timeout=30), "never tried"
+            tried = await wait_until(lambda: transient_retries(app, RETRIED) > before, timeout=30)
+            assert tried, "never tried"
             assert not await wait_until(committed, timeout=5), f"committed with Redis {fault}"
         finally:
             await trouble.end()

@@ -24,8 +24,7 @@ from tests.e2e.analytics_expected import assert_week, week_params
 from tests.support.analytics_script import scripted_week
 from tests.support.analytics_week import OTHER, SHOP, TZ, Week, past_monday
 from tests.support.clickhouse_http import ClickHouseHttp
-from tests.support.kafka_io import wait_until
-from tests.support.services import running
+from tests.support.services import all_handled, running
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +58,7 @@ async def analytics(request, stack, kafka, week, chdb_dir, tmp_path_factory):
             await produce(kafka, week)
             await kafka.send("kefu.escalations", BAD_RECORD, key="bad")
             week.produced += 1
-            assert await ingested(app, week), "the week was not ingested"
+            assert await all_handled(app, week.produced), "the week was not ingested"
             yield app
     finally:
         for name in tokens:
@@ -72,16 +71,6 @@ async def produce(kafka, week: Week) -> None:
     for topic, key, body in week.records:
         await kafka.send(topic, body, key=key)
     week.produced += len(week.records)
-
-
-async def ingested(app, week: Week) -> bool:
-    """True once the service has handled every record produced and committed its batch."""
-    def done() -> bool:
-        seen = sum(s.value for m in app.metrics.events_in.collect() for s in m.samples
-                   if s.name.endswith("_total"))
-        return seen >= week.produced and all(c.idle.is_set() for _, c in app.consumers)
-
-    return await wait_until(done, timeout=60)
 
 
 async def get(app, path: str, token: str | None = ADMIN, **params) -> tuple[int, object]:
@@ -100,7 +89,7 @@ async def test_every_figure_is_the_hand_computed_one_and_a_replay_changes_nothin
     assert first["groups"] == [pytest.approx(g, abs=1e-3) for g in x.BY_ROLE]
 
     await produce(kafka, week)  # every record delivered a second time
-    assert await ingested(analytics, week)
+    assert await all_handled(analytics, week.produced)
     status, again = await get(analytics, "/api/v1/report", **week_params(week, by="role"))
     assert status == 200
     assert_week(again, week)

@@ -25,7 +25,7 @@ from services.notifier.lanes import Limits
 from services.notifier.outbox import Outbox
 from services.notifier.signing import ID_HEADER, verify_request
 from tests.conftest import unique
-from tests.support.faults import FirstSeen, committed_offsets, ends_of, repeats
+from tests.support.faults import FirstSeen, ends_of, group_committed_through, repeats
 from tests.support.kafka_io import wait_until
 from tests.support.processes import ServiceProcess
 from tests.support.webhook_receiver import WebhookReceiver
@@ -146,11 +146,8 @@ async def test_sigkill_mid_stream_loses_no_notification_and_keeps_ids(stack, kaf
                 left = await outbox.store.count()
                 if left["due"] or left["inflight"]:
                     return False
-                for topic in (topics.ORDERS, topics.ESCALATIONS):
-                    done = await committed_offsets(stack.broker.bootstrap, group, topic)
-                    if any(done.get(p, 0) < end for (t, p), end in ends.items() if t == topic):
-                        return False
-                return True
+                return await group_committed_through(stack.broker.bootstrap, group, ends,
+                                                     (topics.ORDERS, topics.ESCALATIONS))
 
             try:
                 assert await wait_until(all_done, timeout=90, interval=0.5), (

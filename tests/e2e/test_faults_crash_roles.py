@@ -18,7 +18,7 @@ from contracts import example, topics
 from services.core.timers.partitioned import PartitionTimers
 from services.roles.keys import RoleKeys
 from tests.conftest import TEST_PARTITIONS, unique
-from tests.support.faults import FirstSeen, committed_offsets, ends_of, repeats
+from tests.support.faults import FirstSeen, ends_of, group_committed_through, repeats
 from tests.support.kafka_io import wait_until
 from tests.support.processes import ServiceProcess
 
@@ -176,11 +176,10 @@ async def test_sigkill_role_services_mid_stream_loses_nothing_and_keeps_ids(stac
                 if (await store.count(shards[role]))["inflight"]:
                     return False
             for proc in second:
-                group = settings.group_id(proc.service)
-                for topic in (ROLE_TOPIC[proc.service], topics.ORDERS):
-                    done = await committed_offsets(stack.broker.bootstrap, group, topic)
-                    if any(done.get(p, 0) < end for (t, p), end in ends.items() if t == topic):
-                        return False
+                if not await group_committed_through(
+                        stack.broker.bootstrap, settings.group_id(proc.service), ends,
+                        (ROLE_TOPIC[proc.service], topics.ORDERS)):
+                    return False
             return True
 
         escalations = FirstSeen(lambda b, _: b["shop_id"] == shop,

@@ -16,6 +16,7 @@ import copy
 import json
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,25 @@ async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int,
         return found
     finally:
         await reader.stop()
+
+
+async def group_committed_through(bootstrap: str, group: str,
+                                  ends: dict[tuple[str, int], int],
+                                  topics: Iterable[str] | None = None) -> bool:
+    """Whether `group` has committed up to `ends` (`ends_of`) on every partition of
+    `topics` (default: every topic of `ends`)."""
+    for topic in topics if topics is not None else {t for t, _ in ends}:
+        done = await committed_offsets(bootstrap, group, topic)
+        if any(done.get(p, 0) < end for (t, p), end in ends.items() if t == topic):
+            return False
+    return True
+
+
+def transient_retries(app, steps: Iterable[str] = ("handle", "publish", "after_ack")) -> float:
+    """How often an in-process service retried a transient failure of these steps."""
+    registry = app.metrics.registry
+    return sum(registry.get_sample_value("kefu_transient_retries_total", {"step": step}) or 0
+               for step in steps)
 
 
 def repeats(ids) -> int:
@@ -424,15 +444,14 @@ class System:
     async def committed_through(self, produced) -> bool:
         """Every group committed past every record of `produced` on its topics."""
         ends = ends_of(produced)
-        for (_service, topic), done in (await self.offsets()).items():
-            if any(done.get(p, 0) < end for (t, p), end in ends.items() if t == topic):
+        for service, names in GROUP_TOPICS.items():
+            if not await group_committed_through(self.stack.broker.bootstrap,
+                                                 self.settings.group_id(service), ends, names):
                 return False
         return True
 
     def retries(self, service: str) -> float:
-        registry = self.apps[service].metrics.registry
-        return sum(registry.get_sample_value("kefu_transient_retries_total", {"step": step}) or 0
-                   for step in ("handle", "publish", "after_ack"))
+        return transient_retries(self.apps[service])
 
     def assignment_counts(self) -> list[int]:
         return [t.assignments for app in self.apps.values() for t in app.trackers]
