@@ -35,11 +35,14 @@ browser:
 	  fi; \
 	fi
 
+# The unit and integration tiers are CPU-bound and independent: two workers. The e2e
+# tier mostly waits on real processes and clocks, and runs alone, one test at a time.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --durations=10 tests/unit tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/e2e
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -n 2 tests/unit
 
 test-integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
