@@ -35,20 +35,23 @@ browser:
 	  fi; \
 	fi
 
-# The unit and integration tiers are CPU-bound and independent: two workers. The e2e
-# tier mostly waits on real processes and clocks, and runs alone, one test at a time.
+# Two workers, a test module each at a time (--dist loadfile). The unit and integration
+# tiers are CPU-bound and share nothing. Every e2e module starts its own broker and Redis
+# on free ports, and its time is mostly spent waiting on real processes and SLA clocks,
+# so two modules at once take half the time; it runs after the CPU-bound tiers.
+PYTEST_WORKERS := -n 2 --dist loadfile
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --durations=10 tests/unit tests/integration
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/e2e
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_WORKERS) --durations=10 tests/unit tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_WORKERS) --durations=25 tests/e2e
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests/unit
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) tests/unit
 
 test-integration: $(STAMP)
-	$(BIN)/python -m pytest -q tests/integration
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) tests/integration
 
 test-e2e: $(STAMP) browser
-	$(BIN)/python -m pytest -q tests/e2e
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check contracts services tests benchmarks
