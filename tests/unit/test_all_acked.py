@@ -10,6 +10,7 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError, NotLeaderForPartitionError
 
 from services.core.runtime import all_acked
+from tests.support.loop_turns import settle
 
 
 def _loop_errors(loop: asyncio.AbstractEventLoop) -> list[dict]:
@@ -24,7 +25,7 @@ async def test_returns_once_every_ack_arrived() -> None:
     waiter = asyncio.ensure_future(all_acked(futures))
     for future in futures[:4]:
         future.set_result(None)
-    await asyncio.sleep(0.01)
+    await settle()
     assert not waiter.done()  # one ack still missing
     futures[4].set_result(None)
     await asyncio.wait_for(waiter, 1)
@@ -40,10 +41,10 @@ async def test_raises_the_first_failure_and_retrieves_the_others() -> None:
     with pytest.raises(NotLeaderForPartitionError):
         await all_acked(futures)
     futures[3].set_exception(KafkaTimeoutError())  # fails after the caller gave up
-    await asyncio.sleep(0.01)
+    await settle()
     del futures
     gc.collect()
-    await asyncio.sleep(0.01)
+    await settle()
     assert errors == []
 
 

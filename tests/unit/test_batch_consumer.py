@@ -14,6 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from services.core.consumer import BatchConsumer
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
+from tests.support.loop_turns import settle
 
 
 def record(offset: int, value: bytes = b"{}") -> ConsumerRecord:
@@ -166,7 +167,7 @@ async def test_revocation_waits_for_the_in_flight_batch_to_commit():
     task = asyncio.create_task(batch(FakeMessage([record(0)], log)))
     await asyncio.sleep(0)
     revoking = asyncio.create_task(tracker.on_partitions_revoked({TopicPartition("t", 0)}))
-    await asyncio.sleep(0.05)
+    await settle()
     assert not revoking.done(), "revocation must wait for the batch in flight"
     release.set()
     await revoking

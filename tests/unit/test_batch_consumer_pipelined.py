@@ -15,6 +15,7 @@ from services.core.health import AssignmentTracker
 from services.core.metrics import Metrics
 from services.core.outputs import BatchOutcome, Outgoing
 from tests.support.kafka_io import wait_until
+from tests.support.loop_turns import settle, until
 from tests.unit.test_batch_consumer import record
 
 
@@ -37,12 +38,14 @@ class GatedPublisher:
         self.log = log
         self.gates: dict[str, asyncio.Event] = {}
         self.down = False
+        self.attempts = 0
 
     def close(self, name: str) -> None:
         self.gates[name] = asyncio.Event()
 
     async def __call__(self, outputs) -> None:
         name = outputs[0].value.decode()
+        self.attempts += 1
         if self.down:
             raise RedisConnectionError("broker down")
         if name in self.gates:
@@ -76,7 +79,8 @@ async def test_the_next_batch_is_handled_while_the_previous_completes() -> None:
     await consumer(Batch("1", log))
     assert log == ["handled 1"], "batch 1 is still waiting for its acks"
     second = asyncio.create_task(consumer(Batch("2", log)))
-    await asyncio.sleep(0.02)
+    await until(lambda: "handled 2" in log)
+    await settle()
     assert log == ["handled 1", "handled 2"], "batch 2 is routed, not published"
     publish.gates["1"].set()
     await second
@@ -93,7 +97,7 @@ async def test_work_abandoned_at_shutdown_is_not_overtaken() -> None:
     consumer = pipelined(handler(log), publish, stopping)
     await consumer(Batch("1", log))  # its completion retries in the background
     second = asyncio.create_task(consumer(Batch("2", log)))
-    await asyncio.sleep(0.05)
+    await until(lambda: "handled 2" in log and publish.attempts >= 2)  # batch 1 retried
     stopping.set()
     await second
     await consumer.drain()
@@ -110,7 +114,7 @@ async def test_revocation_and_stop_wait_for_the_background_completion() -> None:
     await consumer(Batch("1", log))
     revoking = asyncio.create_task(tracker.on_partitions_revoked({TopicPartition("t", 0)}))
     draining = asyncio.create_task(consumer.drain())
-    await asyncio.sleep(0.05)
+    await settle()
     assert not revoking.done() and not draining.done()
     publish.gates["1"].set()
     await asyncio.wait_for(asyncio.gather(revoking, draining), 5)
@@ -175,7 +179,8 @@ async def test_the_batch_waiting_for_a_completion_given_up_at_shutdown_is_rewoun
     consumer = pipelined(handler(log), publish, stopping)
     await consumer(Batch("1", log))
     second = asyncio.create_task(consumer(Batch("2", log)))
-    await asyncio.sleep(0.02)  # batch 2 is routed and waits for batch 1's acks
+    await until(lambda: "handled 2" in log)  # routed, it waits for batch 1's acks
+    await settle()
     stopping.set()
     await asyncio.wait_for(consumer.drain(timeout=0.05), 5)
     await asyncio.wait_for(second, 5)
