@@ -46,11 +46,13 @@ class Role:
             rules=presale_rules if self.role == "presale" else aftersale_rules)
 
     def event(self, kind: str, seconds: float, shop: str = "s1", event_id: str | None = None,
-              routing: tuple[str, str] | None = None, **payload):
+              routing: tuple[str, str] | None = None, trace: str | None = None, **payload):
         self.seq = next(_EVENT_IDS)
         body = example(kind, event_id=event_id or f"e{self.seq}", shop_id=shop,
                        occurred_at=at(seconds).isoformat(), payload=payload)
         body["payload"] = payload
+        if trace is not None:
+            body["trace_id"] = trace
         if routing:
             body["routing"] = {"intent": routing[0], "role": self.role, "priority": routing[1],
                                "confidence": 0.9, "reason": "test",

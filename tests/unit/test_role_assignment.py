@@ -37,6 +37,33 @@ async def test_the_queue_is_served_by_priority_then_age() -> None:
     assert assignments(out) == [("urgent", "a1", "least_loaded")]
 
 
+async def test_a_queued_conversation_keeps_its_place_when_its_buyer_writes_again() -> None:
+    """Same priority: the queue is served by when each conversation's session began, not
+    by its latest message nor by its id."""
+    role = Role()
+    await online(role, "a1")
+    await role.send(role.buyer("c0", 0))
+    await role.send(role.buyer("z-first", 1), role.buyer("a-second", 2))
+    out = await role.send(role.buyer("z-first", 3))  # writes again: still first in line
+    assert assignments(out) == [], "already queued: nothing new to announce"
+    out = await role.send(role.close("c0", 30))
+    assert assignments(out) == [("z-first", "a1", "least_loaded")]
+    out = await role.send(role.close("z-first", 40))
+    assert assignments(out) == [("a-second", "a1", "least_loaded")]
+
+
+async def test_a_closed_conversation_is_never_queued_or_assigned_again() -> None:
+    role = Role()
+    await online(role, "a1")
+    await role.send(role.buyer("c1", 0))
+    await role.send(role.close("c1", 10))
+    out = await role.send(role.buyer("c2", 20))
+    assert assignments(out) == [("c2", "a1", "least_loaded")]
+    out = await role.send(role.close("c2", 30))
+    assert assignments(out) == [], "nothing is waiting: c1 was closed"
+    assert load_of(role.store) in ({}, {"a1": 0})
+
+
 async def test_an_agent_coming_online_drains_the_queue_up_to_capacity() -> None:
     role = Role()
     out = await role.send(*(role.buyer(f"c{i}", i) for i in range(3)))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.unit.role_harness import SHARD, Role, escalations
+from services.roles.clock_state import to_us
+from services.roles.escalation import TimerPayload
+from tests.unit.role_harness import SHARD, Role, at, escalations
 
 DEADLINE, LEVEL3 = 180, 360
 
@@ -16,6 +18,43 @@ async def test_a_conversation_answered_in_time_never_escalates() -> None:
     await role.send(role.buyer("c1", 0), role.reply("c1", 2))
     assert escalations(await role.fire(LEVEL3 + 60)) == []
     assert role.store.timers == {}, "the stop cancelled the clock's timer"
+
+
+async def test_escalations_carry_the_trace_of_the_message_that_started_the_clock() -> None:
+    """The contract carries `trace_id` through every derived event: an integrator follows
+    one buyer message from its platform to the supervisor's alert."""
+    role = Role()
+    await role.send(role.buyer("c1", 0, trace="trace-first"))
+    await role.send(role.buyer("c1", 5, trace="trace-again"))  # the clock already runs
+    fired = [o for o in await role.fire(DEADLINE + 1) if o["topic"] == "kefu.escalations"]
+    assert [(o["state"], o["trace_id"]) for o in fired] == [
+        ("warning", "trace-first"), ("breached", "trace-first")]
+
+
+async def test_an_order_deadline_carries_the_trace_of_the_event_that_set_it() -> None:
+    role = Role()
+    await role.send(role.event("order.paid", 0, order_id="o1", buyer_id="b1", trace="pay-1"))
+    fired = [o for o in await role.fire(3700) if o["topic"] == "kefu.escalations"]
+    assert [(o["state"], o["trace_id"]) for o in fired] == [
+        ("warning", "pay-1"), ("breached", "pay-1")]
+
+
+async def test_a_timer_claimed_before_its_clock_restarted_fires_nothing() -> None:
+    """The firing loop claims a warning; before that claim is handled, the reply stops the
+    clock and the buyer's next message starts a new one. The old claim must not fire the
+    new clock's milestone early."""
+    role = Role()
+    await role.send(role.buyer("c1", 0))
+    role.now = at(150)
+    claimed = role.store.claim(to_us(at(150)) // 1000)
+    assert [TimerPayload.decode(t.payload).index for t in claimed] == [0], "the warning"
+    await role.send(role.reply("c1", 2), role.buyer("c1", 10))
+    outputs, write = await role.batches.run(
+        timers=[(t, TimerPayload.decode(t.payload)) for t in claimed])
+    await write()
+    assert outputs == []
+    assert escalations(await role.fire(150)) == [], "the new clock warns at 2:34"
+    assert escalations(await role.fire(155)) == [("c1", "warning", 1)]
 
 
 async def test_an_unanswered_conversation_escalates_each_level_once() -> None:

@@ -76,6 +76,14 @@ async def test_an_acknowledged_order_deadline_never_reaches_level_3() -> None:
     assert escalations(await role.fire(7300)) == []
 
 
+async def test_an_id_of_another_deadline_leaves_an_order_deadline_running() -> None:
+    role = Role()
+    await role.send(role.event("order.paid", 0, order_id="o1", buyer_id="b1"))
+    breach = next(o for o in await role.fire(3601) if o.get("state") == "breached")
+    await role.send(ack(role, {**breach, "escalation_id": "not-one-of-this-clock"}, 3700))
+    assert escalations(await role.fire(7300)) == [("o1", "breached", 3)]
+
+
 async def two_agents(role: Role) -> None:
     """a2 (room for 2) holds c1, a1 (room for 1) holds c2."""
     await role.send(role.status("a1", "online", max_concurrent=1),
@@ -101,6 +109,13 @@ async def test_a_reassignment_to_an_agent_without_room_leaves_the_conversation()
     assert assignments(out) == [], "a1 is full: nobody goes over capacity"
     assert load_of(role.store) == {"a1": 1, "a2": 1}
     assert role.store.convs[("s1", "c1")].agent == "a2"
+
+
+async def test_a_reassignment_to_the_agent_who_holds_it_changes_nothing() -> None:
+    role = Role()
+    await two_agents(role)
+    assert await role.send(reassign(role, "c1", "a2", 10)) == []
+    assert load_of(role.store) == {"a1": 1, "a2": 1}
 
 
 async def test_a_redelivered_reassignment_republishes_its_decision() -> None:
