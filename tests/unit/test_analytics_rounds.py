@@ -54,6 +54,27 @@ def test_business_seconds_skip_lunch_the_night_the_weekend_and_holidays():
     assert business_seconds("2026-11-08T20:00:00+08:00", "2026-11-09T08:59:00+08:00") == 0
 
 
+def test_a_round_keeps_both_its_calendar_and_its_business_duration():
+    """A question at 17:59 answered at 09:02 the next morning: 15 h 3 min on the calendar,
+    3 business minutes (the shop was closed overnight)."""
+    memo = ConversationMemo()
+    apply_chat(memo, event("buyer.message", 1, datetime.fromisoformat(
+        "2026-11-02T17:59:00+08:00")), "presale", POLICY)
+    row = apply_chat(memo, event("agent.message", 2, datetime.fromisoformat(
+        "2026-11-03T09:02:00+08:00")), "presale", POLICY)
+    assert (row["response_ms"], row["business_ms"]) == ((15 * 3600 + 3 * 60) * 1000, 180_000)
+
+
+def test_a_round_remembers_the_product_its_question_named():
+    memo = ConversationMemo()
+    question = event("buyer.message", 1, MONDAY + timedelta(hours=1))
+    question.payload.item_id = "sweater-gray-M"
+    assert apply_chat(memo, question, "presale", POLICY)["item_id"] == "sweater-gray-M"
+    unnamed = apply_chat(ConversationMemo(), event("buyer.message", 2, MONDAY), "presale",
+                         POLICY)
+    assert unnamed["item_id"] == ""
+
+
 def test_a_round_runs_from_the_first_unanswered_message_to_the_first_reply():
     memo, at = ConversationMemo(), MONDAY + timedelta(hours=1)  # 09:30
     opened = apply_chat(memo, event("buyer.message", 1, at), "presale", POLICY)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 
-from contracts import Escalation, example, parse_inbound
+from contracts import Assignment, Escalation, example, parse_inbound
 from services.core.policy import parse_policy
 from services.notifier import keys
 from services.notifier.batch import drafts_for, keys_to_load, plan
@@ -53,6 +54,40 @@ def test_a_notice_goes_to_the_buyer_an_earlier_event_of_the_batch_named() -> Non
     [notice] = sent(result)
     assert (notice["kind"], notice["buyer_id"]) == ("shipped", "b-9")
     assert [due for _, due, _ in result.entries] == [DAY]
+
+
+def test_the_buyers_language_named_once_is_kept_by_later_events() -> None:
+    result = planned([event("order.created", "e-new", buyer_id="b-9", locale="en-US"),
+                      event("order.paid", "e-paid", buyer_id="b-9"),  # names no language
+                      event("order.shipped", "e-ship")])
+    [notice] = sent(result)
+    assert (notice["kind"], notice["buyer_id"], notice["locale"]) == ("shipped", "b-9", "en")
+
+
+def conversation_breach():
+    return Escalation.model_validate({
+        "escalation_id": "esc-2", "shop_id": "s1", "role": "presale",
+        "subject": {"kind": "conversation", "id": "c-1"}, "sla": "first_response",
+        "level": 2, "state": "breached", "deadline": "2026-11-22T08:00:00+08:00",
+        "fired_at": "2026-11-22T09:00:00+08:00"})
+
+
+def assigned(agent: str | None):
+    return Assignment.model_validate({
+        "conversation_id": "c-1", "shop_id": "s1", "role": "presale", "agent_id": agent,
+        "reason": "least_loaded" if agent else "queued_no_capacity",
+        "at": "2026-11-22T08:30:00+08:00"})
+
+
+@pytest.mark.parametrize(("before", "holder"), [
+    ([assigned("agent-lin")], "当前负责人：agent-lin。"),
+    ([assigned(None)], "当前负责人：暂无（排队中）。"),
+    ([assigned("agent-lin"), assigned(None)], "当前负责人：暂无（排队中）。"),
+    ([], "当前负责人：未知（售前组）。"),
+])
+def test_an_alert_names_who_holds_the_conversation_now(before, holder) -> None:
+    [alert_text] = [n["text"] for n in sent(planned([*before, conversation_breach()]))]
+    assert alert_text.endswith(holder)
 
 
 def test_a_notice_queued_before_or_earlier_in_the_batch_is_a_duplicate() -> None:

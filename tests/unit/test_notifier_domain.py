@@ -71,6 +71,17 @@ def test_ids_are_deterministic_per_cause_kind_and_audience():
     assert drafts_for_order_event(other, in_transit=False)[0].notification_id != first
 
 
+def test_a_retraction_is_told_only_where_an_alert_was_sent():
+    """A supervisor alerted of a breach that never was hears that it was false; nobody
+    is told about a warning they never got, nor about a breach resolved late."""
+    assert [d.kind for d in drafts_for_escalation(escalation(1, "retracted", "ship_by"))] == []
+    for level in (2, 3):
+        [told] = drafts_for_escalation(escalation(level, "retracted", "ship_by"))
+        assert (told.kind, told.audience, told.facts["level"]) == (
+            "escalation_retracted", "supervisor", level)
+    assert drafts_for_escalation(escalation(2, "resolved", "ship_by")) == []
+
+
 def test_alerts_from_level_two_only():
     assert [d.kind for d in drafts_for_escalation(escalation(1, sla="ship_by"))] == []
     for level in (2, 3):
@@ -127,6 +138,8 @@ def test_quiet_hours_over_midnight(now, until):
 def test_quiet_hours_in_the_day_and_none():
     window = (time(12), time(13, 30))
     assert quiet_until(at(12, 10), window, SHANGHAI) == at(13, 30)
+    assert quiet_until(at(12, 0), window, SHANGHAI) == at(13, 30), "quiet from its start"
+    assert quiet_until(at(11, 59), window, SHANGHAI) is None
     assert quiet_until(at(13, 30), window, SHANGHAI) is None
     assert quiet_until(at(23), None, SHANGHAI) is None
 

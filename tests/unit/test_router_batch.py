@@ -78,6 +78,56 @@ def test_a_question_after_the_order_shipped_in_the_same_batch_goes_to_aftersale(
     assert routing["role"] == "aftersale" and routing["routed_at"] == NOW.isoformat()
 
 
+def order_event(kind: str, event_id: str, order_id: str, **payload):
+    return example(kind, event_id=event_id, shop_id=SHOP,
+                   payload={"order_id": order_id, **payload})
+
+
+def asks_without_order(event_id: str = "e-ask-2"):
+    body = asks(event_id)
+    del body["payload"]["order_id"]
+    return body
+
+
+def test_a_question_naming_no_order_counts_the_buyers_latest_order() -> None:
+    batch = records(paid(), shipped(), asks_without_order())
+    assert topics_of(route(batch, held(batch)))[-1] == topics.ROLE_AFTERSALE
+    newer = records(paid(), shipped(), order_event("order.paid", "e-paid-2", "o-2",
+                                                   buyer_id="b1"), asks_without_order())
+    assert topics_of(route(newer, held(newer)))[-1] == topics.ROLE_PRESALE, "o-2 is newer"
+
+
+def test_a_review_of_an_older_order_does_not_make_it_the_latest() -> None:
+    batch = records(paid(), order_event("order.paid", "e-paid-2", "o-2", buyer_id="b1"),
+                    shipped(), order_event("review.posted", "e-review", "o-1", buyer_id="b1"),
+                    asks_without_order())
+    assert topics_of(route(batch, held(batch)))[-1] == topics.ROLE_PRESALE
+
+
+def test_an_agents_message_follows_the_conversations_role() -> None:
+    reply = example("agent.message", event_id="e-reply", shop_id=SHOP,
+                    payload={"conversation_id": "c-1"})
+    stranger = example("agent.message", event_id="e-other", shop_id=SHOP,
+                       payload={"conversation_id": "c-unknown"})
+    batch = records(paid(), shipped(), asks(), reply, stranger)
+    assert topics_of(route(batch, held(batch)))[-2:] == [topics.ROLE_AFTERSALE,
+                                                         topics.ROLE_PRESALE]
+
+
+def test_a_conversation_that_changes_role_is_closed_for_the_role_it_leaves() -> None:
+    """Asked before shipment (pre-sale), asked again after (after-sale): pre-sale gets a
+    close at the second message's time, so its clock stops and its agent is free."""
+    batch = records(paid(), asks("e-ask-1"), shipped(), asks("e-ask-2"), asks("e-ask-3"))
+    routed = route(batch, held(batch))
+    assert topics_of(routed) == [topics.ORDERS, topics.ROLE_PRESALE, topics.ORDERS,
+                                 topics.ROLE_PRESALE, topics.ROLE_AFTERSALE,
+                                 topics.ROLE_AFTERSALE]
+    close = orjson.loads(routed.outputs[3].value)
+    assert (close["event_type"], close["payload"]["closed_by"]) == (
+        "conversation.closed", "handoff:aftersale")
+    assert close["occurred_at"] == asks("e-ask-2")["occurred_at"]
+
+
 def test_a_second_copy_in_the_batch_and_a_mark_held_elsewhere_are_duplicates() -> None:
     batch = records(paid(), paid(), asks())
     state = held(batch[:1])  # the buyer message's mark: another record's
