@@ -57,7 +57,8 @@ def test_a_shop_secret_covers_the_shops_that_have_it_and_no_other(tmp_path) -> N
     assert not signed.covers("shop-a")
 
 
-@pytest.mark.parametrize("case", ["wrong secret", "body changed", "stale", "future", "none"])
+@pytest.mark.parametrize("case", ["wrong secret", "body changed", "stale", "future", "none",
+                                  "no signature", "no timestamp"])
 def test_bad_signatures_are_refused_and_say_why(tmp_path, case) -> None:
     a = auth(tmp_path)
     refused = {
@@ -66,9 +67,12 @@ def test_bad_signatures_are_refused_and_say_why(tmp_path, case) -> None:
         "stale": lambda: verify(a, "global-secret", at=NOW - 301),
         "future": lambda: verify(a, "global-secret", at=NOW + 301),
         "none": lambda: a.verify(None, BODY, None),
+        "no signature": lambda: a.verify(str(NOW), BODY, None),
+        "no timestamp": lambda: a.verify(None, BODY, sign("global-secret", NOW, BODY)),
     }[case]()
     assert isinstance(refused, Refused)
-    expected = {"stale": "300 s", "future": "300 s", "none": "required"}.get(case, "matches no")
+    expected = {"stale": "300 s", "future": "300 s", "none": "required", "no signature":
+                "required", "no timestamp": "required"}.get(case, "matches no")
     assert expected in refused.detail
 
 
