@@ -5,10 +5,11 @@ never committed; shutdown abandons uncommitted work for redelivery."""
 from __future__ import annotations
 
 import asyncio
+from unittest.mock import create_autospec
 
 import orjson
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from services.core.consumer import BatchConsumer
@@ -150,8 +151,6 @@ async def test_nothing_is_committed_while_a_dependency_is_down(fail_step):
 
 
 async def test_revocation_waits_for_the_in_flight_batch_to_commit():
-    from aiokafka import TopicPartition
-
     from services.core.health import AssignmentTracker
 
     log = []
@@ -173,3 +172,23 @@ async def test_revocation_waits_for_the_in_flight_batch_to_commit():
     await revoking
     assert log == ["acked 1", "commit"], "the batch committed before the partition left"
     await task
+
+
+async def test_a_batch_commits_the_offset_after_its_last_record_of_each_partition():
+    """What the group commits is where a restarted consumer resumes: one past the last
+    record handled, per partition (one less would hand the last record out again, one
+    more would skip one). The lag it reports is what is left after that."""
+    log = []
+    kafka = create_autospec(AIOKafkaConsumer, instance=True)
+    kafka.highwater.side_effect = lambda tp: {0: 10, 1: 7}[tp.partition]
+    read = [ConsumerRecord("kefu.inbound", partition, offset, 0, 0, b"k", b"{}", None, 0, 2, [])
+            for partition, offset in ((0, 3), (1, 5), (0, 4), (1, 6))]
+    message = FakeMessage(read, log)
+    message.consumer = kafka
+    batch = consumer(echo_handler(log), FakePublisher(log))
+    await batch(message)
+    kafka.commit.assert_awaited_once_with({TopicPartition("kefu.inbound", 0): 5,
+                                           TopicPartition("kefu.inbound", 1): 7})
+    lag = {s.labels["partition"]: s.value for m in batch.metrics.lag.collect()
+           for s in m.samples}
+    assert lag == {"0": 5, "1": 0}

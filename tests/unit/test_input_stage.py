@@ -8,8 +8,9 @@ import orjson
 from aiokafka import ConsumerRecord
 
 from contracts import example, parse_inbound
-from services.core.dlq import InputStage
+from services.core.dlq import InputStage, count_dead_letters
 from services.core.metrics import Metrics
+from services.core.outputs import Outgoing
 
 
 def record(value: bytes, offset: int = 0) -> ConsumerRecord:
@@ -51,3 +52,39 @@ def test_a_batch_is_read_by_the_parser_of_each_records_topic_and_counted_by_kind
                for m in metrics.registry.collect() for s in m.samples
                if s.name == "kefu_events_in_total"}
     assert counted[("kefu.orders", "order.shipped")] == 2.0
+
+
+def test_an_event_of_exactly_the_limit_is_read_and_one_byte_more_is_oversize() -> None:
+    body = orjson.loads(orjson.dumps(example("order.shipped")))
+    body["payload"]["note"] = ""
+    pad = 4096 - len(orjson.dumps(body))
+    body["payload"]["note"] = "x" * pad
+    exact = orjson.dumps(body)
+    assert len(exact) == 4096
+    letters: list = []
+    assert stage(Metrics("notifier")).read(record(exact), parse_inbound, letters) is not None
+    assert letters == []
+    assert stage(Metrics("notifier")).read(record(exact + b" "), parse_inbound, letters) is None
+    assert [orjson.loads(letter.value)["reason"] for letter in letters] == ["oversize"]
+
+
+def test_a_letter_fits_the_smallest_message_size_kefu_allows_whatever_the_record() -> None:
+    """KEFU_KAFKA_MAX_MESSAGE_BYTES is at least 1 MiB: a letter of a 3 MiB record (read
+    by a service without an input limit) keeps what fits and still goes out."""
+    letters: list = []
+    huge = record(b"\\" * (3 * 1024 * 1024))  # each byte doubles once escaped in JSON
+    InputStage(service="analytics", metrics=Metrics("analytics"), max_event_bytes=None).read(
+        huge, parse_inbound, letters)
+    [letter] = letters
+    assert len(letter.value) <= 1024 * 1024
+    assert orjson.loads(letter.value)["reason"] == "invalid_json"
+
+
+def test_only_dead_letters_count_in_kefu_dlq_total() -> None:
+    metrics, letters = Metrics("notifier"), []
+    stage(metrics).read(record(b"{not json"), parse_inbound, letters)
+    published = [*letters, Outgoing("kefu.assignments", "k", b'{"reason": "least_loaded"}')]
+    count_dead_letters(published, metrics)
+    counted = {s.labels["reason"]: s.value for m in metrics.dlq.collect() for s in m.samples
+               if s.name.endswith("_total")}
+    assert counted == {"invalid_json": 1}
