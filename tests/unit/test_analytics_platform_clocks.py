@@ -30,7 +30,9 @@ def run(*events) -> list[dict]:
     memo, rows = SubjectMemo(), {}
     for ev in events:
         for row in apply_order_event(memo, ev, POLICY):
-            rows[row["clock_id"]] = row  # the store keeps the highest version
+            kept = rows.get(row["clock_id"])
+            if kept is None or row["version"] > kept["version"]:  # as ReplacingMergeTree
+                rows[row["clock_id"]] = dict(row)
     return sorted(rows.values(), key=lambda r: (r["sla"], r["started_at"]))
 
 
@@ -53,6 +55,14 @@ def test_a_delay_moves_the_deadline_and_a_late_delay_marks_the_first_one_missed(
                order_event("order.delayed", 50, reason="r",
                            new_ship_by=(T0 + timedelta(hours=72)).isoformat()))
     assert [outcome(r) for r in late] == [("ship_by", at(0), at(72), None, 1)]
+
+
+def test_a_delay_read_exactly_at_the_deadline_finds_it_missed():
+    """Breached at or after the deadline (README, "SLA attainment")."""
+    rows = run(order_event("order.paid", 0, buyer_id="b"),
+               order_event("order.delayed", 48, reason="r",
+                           new_ship_by=(T0 + timedelta(hours=72)).isoformat()))
+    assert [outcome(r) for r in rows] == [("ship_by", at(0), at(72), None, 1)]
 
 
 def test_every_scan_opens_a_new_stall_window_and_delivery_ends_the_last():

@@ -49,6 +49,7 @@ def test_real_milestones_never_published_are_published_then_resolved() -> None:
 
 def test_a_stop_exactly_at_the_deadline_is_a_breach() -> None:
     assert states(stop(clock(fired=0b001), D)) == [("breached", 2), ("resolved", 2)]
+    assert states(stop(clock(fired=0b011), D)) == [("resolved", 2)], "published: not false"
 
 
 def test_a_clock_without_a_warning_never_publishes_one() -> None:

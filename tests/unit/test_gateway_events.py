@@ -50,6 +50,20 @@ def test_ndjson_over_the_batch_limit_is_413_and_empty_is_422() -> None:
     assert (empty.value.status, empty.value.error) == (422, "no_events")
 
 
+def test_the_limits_themselves_are_allowed() -> None:
+    """A batch of exactly the limit of events, and an event of exactly the limit of
+    bytes (as the router allows it), are taken; one more of either is not."""
+    assert len(split_events(b"{}\n" * 10, NDJSON, 10)) == 10
+    event = example("buyer.message", event_id="e-limit")
+    event["payload"]["text"] = ""
+    event["payload"]["text"] = "x" * (LIMIT - len(orjson.dumps(event)))
+    exact = orjson.dumps(event)
+    assert len(exact) == LIMIT
+    checked = check_events([exact, exact[:-1] + b" }"], LIMIT)
+    assert [c.event_id for c in checked.candidates] == ["e-limit"]
+    assert [(o.index, o.reason) for o in checked.outcomes] == [(1, "oversize")]
+
+
 def test_valid_events_are_keyed_by_the_contract() -> None:
     lines = [raw("buyer.message", event_id="e1", shop_id="s1"),
              raw("agent.status", event_id="e2", shop_id="s2"),
