@@ -98,6 +98,47 @@ def test_a_receiver_is_slow_while_failing_or_while_an_answer_takes_too_long():
     assert not health.is_slow(hook), "answered again"
 
 
+def test_a_receiver_is_judged_by_its_oldest_unanswered_request():
+    """Fresh requests to a receiver do not hide one that has hung for long."""
+    clock = FakeClock()
+    health = ReceiverHealth(slow_after=2.0, clock=clock)
+    hook = "https://hook.example:443"
+    clock.now = 100.0
+    health.begin(hook)
+    clock.now = 101.0
+    assert not health.is_slow(hook)
+    clock.now = 102.4
+    fresh = health.begin(hook)
+    assert health.is_slow(hook)
+    health.end(hook, fresh, ok=True)
+    assert health.is_slow(hook), "the first one still hangs"
+
+
+def test_kefus_own_log_channel_is_never_held_back_as_slow():
+    clock = FakeClock()
+    health = ReceiverHealth(slow_after=2.0, clock=clock)
+    health.begin(LOG_RECEIVER)
+    clock.now = 60.0
+    admission = Admission(Limits(max_held=64, queue_per_shop=64, queue_per_receiver=64,
+                                 slow_share=0.05, alert_reserve=0.0), health)
+    lanes = [Lane(f"shop-{n}", LOG_RECEIVER, alert=False) for n in range(20)]
+    assert fill(admission, lanes) == 20, "not capped at the slow share (3)"
+
+
+def test_the_worker_holds_at_most_max_held_in_all():
+    admission = Admission(Limits(max_held=10), ReceiverHealth())
+    lanes = [Lane(f"shop-{n}", f"https://hook-{n}.example:443", alert=True) for n in range(30)]
+    assert fill(admission, lanes) == 10
+
+
+def test_even_a_tiny_slow_share_lets_one_slow_notification_through():
+    health = ReceiverHealth()
+    health.end("https://slow.example:443", health.begin("https://slow.example:443"), ok=False)
+    admission = Admission(Limits(max_held=10, slow_share=0.01), health)
+    slow = [Lane("s1", "https://slow.example:443", alert=True) for _ in range(3)]
+    assert fill(admission, slow) == 1
+
+
 def test_a_notifications_lane_is_its_shop_its_receivers_origin_and_its_audience():
     policy = parse_policy({"shops": {
         "hooked": {"notify": {"channels": {"buyer": "webhook", "supervisor": "webhook"},
