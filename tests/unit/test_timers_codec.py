@@ -7,13 +7,18 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.base import LATEST
 from services.core.timers.codec import pack_timer, unpack_claimed
 from services.core.timers.heads import ShardHeads
 
+LATEST_MS = int(LATEST.timestamp() * 1000)
 timers = st.lists(
     st.tuples(
         st.text(min_size=1, max_size=40),  # ids may hold ':' and non-ASCII
-        st.integers(min_value=0, max_value=2**52),
+        # due times kefu can schedule: before 2200 (the contract's latest time) plus a
+        # budget. A float of seconds keeps every millisecond up to ~2**43 ms (year 2248),
+        # not up to 2**52.
+        st.integers(min_value=0, max_value=2 * LATEST_MS),
         st.binary(max_size=200),
     ),
     max_size=20,
