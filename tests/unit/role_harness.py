@@ -11,6 +11,7 @@ import orjson
 from contracts import example, parse_inbound, parse_routed
 from services.aftersale.rules import aftersale_rules
 from services.core.policy import parse_policy
+from services.core.timers import ClaimedTimer
 from services.presale.rules import presale_rules
 from services.roles.batches import RoleBatches
 from services.roles.clock_state import to_us
@@ -86,17 +87,25 @@ class Role:
             self.restart()
         return [{"topic": o.topic, **orjson.loads(o.value)} for o in outputs]
 
-    async def fire(self, watermark_seconds: float) -> list[dict]:
-        """Fire every timer the watermark at `watermark_seconds` allows, as the firing
-        loop does, round after round (the wall clock is then too)."""
+    def claim(self, watermark_seconds: float) -> list[tuple[ClaimedTimer, TimerPayload]]:
+        """The due timers the watermark at `watermark_seconds` allows, claimed as the
+        firing loop claims them (the wall clock is then there too)."""
         self.now = max(self.now, at(watermark_seconds))
         bound_ms = to_us(at(watermark_seconds)) // 1000 - 1
+        return [(t, TimerPayload.decode(t.payload)) for t in self.store.claim(bound_ms)]
+
+    async def run_timers(self, claimed: list[tuple[ClaimedTimer, TimerPayload]]) -> list[dict]:
+        """Handle claimed timers as one firing batch; its outputs once written."""
+        outputs, write = await self.batches.run(timers=claimed)
+        await write()
+        return [{"topic": o.topic, **orjson.loads(o.value)} for o in outputs]
+
+    async def fire(self, watermark_seconds: float) -> list[dict]:
+        """Fire every timer the watermark at `watermark_seconds` allows, as the firing
+        loop does, round after round."""
         out = []
-        while claimed := self.store.claim(bound_ms):
-            items = [(t, TimerPayload.decode(t.payload)) for t in claimed]
-            outputs, write = await self.batches.run(timers=items)
-            await write()
-            out += [{"topic": o.topic, **orjson.loads(o.value)} for o in outputs]
+        while claimed := self.claim(watermark_seconds):
+            out += await self.run_timers(claimed)
         return out
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.roles.clock_state import to_us
-from services.roles.escalation import TimerPayload
-from tests.unit.role_harness import SHARD, Role, at, escalations
+from tests.unit.role_harness import SHARD, Role, escalations
 
 DEADLINE, LEVEL3 = 180, 360
 
@@ -45,14 +43,10 @@ async def test_a_timer_claimed_before_its_clock_restarted_fires_nothing() -> Non
     new clock's milestone early."""
     role = Role()
     await role.send(role.buyer("c1", 0))
-    role.now = at(150)
-    claimed = role.store.claim(to_us(at(150)) // 1000)
-    assert [TimerPayload.decode(t.payload).index for t in claimed] == [0], "the warning"
+    claimed = role.claim(150)
+    assert [payload.index for _, payload in claimed] == [0], "the warning"
     await role.send(role.reply("c1", 2), role.buyer("c1", 10))
-    outputs, write = await role.batches.run(
-        timers=[(t, TimerPayload.decode(t.payload)) for t in claimed])
-    await write()
-    assert outputs == []
+    assert await role.run_timers(claimed) == []
     assert escalations(await role.fire(150)) == [], "the new clock warns at 2:34"
     assert escalations(await role.fire(155)) == [("c1", "warning", 1)]
 
