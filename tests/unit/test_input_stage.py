@@ -8,9 +8,8 @@ import orjson
 from aiokafka import ConsumerRecord
 
 from contracts import example, parse_inbound
-from services.core.dlq import InputStage, count_dead_letters
+from services.core.dlq import InputStage
 from services.core.metrics import Metrics
-from services.core.outputs import Outgoing
 
 
 def record(value: bytes, offset: int = 0) -> ConsumerRecord:
@@ -79,12 +78,3 @@ def test_a_letter_fits_the_smallest_message_size_kefu_allows_whatever_the_record
     assert len(letter.value) <= 1024 * 1024
     assert orjson.loads(letter.value)["reason"] == "invalid_json"
 
-
-def test_only_dead_letters_count_in_kefu_dlq_total() -> None:
-    metrics, letters = Metrics("notifier"), []
-    stage(metrics).read(record(b"{not json"), parse_inbound, letters)
-    published = [*letters, Outgoing("kefu.assignments", "k", b'{"reason": "least_loaded"}')]
-    count_dead_letters(published, metrics)
-    counted = {s.labels["reason"]: s.value for m in metrics.dlq.collect() for s in m.samples
-               if s.name.endswith("_total")}
-    assert counted == {"invalid_json": 1}
